@@ -1,0 +1,11 @@
+//! sea-orm entities of Paperboard, one module per table, matching the migrations.
+//!
+//! Entities carry no API derives and no business logic: GraphQL types convert from them,
+//! so a column such as `password_hash` can never reach the schema by accident.
+
+pub mod author;
+pub mod paper;
+pub mod paper_author;
+pub mod session;
+pub mod upvote;
+pub mod user;

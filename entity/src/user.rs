@@ -1,0 +1,27 @@
+//! `users`: accounts.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "users")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub username: String,
+    /// `username` lower-cased; unique.
+    pub username_key: String,
+    pub email: String,
+    /// `email` lower-cased; unique.
+    pub email_key: String,
+    pub display_name: Option<String>,
+    /// argon2id PHC string.
+    pub password_hash: String,
+    /// `USER` or `ADMIN`.
+    pub role: String,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,37 @@
+//! Paperboard's schema migrations: the only way the database schema changes.
+//!
+//! One change per file, applied in order on start-up and by `paperboard migrate`. The same
+//! migrations run on SQLite and PostgreSQL; keys and indexes carry explicit names so that
+//! constraint errors and schema drift are readable. A migration that has landed is never
+//! edited: change the schema with a new file.
+
+#![expect(
+    elided_lifetimes_in_paths,
+    reason = "sea-orm-migration's MigrationTrait declares `&SchemaManager` with a hidden lifetime, and implementations must match it"
+)]
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261126_000001_create_users_table;
+mod m20261126_000002_create_authors_table;
+mod m20261126_000003_create_papers_table;
+mod m20261126_000004_create_paper_authors_table;
+mod m20261126_000005_create_upvotes_table;
+mod m20261126_000006_create_sessions_table;
+
+/// Applies Paperboard's migrations in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261126_000001_create_users_table::Migration),
+            Box::new(m20261126_000002_create_authors_table::Migration),
+            Box::new(m20261126_000003_create_papers_table::Migration),
+            Box::new(m20261126_000004_create_paper_authors_table::Migration),
+            Box::new(m20261126_000005_create_upvotes_table::Migration),
+            Box::new(m20261126_000006_create_sessions_table::Migration),
+        ]
+    }
+}

@@ -1,0 +1,157 @@
+//! Typed configuration, read once from flags and environment by the binary.
+//!
+//! Library code never reads the environment: tests build these structs in code.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+/// Where the data lives.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DatabaseConfig {
+    /// Database URL: `sqlite://PATH` or `postgres://USER@HOST/DB`. Default: the SQLite file
+    /// `paperboard.db` in the data directory, created on first start.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+
+    /// Directory for the embedded database and the generated JWT secret.
+    #[arg(long, env = "PAPERBOARD_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+
+    /// Maximum connections in the read pool (PostgreSQL: the only pool).
+    #[arg(long, env = "PAPERBOARD_DB_POOL_SIZE", default_value_t = 16)]
+    pub pool_size: u32,
+}
+
+impl DatabaseConfig {
+    /// A configuration for the SQLite file `path`'s directory, as tests and tools use it.
+    pub fn sqlite_in(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            database_url: None,
+            data_dir: data_dir.into(),
+            pool_size: 8,
+        }
+    }
+
+    /// The URL to connect to, defaulting to the SQLite file in the data directory.
+    pub fn url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("paperboard.db").display()
+            ),
+        }
+    }
+}
+
+/// Limits on what one GraphQL operation may ask for.
+#[derive(Debug, Clone, clap::Args)]
+pub struct GraphqlLimits {
+    /// Maximum selection depth of an operation.
+    #[arg(long, env = "PAPERBOARD_MAX_DEPTH", default_value_t = 16)]
+    pub max_depth: usize,
+
+    /// Maximum complexity of an operation: every field counts 1, and a list field
+    /// multiplies its children by its page size.
+    #[arg(long, env = "PAPERBOARD_MAX_COMPLEXITY", default_value_t = 20_000)]
+    pub max_complexity: usize,
+
+    /// Maximum number of fields in an operation once fragments are expanded.
+    #[arg(long, env = "PAPERBOARD_MAX_FIELDS", default_value_t = 2_000)]
+    pub max_fields: usize,
+}
+
+impl Default for GraphqlLimits {
+    fn default() -> Self {
+        Self {
+            max_depth: 16,
+            max_complexity: 20_000,
+            max_fields: 2_000,
+        }
+    }
+}
+
+/// Everything `paperboard serve` needs.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Config {
+    #[command(flatten)]
+    pub database: DatabaseConfig,
+
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, env = "PAPERBOARD_BIND", default_value = "127.0.0.1:8000")]
+    pub bind: SocketAddr,
+
+    /// Origins allowed to call the API from a browser, comma-separated; empty allows any
+    /// origin (safe: credentials travel in a bearer header, never in a cookie).
+    #[arg(long = "cors-origin", env = "PAPERBOARD_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+
+    /// Load the bundled demo papers into an empty database before listening.
+    #[arg(long)]
+    pub demo: bool,
+
+    #[command(flatten)]
+    pub limits: GraphqlLimits,
+}
+
+impl Config {
+    /// A configuration for tests and tools: the given database, a free port, no demo data.
+    pub fn for_database(database: DatabaseConfig) -> Self {
+        Self {
+            database,
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            cors_origins: Vec::new(),
+            demo: false,
+            limits: GraphqlLimits::default(),
+        }
+    }
+}
+
+/// A secret string whose `Debug` and `Display` never show it.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret itself; call only where it is used.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+impl FromStr for Secret {
+    type Err = std::convert::Infallible;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Ok(Self::new(value))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_not_printed() {
+        let secret = Secret::new("hunter2-hunter2-hunter2-hunter2-x");
+        assert!(!format!("{secret:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn default_database_is_a_sqlite_file_in_the_data_dir() {
+        let config = DatabaseConfig::sqlite_in("/tmp/pb");
+        assert_eq!(config.url(), "sqlite:///tmp/pb/paperboard.db?mode=rwc");
+    }
+}

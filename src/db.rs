@@ -1,0 +1,219 @@
+//! Database connections: pools, SQLite tuning, migrations, and a statement counter.
+//!
+//! SQLite gets two pools: many readers, and a single writer connection so that write
+//! transactions queue in-process instead of spinning on SQLite's busy handler. PostgreSQL
+//! uses one pool for both.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement,
+    TransactionTrait,
+};
+
+use crate::config::DatabaseConfig;
+
+/// How long a SQLite connection waits for a lock held by another process.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Serialises concurrent migrations of several instances on one PostgreSQL database.
+const MIGRATION_LOCK_KEY: i64 = 0x7061_7065_7262_6f61;
+
+/// Failures while opening or migrating the database.
+#[derive(Debug, thiserror::Error)]
+pub enum DatabaseError {
+    #[error("cannot create the data directory {path}")]
+    DataDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("unsupported database URL (expected sqlite:// or postgres://)")]
+    UnsupportedUrl,
+    #[error("database error")]
+    Db(#[from] DbErr),
+}
+
+/// The application's handle on its database.
+#[derive(Clone)]
+pub struct Database {
+    read: DatabaseConnection,
+    write: DatabaseConnection,
+    statements: Arc<AtomicU64>,
+}
+
+impl Database {
+    /// Connects (creating the SQLite file and its directory when needed). Does not migrate.
+    ///
+    /// # Errors
+    /// The URL is unsupported, the data directory cannot be created, or connecting fails.
+    pub async fn connect(config: &DatabaseConfig) -> Result<Self, DatabaseError> {
+        let url = config.url();
+        let statements = Arc::new(AtomicU64::new(0));
+        let (mut read, mut write) = if url.starts_with("sqlite:") {
+            ensure_sqlite_dir(&url)?;
+            let write = connect_sqlite(&url, 1).await?;
+            let read = connect_sqlite(&url, config.pool_size.max(1)).await?;
+            (read, write)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let pool = connect_postgres(&url, config.pool_size.max(2)).await?;
+            (pool.clone(), pool)
+        } else {
+            return Err(DatabaseError::UnsupportedUrl);
+        };
+        for connection in [&mut read, &mut write] {
+            let counter = Arc::clone(&statements);
+            connection.set_metric_callback(move |_| {
+                counter.fetch_add(1, Ordering::Relaxed);
+            });
+        }
+        Ok(Self {
+            read,
+            write,
+            statements,
+        })
+    }
+
+    /// The pool for queries.
+    pub fn reader(&self) -> &DatabaseConnection {
+        &self.read
+    }
+
+    /// The connection for writes and write transactions.
+    pub fn writer(&self) -> &DatabaseConnection {
+        &self.write
+    }
+
+    /// Which SQL dialect this database speaks.
+    pub fn backend(&self) -> DbBackend {
+        self.read.get_database_backend()
+    }
+
+    /// SQL statements executed since start; tests use it to prove there is no N+1.
+    pub fn statements_executed(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
+    }
+
+    /// Applies pending migrations. On PostgreSQL an advisory lock makes instances that
+    /// start together migrate one after the other.
+    ///
+    /// # Errors
+    /// A migration fails.
+    pub async fn migrate(&self) -> Result<(), DbErr> {
+        if self.backend() == DbBackend::Postgres {
+            let transaction = self.write.begin().await?;
+            transaction
+                .execute_raw(Statement::from_sql_and_values(
+                    DbBackend::Postgres,
+                    "SELECT pg_advisory_xact_lock($1)",
+                    [MIGRATION_LOCK_KEY.into()],
+                ))
+                .await?;
+            Migrator::up(&transaction, None).await?;
+            transaction.commit().await
+        } else {
+            Migrator::up(&self.write, None).await
+        }
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> bool {
+        self.read.ping().await.is_ok()
+    }
+
+    /// Closes every pool, waiting for connections to return.
+    pub async fn close(self) {
+        let Self { read, write, .. } = self;
+        // Both handles may share one pool (PostgreSQL); closing it twice is harmless.
+        for connection in [read, write] {
+            if let Err(error) = connection.close().await {
+                tracing::warn!(%error, "closing a database pool failed");
+            }
+        }
+    }
+}
+
+fn ensure_sqlite_dir(url: &str) -> Result<(), DatabaseError> {
+    let path = url
+        .trim_start_matches("sqlite:")
+        .trim_start_matches("//")
+        .split('?')
+        .next()
+        .unwrap_or_default();
+    if path.is_empty() || path.starts_with(':') {
+        return Ok(());
+    }
+    match Path::new(path).parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => {
+            std::fs::create_dir_all(dir).map_err(|source| DatabaseError::DataDir {
+                path: dir.to_path_buf(),
+                source,
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
+async fn connect_sqlite(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
+    let mut options = ConnectOptions::new(url);
+    options
+        .max_connections(max_connections)
+        .min_connections(1)
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|options| {
+            options
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(SQLITE_BUSY_TIMEOUT)
+        });
+    sea_orm::Database::connect(options).await
+}
+
+async fn connect_postgres(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
+    let mut options = ConnectOptions::new(url);
+    options
+        .max_connections(max_connections)
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false);
+    sea_orm::Database::connect(options).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn sqlite_database_is_created_with_wal_and_foreign_keys() -> Result<(), DatabaseError> {
+        let dir = tempfile::tempdir().map_err(|source| DatabaseError::DataDir {
+            path: PathBuf::new(),
+            source,
+        })?;
+        let config = DatabaseConfig::sqlite_in(dir.path().join("nested"));
+        let db = Database::connect(&config).await?;
+        db.migrate().await?;
+        let pragma = |sql: &'static str| {
+            let db = db.clone();
+            async move {
+                let row = db
+                    .reader()
+                    .query_one_raw(Statement::from_string(DbBackend::Sqlite, sql))
+                    .await?
+                    .ok_or_else(|| DbErr::Custom("no row".into()))?;
+                row.try_get_by_index::<String>(0)
+                    .or_else(|_| row.try_get_by_index::<i64>(0).map(|v| v.to_string()))
+            }
+        };
+        assert_eq!(pragma("PRAGMA journal_mode").await?, "wal");
+        assert_eq!(pragma("PRAGMA foreign_keys").await?, "1");
+        assert_eq!(pragma("PRAGMA busy_timeout").await?, "5000");
+        Ok(())
+    }
+}

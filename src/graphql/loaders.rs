@@ -1,0 +1,158 @@
+//! Batch loaders for every relation a list fans out on: one statement per relation per
+//! page, whatever the page size.
+//!
+//! One `DbLoader` serves every key type. It lives in schema data and caches nothing, so
+//! no value outlives the request (or the viewer) that asked for it.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::dataloader::Loader;
+use entity::{author, paper, user};
+
+use crate::db::Database;
+use crate::error::AppError;
+use crate::services::papers::{self, PaperOwner};
+use crate::services::{authors, users};
+
+/// A loader error, shareable between the resolvers that waited on one batch.
+#[derive(Debug, Clone)]
+pub struct SharedError(Arc<AppError>);
+
+impl From<AppError> for SharedError {
+    fn from(error: AppError) -> Self {
+        Self(Arc::new(error))
+    }
+}
+
+impl From<SharedError> for async_graphql::Error {
+    fn from(error: SharedError) -> Self {
+        // Logged once, when the batch failed.
+        error.0.graphql_error()
+    }
+}
+
+fn failed(error: AppError) -> SharedError {
+    if let AppError::Internal(cause) = &error {
+        tracing::error!(error = %cause, "batch load failed");
+    }
+    error.into()
+}
+
+/// The database behind every batch.
+pub struct DbLoader {
+    db: Database,
+}
+
+impl DbLoader {
+    /// A loader reading from `db`.
+    pub fn new(db: Database) -> Self {
+        Self { db }
+    }
+}
+
+/// A user by id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct UserById(pub i64);
+
+/// The byline of a paper.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct BylineOf(pub i64);
+
+/// The number of papers of an author or submitter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PaperCountOf(pub PaperOwner, pub i64);
+
+/// The first `limit` papers of an author or submitter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FirstPapersOf {
+    pub owner: PaperOwner,
+    pub owner_id: i64,
+    pub limit: u64,
+}
+
+impl Loader<UserById> for DbLoader {
+    type Value = user::Model;
+    type Error = SharedError;
+
+    async fn load(&self, keys: &[UserById]) -> Result<HashMap<UserById, user::Model>, SharedError> {
+        let ids: Vec<i64> = keys.iter().map(|key| key.0).collect();
+        let found = users::by_ids(self.db.reader(), &ids).await.map_err(failed)?;
+        Ok(found.into_iter().map(|(id, user)| (UserById(id), user)).collect())
+    }
+}
+
+impl Loader<BylineOf> for DbLoader {
+    type Value = Vec<author::Model>;
+    type Error = SharedError;
+
+    async fn load(
+        &self,
+        keys: &[BylineOf],
+    ) -> Result<HashMap<BylineOf, Vec<author::Model>>, SharedError> {
+        let ids: Vec<i64> = keys.iter().map(|key| key.0).collect();
+        let bylines = authors::bylines(self.db.reader(), &ids).await.map_err(failed)?;
+        Ok(bylines
+            .into_iter()
+            .map(|(paper_id, byline)| (BylineOf(paper_id), byline))
+            .collect())
+    }
+}
+
+impl Loader<PaperCountOf> for DbLoader {
+    type Value = i64;
+    type Error = SharedError;
+
+    async fn load(&self, keys: &[PaperCountOf]) -> Result<HashMap<PaperCountOf, i64>, SharedError> {
+        let mut counts = HashMap::with_capacity(keys.len());
+        for owner in [PaperOwner::Author, PaperOwner::Submitter] {
+            let ids: Vec<i64> = keys.iter().filter(|k| k.0 == owner).map(|k| k.1).collect();
+            if ids.is_empty() {
+                continue;
+            }
+            let found = papers::paper_counts_of(self.db.reader(), owner, &ids)
+                .await
+                .map_err(failed)?;
+            // Owners without papers have no row: their count is zero.
+            counts.extend(
+                ids.into_iter()
+                    .map(|id| (PaperCountOf(owner, id), found.get(&id).copied().unwrap_or(0))),
+            );
+        }
+        Ok(counts)
+    }
+}
+
+impl Loader<FirstPapersOf> for DbLoader {
+    type Value = Vec<paper::Model>;
+    type Error = SharedError;
+
+    async fn load(
+        &self,
+        keys: &[FirstPapersOf],
+    ) -> Result<HashMap<FirstPapersOf, Vec<paper::Model>>, SharedError> {
+        // One statement per (owner kind, page size): in practice one per nested field.
+        let mut groups: HashMap<(PaperOwner, u64), Vec<i64>> = HashMap::new();
+        for key in keys {
+            groups
+                .entry((key.owner, key.limit))
+                .or_default()
+                .push(key.owner_id);
+        }
+        let mut pages = HashMap::with_capacity(keys.len());
+        for ((owner, limit), ids) in groups {
+            let mut found = papers::first_papers_of(self.db.reader(), owner, &ids, limit)
+                .await
+                .map_err(failed)?;
+            for owner_id in ids {
+                let key = FirstPapersOf {
+                    owner,
+                    owner_id,
+                    limit,
+                };
+                pages.insert(key, found.remove(&owner_id).unwrap_or_default());
+            }
+        }
+        Ok(pages)
+    }
+}

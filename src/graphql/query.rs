@@ -1,0 +1,266 @@
+//! The read half of the API.
+
+use std::collections::HashMap;
+
+use async_graphql::{Context, ID, Object};
+use chrono::Utc;
+
+use crate::error::AppError;
+use crate::ids::{GlobalId, NodeKind};
+use crate::pagination::PageArgs;
+use crate::services::papers::{self, PaperFilter, PaperListing, PaperOrder};
+use crate::services::{authors, users};
+use crate::validate;
+
+use super::context::state;
+use super::types::{
+    Author, Connection, Date, Node, OrderDirection, Paper, PaperFilterInput, PaperOrderField,
+    PaperOrderInput, TotalCount, TrendingWindow, User, page_cost,
+};
+
+/// Most ids one `nodes` call may ask for.
+const MAX_NODES: usize = 100;
+/// Longest `nameContains` accepted.
+const MAX_NAME_FILTER_CHARS: usize = 200;
+
+/// Entry points for reading.
+#[derive(Default)]
+pub struct QueryRoot;
+
+#[Object]
+impl QueryRoot {
+    /// Any object by its global id; null when nothing has that id.
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Node>> {
+        let id = GlobalId::decode(&id, "id")?;
+        let mut found = fetch_nodes(ctx, &[id]).await?;
+        Ok(found.remove(&id))
+    }
+
+    /// Objects by global id, in the order asked (null where nothing has that id). At most 100.
+    #[graphql(complexity = "ids.len().saturating_mul(child_complexity).saturating_add(1)")]
+    async fn nodes(
+        &self,
+        ctx: &Context<'_>,
+        ids: Vec<ID>,
+    ) -> async_graphql::Result<Vec<Option<Node>>> {
+        if ids.len() > MAX_NODES {
+            return Err(AppError::bad_input("ids", format!("at most {MAX_NODES} ids")).into());
+        }
+        let ids = ids
+            .iter()
+            .enumerate()
+            .map(|(index, id)| GlobalId::decode(id, &format!("ids[{index}]")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let found = fetch_nodes(ctx, &ids).await?;
+        Ok(ids.iter().map(|id| found.get(id).cloned()).collect())
+    }
+
+    /// A paper by global id or by arXiv id (give exactly one); null when there is none.
+    async fn paper(
+        &self,
+        ctx: &Context<'_>,
+        id: Option<ID>,
+        #[graphql(desc = "With or without version suffix or `arXiv:` prefix.")] arxiv_id: Option<
+            String,
+        >,
+    ) -> async_graphql::Result<Option<Paper>> {
+        let db = state(ctx)?.db.reader();
+        let found = match (id, arxiv_id) {
+            (Some(id), None) => {
+                papers::by_id(db, GlobalId::decode_as(&id, NodeKind::Paper, "id")?).await?
+            }
+            (None, Some(arxiv_id)) => {
+                let arxiv_id = validate::arxiv_id(&arxiv_id)
+                    .map_err(|message| AppError::bad_input("arxivId", message))?;
+                papers::by_arxiv_id(db, &arxiv_id).await?
+            }
+            _ => {
+                return Err(AppError::bad_input("id", "give exactly one of `id` and `arxivId`").into());
+            }
+        };
+        Ok(found.map(Paper::from))
+    }
+
+    /// Papers, newest submission first unless `orderBy` says otherwise. Page forward with
+    /// `first`/`after` or backward with `last`/`before` (1–100, default 20).
+    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
+    #[expect(clippy::too_many_arguments, reason = "the arguments are the GraphQL contract")]
+    async fn papers(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<PaperFilterInput>,
+        order_by: Option<PaperOrderInput>,
+    ) -> async_graphql::Result<Connection<Paper>> {
+        let (order, descending) = match order_by {
+            None => (PaperOrder::Submitted, true),
+            Some(order_by) => (
+                match order_by.field {
+                    PaperOrderField::SubmittedAt => PaperOrder::Submitted,
+                    PaperOrderField::PublishedAt => PaperOrder::Published,
+                    PaperOrderField::Upvotes => PaperOrder::Upvotes,
+                },
+                order_by.direction == OrderDirection::Desc,
+            ),
+        };
+        let listing = PaperListing {
+            filter: filter.unwrap_or_default().decode("filter")?,
+            order,
+            descending,
+        };
+        let page_args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        list_papers(ctx, listing, &page_args).await
+    }
+
+    /// The papers submitted on one UTC day, most upvoted first. Without `date`: the latest
+    /// day that has papers (a cursor keeps paging the day it came from).
+    #[graphql(complexity = "page_cost(first, None, child_complexity)")]
+    async fn daily_papers(
+        &self,
+        ctx: &Context<'_>,
+        date: Option<Date>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Connection<Paper>> {
+        let page_args = PageArgs::forward(first, after);
+        let placeholder = PaperOrder::Daily(chrono::NaiveDate::MIN);
+        let request = page_args.parse(placeholder.list_kind(), &placeholder.cursor_shape())?;
+        let cursor_day = request.after.as_ref().and_then(|key| match key.parts.first() {
+            Some(crate::pagination::KeyPart::Day(days)) => {
+                chrono::NaiveDate::from_num_days_from_ce_opt(*days)
+            }
+            _ => None,
+        });
+        let day = match (date.map(|d| d.0), cursor_day) {
+            (Some(day), Some(from_cursor)) if day != from_cursor => {
+                return Err(AppError::bad_input("after", "the cursor belongs to another day").into());
+            }
+            (Some(day), _) => Some(day),
+            (None, Some(from_cursor)) => Some(from_cursor),
+            (None, None) => papers::latest_day(state(ctx)?.db.reader()).await?,
+        };
+        // With no papers at all, list "today": an empty page.
+        let day = day.unwrap_or_else(|| Utc::now().date_naive());
+        let listing = PaperListing {
+            filter: PaperFilter::default(),
+            order: PaperOrder::Daily(day),
+            descending: true,
+        };
+        let page = papers::list(state(ctx)?.db.reader(), &listing, &request).await?;
+        Ok(Paper::listing_connection(page, listing))
+    }
+
+    /// Trending papers, best first. The score is time-decayed upvotes with a half-life of
+    /// one day: `score = log2(1 + upvoteCount) + (submittedAt in hours since the epoch) / 24`,
+    /// i.e. ranking by `(1 + upvotes) × 2^(−age in days)` — the Reddit form of the Hacker
+    /// News and Lemmy "hot" rank. A paper needs twice the upvotes of one submitted a day
+    /// later to rank level with it. `window` (default `WEEK`) keeps only papers submitted
+    /// within it.
+    #[graphql(complexity = "page_cost(first, None, child_complexity)")]
+    async fn trending_papers(
+        &self,
+        ctx: &Context<'_>,
+        window: Option<TrendingWindow>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Connection<Paper>> {
+        let since = window
+            .unwrap_or_default()
+            .length()
+            .map(|length| crate::clock::now() - length);
+        let listing = PaperListing {
+            filter: PaperFilter::default(),
+            order: PaperOrder::Trending { since },
+            descending: true,
+        };
+        list_papers(ctx, listing, &PageArgs::forward(first, after)).await
+    }
+
+    /// An author by global id; null when there is none.
+    async fn author(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Author>> {
+        let id = GlobalId::decode_as(&id, NodeKind::Author, "id")?;
+        Ok(authors::by_id(state(ctx)?.db.reader(), id)
+            .await?
+            .map(Author::from))
+    }
+
+    /// Authors in alphabetical order, optionally only those whose name contains
+    /// `nameContains` (case-insensitive).
+    #[graphql(complexity = "page_cost(first, None, child_complexity)")]
+    async fn authors(
+        &self,
+        ctx: &Context<'_>,
+        name_contains: Option<String>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Connection<Author>> {
+        if name_contains
+            .as_ref()
+            .is_some_and(|needle| needle.chars().count() > MAX_NAME_FILTER_CHARS)
+        {
+            return Err(AppError::bad_input(
+                "nameContains",
+                format!("`nameContains` must be at most {MAX_NAME_FILTER_CHARS} characters"),
+            )
+            .into());
+        }
+        let request = PageArgs::forward(first, after).parse(authors::LIST_KIND, &authors::cursor_shape())?;
+        let page = authors::list(state(ctx)?.db.reader(), name_contains.as_deref(), &request).await?;
+        let page = page.map(|model| {
+            let key = authors::key_of(&model);
+            (Author::from(model), key)
+        });
+        Ok(Connection::new(
+            page,
+            authors::LIST_KIND,
+            TotalCount::Authors(name_contains),
+        ))
+    }
+
+    /// A user by username (case-insensitive); null when there is none.
+    async fn user(&self, ctx: &Context<'_>, username: String) -> async_graphql::Result<Option<User>> {
+        Ok(users::by_username(state(ctx)?.db.reader(), &username)
+            .await?
+            .map(User::from))
+    }
+}
+
+async fn list_papers(
+    ctx: &Context<'_>,
+    listing: PaperListing,
+    page_args: &PageArgs,
+) -> async_graphql::Result<Connection<Paper>> {
+    let request = page_args.parse(listing.order.list_kind(), &listing.order.cursor_shape())?;
+    let page = papers::list(state(ctx)?.db.reader(), &listing, &request).await?;
+    Ok(Paper::listing_connection(page, listing))
+}
+
+/// Looks up global ids, one statement per object type.
+async fn fetch_nodes(
+    ctx: &Context<'_>,
+    ids: &[GlobalId],
+) -> async_graphql::Result<HashMap<GlobalId, Node>> {
+    let db = state(ctx)?.db.reader();
+    let of_kind = |kind: NodeKind| -> Vec<i64> {
+        ids.iter().filter(|id| id.kind == kind).map(|id| id.id).collect()
+    };
+    let mut found = HashMap::with_capacity(ids.len());
+    for (id, paper) in papers::by_ids(db, &of_kind(NodeKind::Paper)).await? {
+        found.insert(GlobalId { kind: NodeKind::Paper, id }, Node::Paper(paper.into()));
+    }
+    for (id, author) in authors::by_ids(db, &of_kind(NodeKind::Author)).await? {
+        found.insert(GlobalId { kind: NodeKind::Author, id }, Node::Author(author.into()));
+    }
+    for (id, user) in users::by_ids(db, &of_kind(NodeKind::User)).await? {
+        found.insert(GlobalId { kind: NodeKind::User, id }, Node::User(user.into()));
+    }
+    Ok(found)
+}

@@ -1,0 +1,118 @@
+//! Input objects and enums of paper lists.
+
+use async_graphql::{Enum, ID, InputObject};
+
+use crate::error::AppError;
+use crate::ids::{GlobalId, NodeKind};
+use crate::services::papers::PaperFilter;
+
+use super::{Date, DateTime};
+
+/// Longest accepted `submittedBy` filter: no username is longer.
+const MAX_USERNAME_FILTER_LEN: usize = 32;
+
+/// Narrows a paper list. All given conditions must hold.
+#[derive(InputObject, Default, Debug, Clone)]
+#[graphql(name = "PaperFilter")]
+pub struct PaperFilterInput {
+    /// Submitted strictly after this time.
+    pub submitted_after: Option<DateTime>,
+    /// Submitted strictly before this time.
+    pub submitted_before: Option<DateTime>,
+    /// Published on or after this date.
+    pub published_from: Option<Date>,
+    /// Published on or before this date.
+    pub published_to: Option<Date>,
+    /// Has this author (an `Author` id) on its byline.
+    pub author_id: Option<ID>,
+    /// Submitted by the user with this username (case-insensitive).
+    pub submitted_by: Option<String>,
+    /// Has at least this many upvotes.
+    pub min_upvotes: Option<i32>,
+    /// Has (true) or lacks (false) a code repository link.
+    pub has_code: Option<bool>,
+}
+
+impl PaperFilterInput {
+    /// The filter as the paper service takes it.
+    ///
+    /// # Errors
+    /// `BAD_USER_INPUT` for a malformed author id or an impossible username.
+    pub fn decode(self, field: &str) -> Result<PaperFilter, AppError> {
+        let author_id = self
+            .author_id
+            .map(|id| GlobalId::decode_as(&id, NodeKind::Author, &format!("{field}.authorId")))
+            .transpose()?;
+        if let Some(username) = &self.submitted_by
+            && username.len() > MAX_USERNAME_FILTER_LEN
+        {
+            return Err(AppError::bad_input(
+                format!("{field}.submittedBy"),
+                "`submittedBy` is longer than any username",
+            ));
+        }
+        Ok(PaperFilter {
+            submitted_after: self.submitted_after.map(|at| at.0),
+            submitted_before: self.submitted_before.map(|at| at.0),
+            published_from: self.published_from.map(|day| day.0),
+            published_to: self.published_to.map(|day| day.0),
+            author_id,
+            submitted_by_username: self.submitted_by,
+            submitted_by_user_id: None,
+            min_upvotes: self.min_upvotes,
+            has_code: self.has_code,
+        })
+    }
+}
+
+/// Sort direction.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum OrderDirection {
+    Asc,
+    Desc,
+}
+
+/// What to sort papers by.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum PaperOrderField {
+    /// When the paper entered the feed.
+    SubmittedAt,
+    /// Publication date (undated papers count as the oldest), then submission time.
+    PublishedAt,
+    /// Upvote count.
+    Upvotes,
+}
+
+/// A paper ordering.
+#[derive(InputObject, Copy, Clone, Debug)]
+#[graphql(name = "PaperOrder")]
+pub struct PaperOrderInput {
+    pub field: PaperOrderField,
+    pub direction: OrderDirection,
+}
+
+/// How far back `trendingPapers` looks.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]
+pub enum TrendingWindow {
+    /// Papers submitted in the last 24 hours.
+    Day,
+    /// Papers submitted in the last 7 days.
+    #[default]
+    Week,
+    /// Papers submitted in the last 30 days.
+    Month,
+    /// Every paper.
+    All,
+}
+
+impl TrendingWindow {
+    /// How far back the window reaches.
+    pub fn length(self) -> Option<chrono::Duration> {
+        match self {
+            Self::Day => Some(chrono::Duration::days(1)),
+            Self::Week => Some(chrono::Duration::days(7)),
+            Self::Month => Some(chrono::Duration::days(30)),
+            Self::All => None,
+        }
+    }
+}

@@ -1,0 +1,28 @@
+//! GraphQL output and input types, one file per object. API types convert from entities;
+//! entities never reach the schema.
+
+mod author;
+mod connection;
+mod inputs;
+mod node;
+mod paper;
+mod scalars;
+mod user;
+
+pub use author::Author;
+pub use connection::{Connection, TotalCount};
+pub use inputs::{OrderDirection, PaperFilterInput, PaperOrderField, PaperOrderInput, TrendingWindow};
+pub use node::Node;
+pub use paper::Paper;
+pub use scalars::{Date, DateTime};
+pub use user::User;
+
+/// The complexity of a list field: its children count once per requested item.
+pub fn page_cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
+    let size = first
+        .or(last)
+        .and_then(|size| usize::try_from(size).ok())
+        .unwrap_or(20)
+        .clamp(1, 100);
+    size.saturating_mul(child_complexity).saturating_add(1)
+}

@@ -1,0 +1,113 @@
+//! `Paper`.
+
+use std::sync::Arc;
+
+use async_graphql::{Context, ID, Object};
+use entity::paper;
+
+use crate::graphql::context::loader;
+use crate::graphql::loaders::{BylineOf, UserById};
+use crate::ids::{GlobalId, NodeKind};
+use crate::pagination::{Keyset, Page};
+use crate::services::papers::{PaperListing, PaperOrder};
+
+use super::connection::{Connection, TotalCount};
+use super::{Author, Date, DateTime, User};
+
+/// A research paper in the feed.
+#[derive(Clone)]
+pub struct Paper(Arc<paper::Model>);
+
+impl From<paper::Model> for Paper {
+    fn from(model: paper::Model) -> Self {
+        Self(Arc::new(model))
+    }
+}
+
+impl Paper {
+    /// The stored row.
+    pub fn model(&self) -> &paper::Model {
+        &self.0
+    }
+
+    /// A connection over a page of papers in `order`.
+    pub fn connection(page: Page<paper::Model>, order: PaperOrder, total: TotalCount) -> Connection<Paper> {
+        let page = page.map(|model| {
+            let key: Keyset = order.key_of(&model);
+            (Paper::from(model), key)
+        });
+        Connection::new(page, order.list_kind(), total)
+    }
+
+    /// A connection over a page of `listing`, counting the listing on demand.
+    pub fn listing_connection(page: Page<paper::Model>, listing: PaperListing) -> Connection<Paper> {
+        let order = listing.order;
+        Self::connection(page, order, TotalCount::Papers(Box::new(listing)))
+    }
+}
+
+#[Object]
+impl Paper {
+    /// Opaque global id.
+    pub async fn id(&self) -> ID {
+        ID(GlobalId::encode(NodeKind::Paper, self.0.id))
+    }
+
+    /// arXiv identifier without version, e.g. `2410.10977`.
+    async fn arxiv_id(&self) -> Option<&str> {
+        self.0.arxiv_id.as_deref()
+    }
+
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+
+    #[graphql(name = "abstract")]
+    async fn abstract_text(&self) -> &str {
+        &self.0.r#abstract
+    }
+
+    /// The byline, in order.
+    async fn authors(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Author>> {
+        let byline = loader(ctx)?.load_one(BylineOf(self.0.id)).await?;
+        Ok(byline.unwrap_or_default().into_iter().map(Author::from).collect())
+    }
+
+    /// Length of the byline.
+    async fn author_count(&self) -> i32 {
+        self.0.author_count
+    }
+
+    /// Publication date, when known.
+    async fn published_at(&self) -> Option<Date> {
+        self.0.published_at.map(Date)
+    }
+
+    /// When the paper entered the feed.
+    async fn submitted_at(&self) -> DateTime {
+        DateTime(self.0.submitted_at)
+    }
+
+    /// Who submitted it; null for imported papers and deleted accounts.
+    async fn submitted_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
+        let Some(user_id) = self.0.submitted_by else {
+            return Ok(None);
+        };
+        Ok(loader(ctx)?.load_one(UserById(user_id)).await?.map(User::from))
+    }
+
+    /// Code repository.
+    async fn github_url(&self) -> Option<&str> {
+        self.0.github_url.as_deref()
+    }
+
+    /// Project page.
+    async fn project_url(&self) -> Option<&str> {
+        self.0.project_url.as_deref()
+    }
+
+    /// Upvotes: the count imported from the source plus upvotes cast here. Always exact.
+    async fn upvote_count(&self) -> i32 {
+        self.0.upvote_count
+    }
+}

@@ -1,0 +1,89 @@
+//! The HTTP surface: routes, layers, and the handlers that carry GraphQL over HTTP.
+//! The only module that knows both axum and GraphQL.
+
+mod graphiql;
+mod graphql;
+mod responses;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::routing::get;
+use tower_http::cors::{AllowOrigin, Any, CorsLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::graphql::AppSchema;
+use crate::state::AppState;
+
+/// How long a request may take before it is answered with 408.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What the handlers share.
+#[derive(Clone)]
+pub struct HttpState {
+    pub app: AppState,
+    pub schema: AppSchema,
+}
+
+/// A configured CORS origin is not a valid header value.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid CORS origin {0:?}")]
+pub struct InvalidOrigin(pub String);
+
+/// The application's routes and layers.
+///
+/// # Errors
+/// A configured CORS origin is malformed.
+pub fn router(app: AppState, schema: AppSchema) -> Result<Router, InvalidOrigin> {
+    let cors = cors_layer(&app.config.cors_origins)?;
+    let state = HttpState { app, schema };
+    Ok(Router::new()
+        .route(
+            "/graphql",
+            get(graphql::graphql_get).post(graphql::graphql_post),
+        )
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .with_state(state)
+        .layer(cors)
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(TraceLayer::new_for_http()))
+}
+
+/// Browsers on other origins may call the API. Credentials travel in a bearer header,
+/// never a cookie, so allowing any origin exposes nothing a script could not fetch itself.
+fn cors_layer(origins: &[String]) -> Result<CorsLayer, InvalidOrigin> {
+    let layer = CorsLayer::new()
+        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION, header::ACCEPT])
+        .max_age(Duration::from_secs(3600));
+    if origins.is_empty() {
+        return Ok(layer.allow_origin(Any));
+    }
+    let origins = origins
+        .iter()
+        .map(|origin| {
+            HeaderValue::from_str(origin.trim()).map_err(|_| InvalidOrigin(origin.clone()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(layer.allow_origin(AllowOrigin::list(origins)))
+}
+
+/// Liveness: the process answers.
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Readiness: the database answers.
+async fn readyz(State(state): State<HttpState>) -> (StatusCode, &'static str) {
+    if state.app.db.ping().await {
+        (StatusCode::OK, "ready")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
+    }
+}

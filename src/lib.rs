@@ -1,0 +1,25 @@
+//! Paperboard: the GraphQL backend of a community research-paper feed.
+//!
+//! Requests flow one way: `http` (transport, viewer) → `graphql` (resolvers, loaders,
+//! limits) → `services` (SQL and transactions) → the `entity` crate. `startup` builds
+//! the whole application from a [`Config`]; the binary only parses flags and wires.
+
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod ids;
+pub mod import;
+pub mod pagination;
+pub mod ranking;
+pub mod services;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+pub mod validate;
+
+pub use config::Config;
+pub use startup::Application;

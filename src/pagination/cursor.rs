@@ -1,0 +1,175 @@
+//! Opaque cursors: `base64url(JSON [list, [key parts…], id])`.
+//!
+//! The list tag makes a cursor from one list unusable in another, and decoding checks the
+//! shape of the key, so a forged or stale cursor is a `BAD_USER_INPUT`, never a database error.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+/// Cursors longer than this cannot be ours.
+const MAX_CURSOR_LEN: usize = 1024;
+
+/// Which ordering a cursor belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListKind {
+    PapersBySubmitted,
+    PapersByPublished,
+    PapersByUpvotes,
+    DailyPapers,
+    TrendingPapers,
+    AuthorsByName,
+    UpvotesByTime,
+}
+
+impl ListKind {
+    fn tag(self) -> &'static str {
+        match self {
+            Self::PapersBySubmitted => "ps",
+            Self::PapersByPublished => "pp",
+            Self::PapersByUpvotes => "pu",
+            Self::DailyPapers => "pd",
+            Self::TrendingPapers => "pt",
+            Self::AuthorsByName => "an",
+            Self::UpvotesByTime => "ut",
+        }
+    }
+}
+
+/// One sort-column value of a row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum KeyPart {
+    /// A timestamp, as microseconds since the Unix epoch.
+    #[serde(rename = "t")]
+    Time(i64),
+    /// A date, as days since 0001-01-01.
+    #[serde(rename = "d")]
+    Day(i32),
+    #[serde(rename = "i")]
+    Int(i64),
+    #[serde(rename = "f")]
+    Float(f64),
+    #[serde(rename = "s")]
+    Text(String),
+}
+
+impl KeyPart {
+    /// A timestamp part.
+    pub fn time(value: DateTime<Utc>) -> Self {
+        Self::Time(value.timestamp_micros())
+    }
+
+    /// A date part.
+    pub fn day(value: NaiveDate) -> Self {
+        Self::Day(chrono::Datelike::num_days_from_ce(&value))
+    }
+
+    /// The part as a bindable SQL value, or `None` when out of range.
+    pub fn to_value(&self) -> Option<sea_orm::Value> {
+        Some(match self {
+            Self::Time(micros) => DateTime::<Utc>::from_timestamp_micros(*micros)?.into(),
+            Self::Day(days) => NaiveDate::from_num_days_from_ce_opt(*days)?.into(),
+            Self::Int(value) => (*value).into(),
+            Self::Float(value) if value.is_finite() => (*value).into(),
+            Self::Float(_) => return None,
+            Self::Text(value) => value.clone().into(),
+        })
+    }
+
+    fn same_type(&self, other: &Self) -> bool {
+        std::mem::discriminant(self) == std::mem::discriminant(other)
+    }
+}
+
+/// A row's position in an ordered list: its sort-column values, then its id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Keyset {
+    pub parts: Vec<KeyPart>,
+    pub id: i64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct WireCursor(String, Vec<KeyPart>, i64);
+
+impl Keyset {
+    /// The opaque cursor of this position in `list`.
+    pub fn encode(&self, list: ListKind) -> String {
+        let wire = WireCursor(list.tag().to_owned(), self.parts.clone(), self.id);
+        // Serialising plain strings and finite numbers cannot fail.
+        let json = serde_json::to_vec(&wire).unwrap_or_default();
+        URL_SAFE_NO_PAD.encode(json)
+    }
+
+    /// Decodes a cursor of `list` whose key parts have the types of `shape`.
+    ///
+    /// # Errors
+    /// `BAD_USER_INPUT` naming `field` for anything this server did not issue for `list`.
+    pub fn decode(
+        raw: &str,
+        list: ListKind,
+        shape: &[KeyPart],
+        field: &str,
+    ) -> Result<Self, AppError> {
+        let invalid = || AppError::bad_input(field, format!("`{field}` is not a valid cursor"));
+        if raw.is_empty() || raw.len() > MAX_CURSOR_LEN {
+            return Err(invalid());
+        }
+        let json = URL_SAFE_NO_PAD.decode(raw).map_err(|_| invalid())?;
+        let WireCursor(tag, parts, id) = serde_json::from_slice(&json).map_err(|_| invalid())?;
+        if tag != list.tag() {
+            return Err(AppError::bad_input(
+                field,
+                format!("`{field}` is a cursor of a different list"),
+            ));
+        }
+        let shape_matches = parts.len() == shape.len()
+            && parts.iter().zip(shape).all(|(part, want)| part.same_type(want))
+            && parts.iter().all(|part| part.to_value().is_some());
+        if !shape_matches || id <= 0 {
+            return Err(invalid());
+        }
+        Ok(Self { parts, id })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shape() -> Vec<KeyPart> {
+        vec![KeyPart::Time(0), KeyPart::Float(0.0)]
+    }
+
+    #[test]
+    fn cursors_round_trip_exactly() -> Result<(), AppError> {
+        let key = Keyset {
+            parts: vec![KeyPart::Time(1_732_622_400_123_456), KeyPart::Float(20_123.456_789_012_3)],
+            id: 42,
+        };
+        let raw = key.encode(ListKind::TrendingPapers);
+        assert_eq!(Keyset::decode(&raw, ListKind::TrendingPapers, &shape(), "after")?, key);
+        Ok(())
+    }
+
+    #[test]
+    fn cursors_of_another_list_or_shape_are_rejected() {
+        let key = Keyset {
+            parts: vec![KeyPart::Time(1), KeyPart::Float(1.0)],
+            id: 1,
+        };
+        let raw = key.encode(ListKind::TrendingPapers);
+        assert!(Keyset::decode(&raw, ListKind::DailyPapers, &shape(), "after").is_err());
+        let wrong_shape = [KeyPart::Int(0), KeyPart::Float(0.0)];
+        assert!(Keyset::decode(&raw, ListKind::TrendingPapers, &wrong_shape, "after").is_err());
+    }
+
+    #[test]
+    fn garbage_cursors_are_rejected() {
+        for raw in ["", "!!!", "bm90IGpzb24", &"A".repeat(5000)] {
+            assert!(Keyset::decode(raw, ListKind::TrendingPapers, &shape(), "after").is_err());
+        }
+    }
+}

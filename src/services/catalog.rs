@@ -1,0 +1,255 @@
+//! Adding papers to the catalogue: imports (and, later, submissions) go through here.
+//!
+//! Callers run these functions inside a transaction: a batch is stored whole or not at all.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{author, paper, paper_author};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait,
+    QueryFilter, QuerySelect, Statement, TransactionTrait,
+};
+
+use crate::clock;
+use crate::db::Database;
+use crate::error::AppResult;
+use crate::import::{DEMO_PAPERS_JSON, parse_demo_json};
+use crate::ranking::hot_score;
+
+use super::authors::name_key;
+
+/// Rows per multi-row statement, well under SQLite's and PostgreSQL's parameter limits.
+const CHUNK: usize = 500;
+
+/// A validated paper, ready to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewPaper {
+    pub arxiv_id: Option<String>,
+    pub title: String,
+    pub abstract_text: String,
+    /// Byline, in order.
+    pub authors: Vec<String>,
+    pub published_at: Option<NaiveDate>,
+    /// When the paper entered the source feed; `None` means now.
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub submitted_by: Option<i64>,
+    pub github_url: Option<String>,
+    pub project_url: Option<String>,
+    /// Upvotes the source already counted.
+    pub upvote_baseline: i32,
+}
+
+/// What a batch insert did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InsertOutcome {
+    /// Ids of the new papers, in insertion order.
+    pub inserted: Vec<i64>,
+    /// Records that matched a stored paper (or an earlier record) and were left alone.
+    pub skipped: usize,
+}
+
+/// The `published_order` of undated papers: they sort as the oldest.
+const UNDATED: NaiveDate = match NaiveDate::from_ymd_opt(1, 1, 1) {
+    Some(day) => day,
+    None => NaiveDate::MIN,
+};
+
+/// The `published_order` of a paper.
+pub fn published_order(published_at: Option<NaiveDate>) -> NaiveDate {
+    published_at.unwrap_or(UNDATED)
+}
+
+/// Stores the papers that are not in the catalogue yet: a record matches a stored paper by
+/// arXiv id, or by exact title when it has none. Authors are matched by name.
+///
+/// Papers that share a submission time are stored oldest publication first, so that the
+/// newest of them lead lists ordered by submission.
+///
+/// # Errors
+/// `INTERNAL_SERVER_ERROR` on database failure.
+pub async fn insert_papers(
+    db: &impl ConnectionTrait,
+    papers: Vec<NewPaper>,
+) -> AppResult<InsertOutcome> {
+    let total = papers.len();
+    let mut fresh = unmatched(db, papers).await?;
+    let now = clock::now();
+    fresh.sort_by_key(|paper| {
+        (
+            paper.submitted_at.map_or(now, clock::stored),
+            published_order(paper.published_at),
+        )
+    });
+    let author_ids = ensure_authors(db, fresh.iter().flat_map(|paper| &paper.authors)).await?;
+
+    let mut inserted = Vec::with_capacity(fresh.len());
+    let mut byline_rows = Vec::new();
+    for paper in fresh {
+        let submitted_at = paper.submitted_at.map_or(now, clock::stored);
+        let author_count = i32::try_from(paper.authors.len()).unwrap_or(i32::MAX);
+        let row = paper::ActiveModel {
+            arxiv_id: Set(paper.arxiv_id),
+            title: Set(paper.title),
+            r#abstract: Set(paper.abstract_text),
+            published_at: Set(paper.published_at),
+            published_order: Set(published_order(paper.published_at)),
+            submitted_at: Set(submitted_at),
+            submitted_day: Set(submitted_at.date_naive()),
+            submitted_by: Set(paper.submitted_by),
+            github_url: Set(paper.github_url),
+            project_url: Set(paper.project_url),
+            upvote_baseline: Set(paper.upvote_baseline),
+            upvote_count: Set(paper.upvote_baseline),
+            author_count: Set(author_count),
+            hot_score: Set(hot_score(paper.upvote_baseline, submitted_at)),
+            ..Default::default()
+        };
+        let paper_id = paper::Entity::insert(row).exec(db).await?.last_insert_id;
+        for (position, name) in paper.authors.iter().enumerate() {
+            if let Some(author_id) = author_ids.get(name) {
+                byline_rows.push(paper_author::ActiveModel {
+                    paper_id: Set(paper_id),
+                    position: Set(i32::try_from(position).unwrap_or(i32::MAX)),
+                    author_id: Set(*author_id),
+                });
+            }
+        }
+        inserted.push(paper_id);
+    }
+    for chunk in byline_rows.chunks(CHUNK) {
+        paper_author::Entity::insert_many(chunk.to_vec())
+            .exec(db)
+            .await?;
+    }
+    Ok(InsertOutcome {
+        skipped: total - inserted.len(),
+        inserted,
+    })
+}
+
+/// The records that match neither a stored paper nor an earlier record of the batch.
+async fn unmatched(db: &impl ConnectionTrait, papers: Vec<NewPaper>) -> AppResult<Vec<NewPaper>> {
+    let arxiv_ids: Vec<String> = papers.iter().filter_map(|p| p.arxiv_id.clone()).collect();
+    let titles: Vec<String> = papers
+        .iter()
+        .filter(|p| p.arxiv_id.is_none())
+        .map(|p| p.title.clone())
+        .collect();
+    let mut seen_arxiv_ids = HashSet::new();
+    for chunk in arxiv_ids.chunks(CHUNK) {
+        let stored: Vec<Option<String>> = paper::Entity::find()
+            .select_only()
+            .column(paper::Column::ArxivId)
+            .filter(paper::Column::ArxivId.is_in(chunk.iter().cloned()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        seen_arxiv_ids.extend(stored.into_iter().flatten());
+    }
+    let mut seen_titles = HashSet::new();
+    for chunk in titles.chunks(CHUNK) {
+        let stored: Vec<String> = paper::Entity::find()
+            .select_only()
+            .column(paper::Column::Title)
+            .filter(paper::Column::Title.is_in(chunk.iter().cloned()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        seen_titles.extend(stored);
+    }
+    Ok(papers
+        .into_iter()
+        .filter(|paper| match &paper.arxiv_id {
+            Some(id) => seen_arxiv_ids.insert(id.clone()),
+            None => seen_titles.insert(paper.title.clone()),
+        })
+        .collect())
+}
+
+/// The ids of authors with these names, creating the missing ones.
+///
+/// # Errors
+/// `INTERNAL_SERVER_ERROR` on database failure.
+pub async fn ensure_authors<'a>(
+    db: &impl ConnectionTrait,
+    names: impl IntoIterator<Item = &'a String>,
+) -> AppResult<HashMap<String, i64>> {
+    let mut wanted: Vec<&String> = names.into_iter().collect();
+    wanted.sort();
+    wanted.dedup();
+    let mut ids = author_ids_by_name(db, &wanted).await?;
+    let missing: Vec<&String> = wanted
+        .into_iter()
+        .filter(|name| !ids.contains_key(*name))
+        .collect();
+    for chunk in missing.chunks(CHUNK) {
+        let rows = chunk.iter().map(|name| author::ActiveModel {
+            name: Set((*name).clone()),
+            name_key: Set(name_key(name)),
+            ..Default::default()
+        });
+        // A concurrent writer may create the same author: keep theirs.
+        author::Entity::insert_many(rows)
+            .on_conflict_do_nothing_on([author::Column::Name])
+            .exec(db)
+            .await?;
+    }
+    ids.extend(author_ids_by_name(db, &missing).await?);
+    Ok(ids)
+}
+
+async fn author_ids_by_name(
+    db: &impl ConnectionTrait,
+    names: &[&String],
+) -> AppResult<HashMap<String, i64>> {
+    let mut ids = HashMap::with_capacity(names.len());
+    for chunk in names.chunks(CHUNK) {
+        let rows: Vec<(i64, String)> = author::Entity::find()
+            .select_only()
+            .column(author::Column::Id)
+            .column(author::Column::Name)
+            .filter(author::Column::Name.is_in(chunk.iter().map(|name| (*name).clone())))
+            .into_tuple()
+            .all(db)
+            .await?;
+        ids.extend(rows.into_iter().map(|(id, name)| (name, id)));
+    }
+    Ok(ids)
+}
+
+/// Serialises imports across instances sharing one PostgreSQL database.
+const IMPORT_LOCK_KEY: i64 = 0x7062_696d_706f_7274;
+
+/// Stores a batch in one transaction: all of it, or nothing.
+///
+/// # Errors
+/// `INTERNAL_SERVER_ERROR` on database failure (nothing is stored).
+pub async fn import(db: &Database, papers: Vec<NewPaper>) -> AppResult<InsertOutcome> {
+    let transaction = db.writer().begin().await?;
+    if db.backend() == DbBackend::Postgres {
+        transaction
+            .execute_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT pg_advisory_xact_lock($1)",
+                [IMPORT_LOCK_KEY.into()],
+            ))
+            .await?;
+    }
+    let outcome = insert_papers(&transaction, papers).await?;
+    transaction.commit().await?;
+    Ok(outcome)
+}
+
+/// Loads the bundled demo papers when the catalogue is empty; `None` when it was not.
+///
+/// # Errors
+/// `INTERNAL_SERVER_ERROR` on database failure or an invalid bundled file.
+pub async fn load_demo_if_empty(db: &Database) -> AppResult<Option<InsertOutcome>> {
+    if paper::Entity::find().count(db.reader()).await? > 0 {
+        return Ok(None);
+    }
+    let papers = parse_demo_json(DEMO_PAPERS_JSON, clock::now().date_naive())
+        .map_err(crate::error::AppError::internal)?;
+    import(db, papers).await.map(Some)
+}

@@ -1,0 +1,51 @@
+//! Keyset conditions and orderings shared by every list query.
+
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{Order, QueryFilter, QueryOrder, QuerySelect, Select};
+
+use crate::error::AppError;
+use crate::pagination::{Keyset, PageRequest};
+
+/// Restricts `select` to the page's range of `columns` (sort columns, then id) and orders it
+/// so that the first `fetch_limit` rows are the page (reversed when paging backward).
+pub(crate) fn apply_page<E: sea_orm::EntityTrait>(
+    mut select: Select<E>,
+    columns: Vec<Expr>,
+    descending: bool,
+    page: &PageRequest,
+) -> Result<Select<E>, AppError> {
+    if let Some(after) = &page.after {
+        select = select.filter(beyond(columns.clone(), after, descending)?);
+    }
+    if let Some(before) = &page.before {
+        select = select.filter(beyond(columns.clone(), before, !descending)?);
+    }
+    let order = if descending != page.backward {
+        Order::Desc
+    } else {
+        Order::Asc
+    };
+    for column in columns {
+        select = select.order_by(column, order.clone());
+    }
+    Ok(select.limit(page.fetch_limit()))
+}
+
+/// `(columns…) < key` when `descending`, else `(columns…) > key`: the rows after `key`.
+pub(crate) fn beyond(columns: Vec<Expr>, key: &Keyset, descending: bool) -> Result<Expr, AppError> {
+    let mut values = Vec::with_capacity(key.parts.len() + 1);
+    for part in &key.parts {
+        let value = part
+            .to_value()
+            .ok_or_else(|| AppError::bad_input("after", "cursor is out of range"))?;
+        values.push(Expr::val(value));
+    }
+    values.push(Expr::val(key.id));
+    let columns = Expr::tuple(columns);
+    let values = Expr::tuple(values);
+    Ok(if descending {
+        columns.lt(values)
+    } else {
+        columns.gt(values)
+    })
+}

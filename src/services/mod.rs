@@ -1,0 +1,9 @@
+//! All database access and transactions. Resolvers call these functions and never touch
+//! SQL; functions take `&impl ConnectionTrait` so they run on a pool or in a transaction.
+
+pub mod authors;
+pub mod catalog;
+mod keyset;
+pub mod papers;
+pub mod sql;
+pub mod users;

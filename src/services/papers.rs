@@ -1,0 +1,394 @@
+//! Reading papers: lookups, filtered and ordered lists, counts, and batched first pages.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{paper, paper_author, user};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect, Select,
+};
+
+use crate::error::AppResult;
+use crate::pagination::{KeyPart, Keyset, ListKind, Page, PageRequest};
+
+use super::keyset::apply_page;
+use super::sql;
+
+/// Conditions a paper list can be narrowed by (the `PaperFilter` input, decoded).
+#[derive(Debug, Clone, Default)]
+pub struct PaperFilter {
+    /// Submitted strictly after.
+    pub submitted_after: Option<DateTime<Utc>>,
+    /// Submitted strictly before.
+    pub submitted_before: Option<DateTime<Utc>>,
+    /// Published on or after.
+    pub published_from: Option<NaiveDate>,
+    /// Published on or before.
+    pub published_to: Option<NaiveDate>,
+    /// Has this author on its byline.
+    pub author_id: Option<i64>,
+    /// Submitted by the user with this username (case-insensitive).
+    pub submitted_by_username: Option<String>,
+    /// Submitted by the user with this id.
+    pub submitted_by_user_id: Option<i64>,
+    /// At least this many upvotes.
+    pub min_upvotes: Option<i32>,
+    /// Has (or lacks) a code repository link.
+    pub has_code: Option<bool>,
+}
+
+impl PaperFilter {
+    fn apply(&self, mut select: Select<paper::Entity>) -> Select<paper::Entity> {
+        if let Some(at) = self.submitted_after {
+            select = select.filter(paper::Column::SubmittedAt.gt(at));
+        }
+        if let Some(at) = self.submitted_before {
+            select = select.filter(paper::Column::SubmittedAt.lt(at));
+        }
+        if let Some(day) = self.published_from {
+            select = select.filter(paper::Column::PublishedAt.gte(day));
+        }
+        if let Some(day) = self.published_to {
+            select = select.filter(paper::Column::PublishedAt.lte(day));
+        }
+        if let Some(author_id) = self.author_id {
+            select = select.filter(
+                paper::Column::Id.in_subquery(
+                    Query::select()
+                        .column(paper_author::Column::PaperId)
+                        .from(paper_author::Entity)
+                        .and_where(Expr::col(paper_author::Column::AuthorId).eq(author_id))
+                        .to_owned(),
+                ),
+            );
+        }
+        if let Some(username) = &self.submitted_by_username {
+            select = select.filter(
+                paper::Column::SubmittedBy.in_subquery(
+                    Query::select()
+                        .column(user::Column::Id)
+                        .from(user::Entity)
+                        .and_where(Expr::col(user::Column::UsernameKey).eq(username.to_lowercase()))
+                        .to_owned(),
+                ),
+            );
+        }
+        if let Some(user_id) = self.submitted_by_user_id {
+            select = select.filter(paper::Column::SubmittedBy.eq(user_id));
+        }
+        if let Some(min) = self.min_upvotes {
+            select = select.filter(paper::Column::UpvoteCount.gte(min));
+        }
+        match self.has_code {
+            Some(true) => select = select.filter(paper::Column::GithubUrl.is_not_null()),
+            Some(false) => select = select.filter(paper::Column::GithubUrl.is_null()),
+            None => {}
+        }
+        select
+    }
+}
+
+/// The orders a paper list can come in.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PaperOrder {
+    /// By `submitted_at`.
+    Submitted,
+    /// By `published_at` (undated papers are the oldest), then `submitted_at`.
+    Published,
+    /// By `upvote_count`.
+    Upvotes,
+    /// The papers submitted on one UTC day, by `upvote_count`.
+    Daily(NaiveDate),
+    /// By trending score (`hot_score`), optionally only papers submitted since a time.
+    Trending { since: Option<DateTime<Utc>> },
+}
+
+impl PaperOrder {
+    /// The cursor family of this order.
+    pub fn list_kind(self) -> ListKind {
+        match self {
+            Self::Submitted => ListKind::PapersBySubmitted,
+            Self::Published => ListKind::PapersByPublished,
+            Self::Upvotes => ListKind::PapersByUpvotes,
+            Self::Daily(_) => ListKind::DailyPapers,
+            Self::Trending { .. } => ListKind::TrendingPapers,
+        }
+    }
+
+    /// The types of a cursor's key parts in this order.
+    pub fn cursor_shape(self) -> Vec<KeyPart> {
+        match self {
+            Self::Submitted => vec![KeyPart::Time(0)],
+            Self::Published => vec![KeyPart::Day(0), KeyPart::Time(0)],
+            Self::Upvotes => vec![KeyPart::Int(0)],
+            Self::Daily(_) => vec![KeyPart::Day(0), KeyPart::Int(0)],
+            Self::Trending { .. } => vec![KeyPart::Float(0.0)],
+        }
+    }
+
+    /// The position of `paper` in this order.
+    pub fn key_of(self, paper: &paper::Model) -> Keyset {
+        let parts = match self {
+            Self::Submitted => vec![KeyPart::time(paper.submitted_at)],
+            Self::Published => vec![
+                KeyPart::day(paper.published_order),
+                KeyPart::time(paper.submitted_at),
+            ],
+            Self::Upvotes => vec![KeyPart::Int(paper.upvote_count.into())],
+            Self::Daily(_) => vec![
+                KeyPart::day(paper.submitted_day),
+                KeyPart::Int(paper.upvote_count.into()),
+            ],
+            Self::Trending { .. } => vec![KeyPart::Float(paper.hot_score)],
+        };
+        Keyset {
+            parts,
+            id: paper.id,
+        }
+    }
+
+    fn columns(self) -> Vec<paper::Column> {
+        match self {
+            Self::Submitted => vec![paper::Column::SubmittedAt, paper::Column::Id],
+            Self::Published => vec![
+                paper::Column::PublishedOrder,
+                paper::Column::SubmittedAt,
+                paper::Column::Id,
+            ],
+            Self::Upvotes => vec![paper::Column::UpvoteCount, paper::Column::Id],
+            Self::Daily(_) => vec![
+                paper::Column::SubmittedDay,
+                paper::Column::UpvoteCount,
+                paper::Column::Id,
+            ],
+            Self::Trending { .. } => vec![paper::Column::HotScore, paper::Column::Id],
+        }
+    }
+
+    fn scope(self, select: Select<paper::Entity>) -> Select<paper::Entity> {
+        match self {
+            Self::Daily(day) => select.filter(paper::Column::SubmittedDay.eq(day)),
+            Self::Trending { since: Some(since) } => {
+                select.filter(paper::Column::SubmittedAt.gte(since))
+            }
+            _ => select,
+        }
+    }
+}
+
+/// A paper list: which papers, in which order.
+#[derive(Debug, Clone)]
+pub struct PaperListing {
+    pub filter: PaperFilter,
+    pub order: PaperOrder,
+    pub descending: bool,
+}
+
+impl PaperListing {
+    fn select(&self) -> Select<paper::Entity> {
+        self.order
+            .scope(self.filter.apply(paper::Entity::find()))
+    }
+}
+
+/// One page of `listing`.
+///
+/// # Errors
+/// `BAD_USER_INPUT` for an out-of-range cursor; `INTERNAL_SERVER_ERROR` on database failure.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    listing: &PaperListing,
+    page: &PageRequest,
+) -> AppResult<Page<paper::Model>> {
+    let columns = listing
+        .order
+        .columns()
+        .into_iter()
+        .map(|column| Expr::col((paper::Entity, column)))
+        .collect();
+    let rows = apply_page(listing.select(), columns, listing.descending, page)?
+        .all(db)
+        .await?;
+    Ok(page.into_page(rows))
+}
+
+/// How many papers `listing` holds (all pages).
+///
+/// # Errors
+/// `INTERNAL_SERVER_ERROR` on database failure.
+pub async fn count(db: &impl ConnectionTrait, listing: &PaperListing) -> AppResult<i64> {
+    let count = listing
+        .select()
+        .select_only()
+        .column_as(Expr::col((paper::Entity, paper::Column::Id)).count(), "count")
+        .into_tuple::<i64>()
+        .one(db)
+        .await?;
+    Ok(count.unwrap_or(0))
+}
+
+/// The paper with this id.
+///
+/// # Errors
+/// `INTERNAL_SERVER_ERROR` on database failure.
+pub async fn by_id(db: &impl ConnectionTrait, id: i64) -> AppResult<Option<paper::Model>> {
+    Ok(paper::Entity::find_by_id(id).one(db).await?)
+}
+
+/// The paper with this arXiv id.
+///
+/// # Errors
+/// `INTERNAL_SERVER_ERROR` on database failure.
+pub async fn by_arxiv_id(
+    db: &impl ConnectionTrait,
+    arxiv_id: &str,
+) -> AppResult<Option<paper::Model>> {
+    Ok(paper::Entity::find()
+        .filter(paper::Column::ArxivId.eq(arxiv_id))
+        .one(db)
+        .await?)
+}
+
+/// The papers with these ids, by id.
+///
+/// # Errors
+/// `INTERNAL_SERVER_ERROR` on database failure.
+pub async fn by_ids(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+) -> AppResult<HashMap<i64, paper::Model>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let papers = paper::Entity::find()
+        .filter(paper::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?;
+    Ok(papers.into_iter().map(|paper| (paper.id, paper)).collect())
+}
+
+/// The latest UTC day on which a paper was submitted.
+///
+/// # Errors
+/// `INTERNAL_SERVER_ERROR` on database failure.
+pub async fn latest_day(db: &impl ConnectionTrait) -> AppResult<Option<NaiveDate>> {
+    let day = paper::Entity::find()
+        .select_only()
+        .column_as(paper::Column::SubmittedDay.max(), "day")
+        .into_tuple::<Option<NaiveDate>>()
+        .one(db)
+        .await?;
+    Ok(day.flatten())
+}
+
+/// Who a batch of first pages belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PaperOwner {
+    /// Papers on an author's byline, newest publication first.
+    Author,
+    /// Papers a user submitted, newest first.
+    Submitter,
+}
+
+impl PaperOwner {
+    /// The listing of one owner's papers (used for pages after the first).
+    pub fn listing(self, owner_id: i64) -> PaperListing {
+        match self {
+            Self::Author => PaperListing {
+                filter: PaperFilter {
+                    author_id: Some(owner_id),
+                    ..PaperFilter::default()
+                },
+                order: PaperOrder::Published,
+                descending: true,
+            },
+            Self::Submitter => PaperListing {
+                filter: PaperFilter {
+                    submitted_by_user_id: Some(owner_id),
+                    ..PaperFilter::default()
+                },
+                order: PaperOrder::Submitted,
+                descending: true,
+            },
+        }
+    }
+}
+
+/// The first `limit` papers of each owner, in one statement (a window per owner).
+///
+/// # Errors
+/// `INTERNAL_SERVER_ERROR` on database failure.
+pub async fn first_papers_of(
+    db: &impl ConnectionTrait,
+    owner: PaperOwner,
+    owner_ids: &[i64],
+    limit: u64,
+) -> AppResult<HashMap<i64, Vec<paper::Model>>> {
+    if owner_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let (source, owner_column, order) = match owner {
+        PaperOwner::Author => (
+            "paper_authors pa JOIN papers p ON p.id = pa.paper_id",
+            "pa.author_id",
+            "p.published_order DESC, p.submitted_at DESC, p.id DESC",
+        ),
+        PaperOwner::Submitter => (
+            "papers p",
+            "p.submitted_by",
+            "p.submitted_at DESC, p.id DESC",
+        ),
+    };
+    let sql = format!(
+        "SELECT * FROM (SELECT p.*, {owner_column} AS owner_id, \
+         ROW_NUMBER() OVER (PARTITION BY {owner_column} ORDER BY {order}) AS rank_in_owner \
+         FROM {source} WHERE {owner_column} IN ({})) ranked \
+         WHERE rank_in_owner <= ? ORDER BY owner_id, rank_in_owner",
+        sql::placeholders(owner_ids.len())
+    );
+    let mut values: Vec<sea_orm::Value> = owner_ids.iter().map(|id| (*id).into()).collect();
+    values.push(i64::try_from(limit).unwrap_or(i64::MAX).into());
+    let rows = db
+        .query_all_raw(sql::statement(db.get_database_backend(), &sql, values))
+        .await?;
+    let mut pages: HashMap<i64, Vec<paper::Model>> = HashMap::new();
+    for row in rows {
+        let owner_id: i64 = row.try_get("", "owner_id")?;
+        let paper = paper::Model::from_query_result(&row, "")?;
+        pages.entry(owner_id).or_default().push(paper);
+    }
+    Ok(pages)
+}
+
+/// How many papers each owner has.
+///
+/// # Errors
+/// `INTERNAL_SERVER_ERROR` on database failure.
+pub async fn paper_counts_of(
+    db: &impl ConnectionTrait,
+    owner: PaperOwner,
+    owner_ids: &[i64],
+) -> AppResult<HashMap<i64, i64>> {
+    if owner_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let (table, owner_column) = match owner {
+        PaperOwner::Author => ("paper_authors", "author_id"),
+        PaperOwner::Submitter => ("papers", "submitted_by"),
+    };
+    let sql = format!(
+        "SELECT {owner_column} AS owner_id, COUNT(*) AS count FROM {table} \
+         WHERE {owner_column} IN ({}) GROUP BY {owner_column}",
+        sql::placeholders(owner_ids.len())
+    );
+    let values = owner_ids.iter().map(|id| (*id).into()).collect();
+    let rows = db
+        .query_all_raw(sql::statement(db.get_database_backend(), &sql, values))
+        .await?;
+    let mut counts = HashMap::with_capacity(rows.len());
+    for row in rows {
+        counts.insert(row.try_get::<i64>("", "owner_id")?, row.try_get::<i64>("", "count")?);
+    }
+    Ok(counts)
+}

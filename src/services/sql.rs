@@ -1,0 +1,57 @@
+//! Hand-written SQL for the few queries the query builder cannot express (window functions),
+//! written once with `?` placeholders and rendered for the connected backend.
+
+use sea_orm::{DbBackend, Statement, Value};
+
+/// A statement from SQL with `?` placeholders, numbered `$1, $2…` for PostgreSQL.
+///
+/// The SQL must not contain `?` inside literals; callers bind every value.
+pub fn statement(backend: DbBackend, sql: &str, values: Vec<Value>) -> Statement {
+    let sql = match backend {
+        DbBackend::Postgres => number_placeholders(sql),
+        _ => sql.to_owned(),
+    };
+    Statement::from_sql_and_values(backend, sql, values)
+}
+
+/// `?, ?` → `$1, $2`.
+fn number_placeholders(sql: &str) -> String {
+    let mut rendered = String::with_capacity(sql.len() + 16);
+    let mut next = 1;
+    for ch in sql.chars() {
+        if ch == '?' {
+            rendered.push('$');
+            rendered.push_str(&next.to_string());
+            next += 1;
+        } else {
+            rendered.push(ch);
+        }
+    }
+    rendered
+}
+
+/// `?, ?, ?` with `count` placeholders, for `IN (…)` lists.
+pub fn placeholders(count: usize) -> String {
+    let mut list = String::with_capacity(count * 3);
+    for index in 0..count {
+        if index > 0 {
+            list.push_str(", ");
+        }
+        list.push('?');
+    }
+    list
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_for_postgres() {
+        assert_eq!(
+            number_placeholders("a = ? AND b IN (?, ?)"),
+            "a = $1 AND b IN ($2, $3)"
+        );
+        assert_eq!(placeholders(3), "?, ?, ?");
+    }
+}

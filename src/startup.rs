@@ -1,0 +1,120 @@
+//! Building and running the application: database, migrations, demo data, schema, router,
+//! and a bound listener. Tests boot exactly this.
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use axum::Router;
+use sea_orm::DbErr;
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+use crate::db::{Database, DatabaseError};
+use crate::error::AppError;
+use crate::graphql::build_schema;
+use crate::http::{InvalidOrigin, router};
+use crate::services::catalog;
+use crate::state::AppState;
+
+/// Why the application could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot open the database")]
+    Database(#[from] DatabaseError),
+    #[error("cannot migrate the database")]
+    Migrate(#[source] DbErr),
+    #[error("cannot load the demo data")]
+    Demo(#[source] AppError),
+    #[error("cannot listen on {addr}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Cors(#[from] InvalidOrigin),
+}
+
+/// A built application, bound to its port and ready to serve.
+pub struct Application {
+    listener: TcpListener,
+    local_addr: SocketAddr,
+    router: Router,
+    state: AppState,
+}
+
+impl Application {
+    /// Connects and migrates the database, loads the demo data when asked, and binds the
+    /// listener (port 0 picks a free port).
+    ///
+    /// # Errors
+    /// Any step of start-up fails.
+    pub async fn build(config: Config) -> Result<Self, StartupError> {
+        let db = Database::connect(&config.database).await?;
+        db.migrate().await.map_err(StartupError::Migrate)?;
+        if config.demo {
+            let outcome = catalog::load_demo_if_empty(&db)
+                .await
+                .map_err(StartupError::Demo)?;
+            if let Some(outcome) = outcome {
+                tracing::info!(papers = outcome.inserted.len(), "loaded the demo papers");
+            }
+        }
+        let bind = config.bind;
+        let state = AppState::new(db, config);
+        let schema = build_schema(state.clone(), &state.config.limits);
+        let router = router(state.clone(), schema)?;
+        let listener = TcpListener::bind(bind)
+            .await
+            .map_err(|source| StartupError::Bind { addr: bind, source })?;
+        let local_addr = listener
+            .local_addr()
+            .map_err(|source| StartupError::Bind { addr: bind, source })?;
+        Ok(Self {
+            listener,
+            local_addr,
+            router,
+            state,
+        })
+    }
+
+    /// The address the listener is bound to.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.local_addr.port()
+    }
+
+    /// The shared state (tests read the statement counter through it).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` completes, then drains in-flight requests and closes the
+    /// database pools.
+    ///
+    /// # Errors
+    /// The server fails to accept connections.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let Self {
+            listener,
+            router,
+            state,
+            ..
+        } = self;
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await?;
+        state.db.close().await;
+        Ok(())
+    }
+}

@@ -1,0 +1,23 @@
+//! The application state: built once, cloned cheaply, injected everywhere. No globals.
+
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::db::Database;
+
+/// Everything a request handler or resolver may need.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Database,
+    pub config: Arc<Config>,
+}
+
+impl AppState {
+    /// Bundles the parts.
+    pub fn new(db: Database, config: Config) -> Self {
+        Self {
+            db,
+            config: Arc::new(config),
+        }
+    }
+}
