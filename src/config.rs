@@ -85,7 +85,11 @@ pub struct Config {
 
     /// Origins allowed to call the API from a browser, comma-separated; empty allows any
     /// origin (safe: credentials travel in a bearer header, never in a cookie).
-    #[arg(long = "cors-origin", env = "PAPERBOARD_CORS_ORIGINS", value_delimiter = ',')]
+    #[arg(
+        long = "cors-origin",
+        env = "PAPERBOARD_CORS_ORIGINS",
+        value_delimiter = ','
+    )]
     pub cors_origins: Vec<String>,
 
     /// Load the bundled demo papers into an empty database before listening.

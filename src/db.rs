@@ -68,7 +68,8 @@ impl Database {
         };
         for connection in [&mut read, &mut write] {
             let counter = Arc::clone(&statements);
-            connection.set_metric_callback(move |_| {
+            connection.set_metric_callback(move |info| {
+                tracing::trace!(sql = %info.statement.sql, elapsed = ?info.elapsed, "statement");
                 counter.fetch_add(1, Ordering::Relaxed);
             });
         }
@@ -161,9 +162,12 @@ fn ensure_sqlite_dir(url: &str) -> Result<(), DatabaseError> {
 
 async fn connect_sqlite(url: &str, max_connections: u32) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url);
+    // A local file cannot drop a connection: no liveness ping on checkout (sqlx pings on
+    // every acquire by default, a thread round-trip per query).
     options
         .max_connections(max_connections)
         .min_connections(1)
+        .test_before_acquire(false)
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|options| {
             options
@@ -182,6 +186,9 @@ async fn connect_postgres(url: &str, max_connections: u32) -> Result<DatabaseCon
         .max_connections(max_connections)
         .min_connections(1)
         .acquire_timeout(Duration::from_secs(10))
+        // Ping only connections idle long enough to have been dropped by the server or a
+        // proxy; pinging on every checkout would add a round trip to every query.
+        .test_before_acquire_if_idle_for(Duration::from_secs(30))
         .sqlx_logging(false);
     sea_orm::Database::connect(options).await
 }

@@ -177,7 +177,8 @@ pub fn tag_untagged_errors(errors: &mut [ServerError]) {
 
 /// async-graphql reports its depth and complexity limits only by message text.
 fn engine_error_code(message: &str) -> ErrorCode {
-    if message.starts_with("Query is too complex") || message.starts_with("Query is nested too deep")
+    if message.starts_with("Query is too complex")
+        || message.starts_with("Query is nested too deep")
     {
         ErrorCode::QueryTooComplex
     } else {

@@ -123,7 +123,10 @@ mod tests {
             encode("Cake:1"),
             "A".repeat(10_000),
         ] {
-            assert!(GlobalId::decode(&raw, "id").is_err(), "{raw:?} must be rejected");
+            assert!(
+                GlobalId::decode(&raw, "id").is_err(),
+                "{raw:?} must be rejected"
+            );
         }
     }
 

@@ -138,7 +138,8 @@ fn is_legacy_arxiv_id(id: &str) -> bool {
     };
     let name_ok = name.starts_with(|c: char| c.is_ascii_lowercase())
         && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'-');
-    let subject_ok = subject.is_none_or(|s| s.len() == 2 && s.bytes().all(|b| b.is_ascii_uppercase()));
+    let subject_ok =
+        subject.is_none_or(|s| s.len() == 2 && s.bytes().all(|b| b.is_ascii_uppercase()));
     name_ok && subject_ok && number.len() == 7 && number.bytes().all(|b| b.is_ascii_digit())
 }
 
@@ -155,7 +156,10 @@ pub fn http_url(value: &str) -> Result<String, String> {
     if parsed.host_str().is_none_or(str::is_empty) {
         return Err("URL must name a host".to_owned());
     }
-    if value.chars().any(|ch| ch.is_control() || ch.is_whitespace()) {
+    if value
+        .chars()
+        .any(|ch| ch.is_control() || ch.is_whitespace())
+    {
         return Err("URL must not contain spaces or control characters".to_owned());
     }
     Ok(value.to_owned())
@@ -190,8 +194,18 @@ mod tests {
     #[test]
     fn malformed_arxiv_ids_are_rejected() {
         for raw in [
-            "", "2410", "2413.10977", "2410.109", "2410.109777", "24a0.10977", "HEP-TH/9901001",
-            "hep-th/990100", "math.gt/0309136", "2410.10977v", "v1", "../../etc/passwd",
+            "",
+            "2410",
+            "2413.10977",
+            "2410.109",
+            "2410.109777",
+            "24a0.10977",
+            "HEP-TH/9901001",
+            "hep-th/990100",
+            "math.gt/0309136",
+            "2410.10977v",
+            "v1",
+            "../../etc/passwd",
             "2410.10977; DROP TABLE papers",
         ] {
             assert!(arxiv_id(raw).is_err(), "{raw:?} must be rejected");

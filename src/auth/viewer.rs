@@ -18,7 +18,11 @@ impl Role {
 
     /// Parses the stored form; anything unknown has no privileges.
     pub fn from_stored(value: &str) -> Self {
-        if value == "ADMIN" { Self::Admin } else { Self::User }
+        if value == "ADMIN" {
+            Self::Admin
+        } else {
+            Self::User
+        }
     }
 }
 

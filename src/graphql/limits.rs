@@ -1,19 +1,18 @@
 //! Limits enforced before async-graphql parses or validates an operation.
 //!
-//! Two hazards of the engine are handled here, on every transport (the extension runs
-//! inside the schema): its parser recurses without bound on nested value literals, so the
-//! raw text's bracket nesting is bounded before parsing; and validation expands fragments
-//! without memoising them, so the expanded field count is computed (memoised) and bounded
-//! before validation runs.
+//! Two hazards of the engine are handled here, and every transport (GET, POST, WebSocket)
+//! calls [`prepare`] before executing: the parser recurses without bound on nested value
+//! literals, so the raw text's bracket nesting is bounded before parsing; and validation
+//! expands fragments without memoising them, so the expanded field count is computed
+//! (memoised) and bounded before validation runs. Doing this outside the schema (not as an
+//! extension) keeps per-field extension hooks off the hot path.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
+use async_graphql::Name;
 use async_graphql::parser::types::{
     DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet,
 };
-use async_graphql::{Name, ServerResult, Variables};
 
 use crate::error::AppError;
 
@@ -56,7 +55,11 @@ fn max_nesting(source: &[u8]) -> usize {
                 at += 3;
                 while at < source.len() && !source[at..].starts_with(b"\"\"\"") {
                     // `\"""` is an escaped delimiter inside a block string.
-                    at += if source[at..].starts_with(b"\\\"\"\"") { 4 } else { 1 };
+                    at += if source[at..].starts_with(b"\\\"\"\"") {
+                        4
+                    } else {
+                        1
+                    };
                 }
                 at += 2;
             }
@@ -99,9 +102,9 @@ pub fn check_document(document: &ExecutableDocument, max_fields: usize) -> Resul
             .map(|operation| &operation.node.selection_set.node)
             .collect(),
     };
-    let total = operations
-        .into_iter()
-        .fold(0usize, |total, set| total.saturating_add(counter.selection_set(set)));
+    let total = operations.into_iter().fold(0usize, |total, set| {
+        total.saturating_add(counter.selection_set(set))
+    });
     if total > max_fields {
         return Err(AppError::QueryTooComplex(format!(
             "the operation selects {total} fields once fragments are expanded; the limit is {max_fields}"
@@ -161,56 +164,73 @@ pub fn operation_type(
             .iter()
             .find(|(candidate, _)| candidate.as_str() == name)
             .map(|(_, operation)| operation.node.ty),
-        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
-            operations.values().next().map(|operation| operation.node.ty)
-        }
+        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => operations
+            .values()
+            .next()
+            .map(|operation| operation.node.ty),
         (DocumentOperations::Multiple(_), None) => None,
     }
 }
 
-/// Parses an operation after bounding its text, then bounds the document.
+/// How an operation arrived: each transport allows different operation types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// `POST /graphql`: queries and mutations.
+    HttpPost,
+    /// `GET /graphql`: queries only (a GET must not change anything).
+    HttpGet,
+    /// A WebSocket `subscribe` message: queries and subscriptions.
+    WebSocket,
+}
+
+impl Transport {
+    fn allows(self, operation: OperationType) -> bool {
+        match self {
+            Self::HttpPost => operation != OperationType::Subscription,
+            Self::HttpGet => operation == OperationType::Query,
+            Self::WebSocket => operation != OperationType::Mutation,
+        }
+    }
+}
+
+/// Why a request was refused before execution.
+#[derive(Debug)]
+pub enum Refusal {
+    /// The operation type is not allowed on this transport.
+    WrongTransport(AppError),
+    /// The text or document breaks a limit, or does not parse.
+    Invalid(AppError),
+}
+
+/// Bounds and parses a request's operation, checks that its transport allows it, and
+/// attaches the parsed document so the engine does not parse it again. Every transport
+/// calls this before executing anything.
 ///
 /// # Errors
-/// `QUERY_TOO_COMPLEX` for a bound exceeded; `BAD_USER_INPUT` for a syntax error.
-pub fn parse_checked(query: &str, max_fields: usize) -> Result<ExecutableDocument, AppError> {
-    check_source(query)?;
-    let document = async_graphql::parser::parse_query(query)
-        .map_err(|error| AppError::bad_input("query", error.to_string()))?;
-    check_document(&document, max_fields)?;
-    Ok(document)
-}
-
-/// The schema extension that applies these limits to every request.
-pub struct OperationLimits {
-    pub max_fields: usize,
-}
-
-impl ExtensionFactory for OperationLimits {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(OperationLimitsExtension {
-            max_fields: self.max_fields,
-        })
-    }
-}
-
-struct OperationLimitsExtension {
+/// A [`Refusal`] saying why the request must not run.
+pub fn prepare(
+    request: &mut async_graphql::Request,
+    transport: Transport,
     max_fields: usize,
-}
-
-#[async_trait::async_trait]
-impl Extension for OperationLimitsExtension {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        check_source(query).map_err(AppError::into_server_error)?;
-        let document = next.run(ctx, query, variables).await?;
-        check_document(&document, self.max_fields).map_err(AppError::into_server_error)?;
-        Ok(document)
+) -> Result<(), Refusal> {
+    check_source(&request.query).map_err(Refusal::Invalid)?;
+    let document = async_graphql::parser::parse_query(&request.query)
+        .map_err(|error| Refusal::Invalid(AppError::bad_input("query", error.to_string())))?;
+    check_document(&document, max_fields).map_err(Refusal::Invalid)?;
+    if let Some(operation) = operation_type(&document, request.operation_name.as_deref())
+        && !transport.allows(operation)
+    {
+        let message = match transport {
+            Transport::HttpGet => "only queries may be sent with GET; use POST",
+            Transport::HttpPost => "subscriptions need a WebSocket connection to /graphql",
+            Transport::WebSocket => "send mutations over HTTP POST",
+        };
+        return Err(Refusal::WrongTransport(AppError::bad_input(
+            "query", message,
+        )));
     }
+    request.set_parsed_query(document);
+    Ok(())
 }
 
 #[cfg(test)]
@@ -228,7 +248,10 @@ mod tests {
     #[test]
     fn deeply_nested_values_are_rejected_before_parsing() {
         let query = format!("{{ a(x: {}1{}) }}", "[".repeat(5000), "]".repeat(5000));
-        assert!(matches!(check_source(&query), Err(AppError::QueryTooComplex(_))));
+        assert!(matches!(
+            check_source(&query),
+            Err(AppError::QueryTooComplex(_))
+        ));
     }
 
     #[test]

@@ -1,13 +1,14 @@
 //! Batch loaders for every relation a list fans out on: one statement per relation per
 //! page, whatever the page size.
 //!
-//! One `DbLoader` serves every key type. It lives in schema data and caches nothing, so
-//! no value outlives the request (or the viewer) that asked for it.
+//! One `DbLoader` serves every key type. A caching loader is made for each request (see
+//! [`for_request`]), so a value is loaded once per request and never outlives it (or the
+//! viewer it was loaded for).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_graphql::dataloader::Loader;
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{author, paper, user};
 
 use crate::db::Database;
@@ -51,6 +52,18 @@ impl DbLoader {
     }
 }
 
+/// The loader type requests carry.
+pub type RequestLoader = DataLoader<DbLoader, HashMapCache>;
+
+/// A fresh caching loader for one request (or one subscription event).
+pub fn for_request(db: &Database) -> RequestLoader {
+    DataLoader::with_cache(
+        DbLoader::new(db.clone()),
+        tokio::spawn,
+        HashMapCache::default(),
+    )
+}
+
 /// A user by id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct UserById(pub i64);
@@ -77,8 +90,13 @@ impl Loader<UserById> for DbLoader {
 
     async fn load(&self, keys: &[UserById]) -> Result<HashMap<UserById, user::Model>, SharedError> {
         let ids: Vec<i64> = keys.iter().map(|key| key.0).collect();
-        let found = users::by_ids(self.db.reader(), &ids).await.map_err(failed)?;
-        Ok(found.into_iter().map(|(id, user)| (UserById(id), user)).collect())
+        let found = users::by_ids(self.db.reader(), &ids)
+            .await
+            .map_err(failed)?;
+        Ok(found
+            .into_iter()
+            .map(|(id, user)| (UserById(id), user))
+            .collect())
     }
 }
 
@@ -91,7 +109,9 @@ impl Loader<BylineOf> for DbLoader {
         keys: &[BylineOf],
     ) -> Result<HashMap<BylineOf, Vec<author::Model>>, SharedError> {
         let ids: Vec<i64> = keys.iter().map(|key| key.0).collect();
-        let bylines = authors::bylines(self.db.reader(), &ids).await.map_err(failed)?;
+        let bylines = authors::bylines(self.db.reader(), &ids)
+            .await
+            .map_err(failed)?;
         Ok(bylines
             .into_iter()
             .map(|(paper_id, byline)| (BylineOf(paper_id), byline))
@@ -114,10 +134,12 @@ impl Loader<PaperCountOf> for DbLoader {
                 .await
                 .map_err(failed)?;
             // Owners without papers have no row: their count is zero.
-            counts.extend(
-                ids.into_iter()
-                    .map(|id| (PaperCountOf(owner, id), found.get(&id).copied().unwrap_or(0))),
-            );
+            counts.extend(ids.into_iter().map(|id| {
+                (
+                    PaperCountOf(owner, id),
+                    found.get(&id).copied().unwrap_or(0),
+                )
+            }));
         }
         Ok(counts)
     }

@@ -4,11 +4,11 @@ mod context;
 pub mod limits;
 pub mod loaders;
 mod owned_papers;
+mod prefetch;
 mod query;
 pub mod types;
 
-use async_graphql::dataloader::DataLoader;
-use async_graphql::{EmptyMutation, EmptySubscription, Schema, SDLExportOptions};
+use async_graphql::{EmptyMutation, EmptySubscription, SDLExportOptions, Schema};
 
 use crate::config::GraphqlLimits;
 use crate::state::AppState;
@@ -23,15 +23,11 @@ const MAX_DIRECTIVES: usize = 8;
 /// Deepest recursion the engine may use on a parsed document.
 const MAX_RECURSIVE_DEPTH: usize = 32;
 
-/// Builds the schema with its limits, loaders and application state.
+/// Builds the schema with its limits and the application state. Each request must carry a
+/// [`Viewer`](crate::auth::Viewer) and a [`loaders::for_request`] loader.
 pub fn build_schema(state: AppState, limits: &GraphqlLimits) -> AppSchema {
-    let loader = DataLoader::new(loaders::DbLoader::new(state.db.clone()), tokio::spawn);
     schema_builder()
         .data(state)
-        .data(loader)
-        .extension(limits::OperationLimits {
-            max_fields: limits.max_fields,
-        })
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
         .limit_recursive_depth(MAX_RECURSIVE_DEPTH)
@@ -49,6 +45,7 @@ pub fn export_sdl() -> String {
         SDLExportOptions::new()
             .sorted_fields()
             .sorted_arguments()
-            .sorted_enum_items(),
+            .sorted_enum_items()
+            .include_specified_by(),
     )
 }

@@ -20,7 +20,8 @@ pub async fn papers_of(
 ) -> async_graphql::Result<Connection<Paper>> {
     let listing = owner.listing(owner_id);
     let order = listing.order;
-    let request = PageArgs::forward(first, after).parse(order.list_kind(), &order.cursor_shape())?;
+    let request =
+        PageArgs::forward(first, after).parse(order.list_kind(), &order.cursor_shape())?;
     let page = if request.after.is_none() {
         let rows = loader(ctx)?
             .load_one(FirstPapersOf {
@@ -34,5 +35,9 @@ pub async fn papers_of(
     } else {
         papers::list(state(ctx)?.db.reader(), &listing, &request).await?
     };
-    Ok(Paper::connection(page, order, TotalCount::PapersOf(owner, owner_id)))
+    Ok(Paper::connection(
+        page,
+        order,
+        TotalCount::PapersOf(owner, owner_id),
+    ))
 }

@@ -13,6 +13,7 @@ use crate::services::{authors, users};
 use crate::validate;
 
 use super::context::state;
+use super::prefetch;
 use super::types::{
     Author, Connection, Date, Node, OrderDirection, Paper, PaperFilterInput, PaperOrderField,
     PaperOrderInput, TotalCount, TrendingWindow, User, page_cost,
@@ -75,7 +76,9 @@ impl QueryRoot {
                 papers::by_arxiv_id(db, &arxiv_id).await?
             }
             _ => {
-                return Err(AppError::bad_input("id", "give exactly one of `id` and `arxivId`").into());
+                return Err(
+                    AppError::bad_input("id", "give exactly one of `id` and `arxivId`").into(),
+                );
             }
         };
         Ok(found.map(Paper::from))
@@ -84,7 +87,10 @@ impl QueryRoot {
     /// Papers, newest submission first unless `orderBy` says otherwise. Page forward with
     /// `first`/`after` or backward with `last`/`before` (1–100, default 20).
     #[graphql(complexity = "page_cost(first, last, child_complexity)")]
-    #[expect(clippy::too_many_arguments, reason = "the arguments are the GraphQL contract")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the arguments are the GraphQL contract"
+    )]
     async fn papers(
         &self,
         ctx: &Context<'_>,
@@ -133,15 +139,20 @@ impl QueryRoot {
         let page_args = PageArgs::forward(first, after);
         let placeholder = PaperOrder::Daily(chrono::NaiveDate::MIN);
         let request = page_args.parse(placeholder.list_kind(), &placeholder.cursor_shape())?;
-        let cursor_day = request.after.as_ref().and_then(|key| match key.parts.first() {
-            Some(crate::pagination::KeyPart::Day(days)) => {
-                chrono::NaiveDate::from_num_days_from_ce_opt(*days)
-            }
-            _ => None,
-        });
+        let cursor_day = request
+            .after
+            .as_ref()
+            .and_then(|key| match key.parts.first() {
+                Some(crate::pagination::KeyPart::Day(days)) => {
+                    chrono::NaiveDate::from_num_days_from_ce_opt(*days)
+                }
+                _ => None,
+            });
         let day = match (date.map(|d| d.0), cursor_day) {
             (Some(day), Some(from_cursor)) if day != from_cursor => {
-                return Err(AppError::bad_input("after", "the cursor belongs to another day").into());
+                return Err(
+                    AppError::bad_input("after", "the cursor belongs to another day").into(),
+                );
             }
             (Some(day), _) => Some(day),
             (None, Some(from_cursor)) => Some(from_cursor),
@@ -155,6 +166,7 @@ impl QueryRoot {
             descending: true,
         };
         let page = papers::list(state(ctx)?.db.reader(), &listing, &request).await?;
+        prefetch::paper_connection(ctx, &page.items).await?;
         Ok(Paper::listing_connection(page, listing))
     }
 
@@ -212,8 +224,11 @@ impl QueryRoot {
             )
             .into());
         }
-        let request = PageArgs::forward(first, after).parse(authors::LIST_KIND, &authors::cursor_shape())?;
-        let page = authors::list(state(ctx)?.db.reader(), name_contains.as_deref(), &request).await?;
+        let request =
+            PageArgs::forward(first, after).parse(authors::LIST_KIND, &authors::cursor_shape())?;
+        let page =
+            authors::list(state(ctx)?.db.reader(), name_contains.as_deref(), &request).await?;
+        prefetch::author_connection(ctx, &page.items).await?;
         let page = page.map(|model| {
             let key = authors::key_of(&model);
             (Author::from(model), key)
@@ -226,7 +241,11 @@ impl QueryRoot {
     }
 
     /// A user by username (case-insensitive); null when there is none.
-    async fn user(&self, ctx: &Context<'_>, username: String) -> async_graphql::Result<Option<User>> {
+    async fn user(
+        &self,
+        ctx: &Context<'_>,
+        username: String,
+    ) -> async_graphql::Result<Option<User>> {
         Ok(users::by_username(state(ctx)?.db.reader(), &username)
             .await?
             .map(User::from))
@@ -240,6 +259,7 @@ async fn list_papers(
 ) -> async_graphql::Result<Connection<Paper>> {
     let request = page_args.parse(listing.order.list_kind(), &listing.order.cursor_shape())?;
     let page = papers::list(state(ctx)?.db.reader(), &listing, &request).await?;
+    prefetch::paper_connection(ctx, &page.items).await?;
     Ok(Paper::listing_connection(page, listing))
 }
 
@@ -250,17 +270,38 @@ async fn fetch_nodes(
 ) -> async_graphql::Result<HashMap<GlobalId, Node>> {
     let db = state(ctx)?.db.reader();
     let of_kind = |kind: NodeKind| -> Vec<i64> {
-        ids.iter().filter(|id| id.kind == kind).map(|id| id.id).collect()
+        ids.iter()
+            .filter(|id| id.kind == kind)
+            .map(|id| id.id)
+            .collect()
     };
     let mut found = HashMap::with_capacity(ids.len());
     for (id, paper) in papers::by_ids(db, &of_kind(NodeKind::Paper)).await? {
-        found.insert(GlobalId { kind: NodeKind::Paper, id }, Node::Paper(paper.into()));
+        found.insert(
+            GlobalId {
+                kind: NodeKind::Paper,
+                id,
+            },
+            Node::Paper(paper.into()),
+        );
     }
     for (id, author) in authors::by_ids(db, &of_kind(NodeKind::Author)).await? {
-        found.insert(GlobalId { kind: NodeKind::Author, id }, Node::Author(author.into()));
+        found.insert(
+            GlobalId {
+                kind: NodeKind::Author,
+                id,
+            },
+            Node::Author(author.into()),
+        );
     }
     for (id, user) in users::by_ids(db, &of_kind(NodeKind::User)).await? {
-        found.insert(GlobalId { kind: NodeKind::User, id }, Node::User(user.into()));
+        found.insert(
+            GlobalId {
+                kind: NodeKind::User,
+                id,
+            },
+            Node::User(user.into()),
+        );
     }
     Ok(found)
 }

@@ -8,11 +8,11 @@ use axum::body::Body;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use async_graphql::parser::types::OperationType;
 
 use crate::auth::Viewer;
 use crate::error::AppError;
-use crate::graphql::limits;
+use crate::graphql::limits::{self, Refusal, Transport};
+use crate::graphql::loaders;
 
 use super::{HttpState, graphiql, responses};
 
@@ -20,7 +20,11 @@ use super::{HttpState, graphiql, responses};
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// `POST /graphql`: one operation as `application/json`.
-pub async fn graphql_post(State(state): State<HttpState>, headers: HeaderMap, body: Body) -> Response {
+pub async fn graphql_post(
+    State(state): State<HttpState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     if !is_json(&headers) {
         return responses::error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -51,7 +55,7 @@ pub async fn graphql_post(State(state): State<HttpState>, headers: HeaderMap, bo
             );
         }
     };
-    execute(&state, request, Viewer::Anonymous).await
+    execute(&state, request, Transport::HttpPost, Viewer::Anonymous).await
 }
 
 /// `GET /graphql`: GraphiQL for a browser, otherwise a query from the URL's parameters.
@@ -64,7 +68,7 @@ pub async fn graphql_get(
     if wants_html(&headers) && !raw_query.split('&').any(|pair| pair.starts_with("query=")) {
         return Html(graphiql::PAGE).into_response();
     }
-    let mut request = match async_graphql::http::parse_query_string(&raw_query) {
+    let request = match async_graphql::http::parse_query_string(&raw_query) {
         Ok(request) if !request.query.is_empty() => request,
         _ => {
             return responses::error(
@@ -73,30 +77,37 @@ pub async fn graphql_get(
             );
         }
     };
-    let document = match limits::parse_checked(&request.query, state.app.config.limits.max_fields) {
-        Ok(document) => document,
-        Err(error) => return responses::graphql(async_graphql::Response::from_errors(vec![error.into_server_error()])),
-    };
-    match limits::operation_type(&document, request.operation_name.as_deref()) {
-        Some(OperationType::Query) | None => {}
-        Some(_) => {
-            let mut response = responses::error(
-                StatusCode::METHOD_NOT_ALLOWED,
-                AppError::bad_input("query", "only queries may be sent with GET; use POST"),
-            );
+    execute(&state, request, Transport::HttpGet, Viewer::Anonymous).await
+}
+
+/// Applies the operation limits, then runs the operation for `viewer`.
+async fn execute(
+    state: &HttpState,
+    mut request: async_graphql::Request,
+    transport: Transport,
+    viewer: Viewer,
+) -> Response {
+    match limits::prepare(&mut request, transport, state.app.config.limits.max_fields) {
+        Ok(()) => {
+            let request = request
+                .data(viewer)
+                .data(loaders::for_request(&state.app.db));
+            responses::graphql(state.schema.execute(request).await)
+        }
+        Err(Refusal::Invalid(error)) => {
+            responses::graphql(async_graphql::Response::from_errors(vec![
+                error.into_server_error(),
+            ]))
+        }
+        Err(Refusal::WrongTransport(error)) if transport == Transport::HttpGet => {
+            let mut response = responses::error(StatusCode::METHOD_NOT_ALLOWED, error);
             response
                 .headers_mut()
                 .insert(header::ALLOW, HeaderValue::from_static("POST"));
-            return response;
+            response
         }
+        Err(Refusal::WrongTransport(error)) => responses::error(StatusCode::BAD_REQUEST, error),
     }
-    request.set_parsed_query(document);
-    execute(&state, request, Viewer::Anonymous).await
-}
-
-async fn execute(state: &HttpState, request: async_graphql::Request, viewer: Viewer) -> Response {
-    let response = state.schema.execute(request.data(viewer)).await;
-    responses::graphql(response)
 }
 
 fn is_json(headers: &HeaderMap) -> bool {

@@ -24,7 +24,11 @@ pub struct RecordProblem {
 
 impl fmt::Display for RecordProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "record {}, field `{}`: {}", self.index, self.field, self.message)
+        write!(
+            f,
+            "record {}, field `{}`: {}",
+            self.index, self.field, self.message
+        )
     }
 }
 
@@ -147,7 +151,9 @@ impl RecordReader<'_> {
             }
             return None;
         };
-        check(text).map_err(|message| self.problem(key, message)).ok()
+        check(text)
+            .map_err(|message| self.problem(key, message))
+            .ok()
     }
 
     fn optional_text(
@@ -157,7 +163,9 @@ impl RecordReader<'_> {
         check: fn(&str) -> Result<String, String>,
     ) -> Option<String> {
         let text = self.string(fields, key)?;
-        check(text).map_err(|message| self.problem(key, message)).ok()
+        check(text)
+            .map_err(|message| self.problem(key, message))
+            .ok()
     }
 
     fn authors(&mut self, fields: &Map<String, Value>) -> Option<Vec<String>> {
@@ -276,7 +284,10 @@ mod tests {
         let Err(ImportError::Invalid(problems)) = parse_demo_json(text, today()) else {
             panic!("the file must be rejected");
         };
-        let named: Vec<(usize, &str)> = problems.iter().map(|p| (p.index, p.field.as_str())).collect();
+        let named: Vec<(usize, &str)> = problems
+            .iter()
+            .map(|p| (p.index, p.field.as_str()))
+            .collect();
         assert_eq!(
             named,
             vec![

@@ -126,7 +126,10 @@ impl Keyset {
             ));
         }
         let shape_matches = parts.len() == shape.len()
-            && parts.iter().zip(shape).all(|(part, want)| part.same_type(want))
+            && parts
+                .iter()
+                .zip(shape)
+                .all(|(part, want)| part.same_type(want))
             && parts.iter().all(|part| part.to_value().is_some());
         if !shape_matches || id <= 0 {
             return Err(invalid());
@@ -146,11 +149,17 @@ mod tests {
     #[test]
     fn cursors_round_trip_exactly() -> Result<(), AppError> {
         let key = Keyset {
-            parts: vec![KeyPart::Time(1_732_622_400_123_456), KeyPart::Float(20_123.456_789_012_3)],
+            parts: vec![
+                KeyPart::Time(1_732_622_400_123_456),
+                KeyPart::Float(20_123.456_789_012_3),
+            ],
             id: 42,
         };
         let raw = key.encode(ListKind::TrendingPapers);
-        assert_eq!(Keyset::decode(&raw, ListKind::TrendingPapers, &shape(), "after")?, key);
+        assert_eq!(
+            Keyset::decode(&raw, ListKind::TrendingPapers, &shape(), "after")?,
+            key
+        );
         Ok(())
     }
 

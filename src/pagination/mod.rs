@@ -8,4 +8,4 @@ mod cursor;
 mod page;
 
 pub use cursor::{KeyPart, Keyset, ListKind};
-pub use page::{Page, PageArgs, PageRequest};
+pub use page::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, PageArgs, PageRequest};

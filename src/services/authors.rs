@@ -4,7 +4,9 @@ use std::collections::HashMap;
 
 use entity::author;
 use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
+};
 
 use crate::error::AppResult;
 use crate::pagination::{KeyPart, Keyset, ListKind, Page, PageRequest};
@@ -86,7 +88,10 @@ pub async fn list(
 pub async fn count(db: &impl ConnectionTrait, name_contains: Option<&str>) -> AppResult<i64> {
     let count = matching(name_contains)
         .select_only()
-        .column_as(Expr::col((author::Entity, author::Column::Id)).count(), "count")
+        .column_as(
+            Expr::col((author::Entity, author::Column::Id)).count(),
+            "count",
+        )
         .into_tuple::<i64>()
         .one(db)
         .await?;
@@ -116,7 +121,10 @@ pub async fn by_ids(
         .filter(author::Column::Id.is_in(ids.iter().copied()))
         .all(db)
         .await?;
-    Ok(authors.into_iter().map(|author| (author.id, author)).collect())
+    Ok(authors
+        .into_iter()
+        .map(|author| (author.id, author))
+        .collect())
 }
 
 /// The bylines of these papers, in byline order.

@@ -187,8 +187,7 @@ pub struct PaperListing {
 
 impl PaperListing {
     fn select(&self) -> Select<paper::Entity> {
-        self.order
-            .scope(self.filter.apply(paper::Entity::find()))
+        self.order.scope(self.filter.apply(paper::Entity::find()))
     }
 }
 
@@ -221,7 +220,10 @@ pub async fn count(db: &impl ConnectionTrait, listing: &PaperListing) -> AppResu
     let count = listing
         .select()
         .select_only()
-        .column_as(Expr::col((paper::Entity, paper::Column::Id)).count(), "count")
+        .column_as(
+            Expr::col((paper::Entity, paper::Column::Id)).count(),
+            "count",
+        )
         .into_tuple::<i64>()
         .one(db)
         .await?;
@@ -388,7 +390,10 @@ pub async fn paper_counts_of(
         .await?;
     let mut counts = HashMap::with_capacity(rows.len());
     for row in rows {
-        counts.insert(row.try_get::<i64>("", "owner_id")?, row.try_get::<i64>("", "count")?);
+        counts.insert(
+            row.try_get::<i64>("", "owner_id")?,
+            row.try_get::<i64>("", "count")?,
+        );
     }
     Ok(counts)
 }

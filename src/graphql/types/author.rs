@@ -48,7 +48,10 @@ impl Author {
         let Some(user_id) = self.0.user_id else {
             return Ok(None);
         };
-        Ok(loader(ctx)?.load_one(UserById(user_id)).await?.map(User::from))
+        Ok(loader(ctx)?
+            .load_one(UserById(user_id))
+            .await?
+            .map(User::from))
     }
 
     /// Number of papers with this author on the byline.

@@ -11,7 +11,9 @@ mod user;
 
 pub use author::Author;
 pub use connection::{Connection, TotalCount};
-pub use inputs::{OrderDirection, PaperFilterInput, PaperOrderField, PaperOrderInput, TrendingWindow};
+pub use inputs::{
+    OrderDirection, PaperFilterInput, PaperOrderField, PaperOrderInput, TrendingWindow,
+};
 pub use node::Node;
 pub use paper::Paper;
 pub use scalars::{Date, DateTime};

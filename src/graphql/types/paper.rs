@@ -31,7 +31,11 @@ impl Paper {
     }
 
     /// A connection over a page of papers in `order`.
-    pub fn connection(page: Page<paper::Model>, order: PaperOrder, total: TotalCount) -> Connection<Paper> {
+    pub fn connection(
+        page: Page<paper::Model>,
+        order: PaperOrder,
+        total: TotalCount,
+    ) -> Connection<Paper> {
         let page = page.map(|model| {
             let key: Keyset = order.key_of(&model);
             (Paper::from(model), key)
@@ -40,7 +44,10 @@ impl Paper {
     }
 
     /// A connection over a page of `listing`, counting the listing on demand.
-    pub fn listing_connection(page: Page<paper::Model>, listing: PaperListing) -> Connection<Paper> {
+    pub fn listing_connection(
+        page: Page<paper::Model>,
+        listing: PaperListing,
+    ) -> Connection<Paper> {
         let order = listing.order;
         Self::connection(page, order, TotalCount::Papers(Box::new(listing)))
     }
@@ -70,7 +77,11 @@ impl Paper {
     /// The byline, in order.
     async fn authors(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Author>> {
         let byline = loader(ctx)?.load_one(BylineOf(self.0.id)).await?;
-        Ok(byline.unwrap_or_default().into_iter().map(Author::from).collect())
+        Ok(byline
+            .unwrap_or_default()
+            .into_iter()
+            .map(Author::from)
+            .collect())
     }
 
     /// Length of the byline.
@@ -93,7 +104,10 @@ impl Paper {
         let Some(user_id) = self.0.submitted_by else {
             return Ok(None);
         };
-        Ok(loader(ctx)?.load_one(UserById(user_id)).await?.map(User::from))
+        Ok(loader(ctx)?
+            .load_one(UserById(user_id))
+            .await?
+            .map(User::from))
     }
 
     /// Code repository.

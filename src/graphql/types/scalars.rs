@@ -3,12 +3,16 @@
 use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value};
 use chrono::{NaiveDate, SecondsFormat, Utc};
 
-/// A point in time: RFC 3339, always UTC with microseconds on output
-/// (`2026-11-26T09:30:00.000000Z`); any offset is accepted on input.
+/// A point in time (see the scalar's description).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DateTime(pub chrono::DateTime<Utc>);
 
-#[Scalar(name = "DateTime", specified_by_url = "https://datatracker.ietf.org/doc/html/rfc3339")]
+/// A point in time: RFC 3339, always UTC with microseconds on output
+/// (`2026-11-26T09:30:00.000000Z`); any offset is accepted on input.
+#[Scalar(
+    name = "DateTime",
+    specified_by_url = "https://datatracker.ietf.org/doc/html/rfc3339"
+)]
 impl ScalarType for DateTime {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
@@ -24,11 +28,15 @@ impl ScalarType for DateTime {
     }
 }
 
-/// A calendar date, `YYYY-MM-DD`.
+/// A calendar date (see the scalar's description).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Date(pub NaiveDate);
 
-#[Scalar(name = "Date", specified_by_url = "https://datatracker.ietf.org/doc/html/rfc3339#section-5.6")]
+/// A calendar date, `YYYY-MM-DD`.
+#[Scalar(
+    name = "Date",
+    specified_by_url = "https://datatracker.ietf.org/doc/html/rfc3339#section-5.6"
+)]
 impl ScalarType for Date {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
@@ -41,6 +49,7 @@ impl ScalarType for Date {
     }
 
     fn to_value(&self) -> Value {
-        Value::String(self.0.format("%Y-%m-%d").to_string())
+        // `NaiveDate`'s `Display` is ISO 8601, `YYYY-MM-DD`.
+        Value::String(self.0.to_string())
     }
 }

@@ -1,0 +1,196 @@
+//! Eager loading by look-ahead: when a list resolves, everything its selection will ask of
+//! the listed objects is loaded in one statement per relation and fed to the request's
+//! loader cache, level by level. Field resolvers then find their values in the cache.
+//!
+//! The batch loaders alone batch by a timer, so how many statements a page costs would
+//! depend on how fast the engine registers keys; priming makes it exact (and saves the
+//! timer's latency). Anything not primed here still goes through the loaders.
+
+use std::collections::{HashMap, HashSet};
+
+use async_graphql::{Context, Lookahead, SelectionField, Value};
+use entity::{author, paper};
+
+use crate::error::AppResult;
+use crate::pagination::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+use crate::services::papers::{self, PaperOwner};
+use crate::services::{authors, users};
+
+use super::context::{loader, state};
+use super::loaders::{BylineOf, FirstPapersOf, PaperCountOf, RequestLoader, UserById};
+
+/// Primes everything the current field's connection selects on `papers`.
+pub async fn paper_connection(
+    ctx: &Context<'_>,
+    papers: &[paper::Model],
+) -> async_graphql::Result<()> {
+    let Some(selection) = connection_nodes(&ctx.look_ahead()) else {
+        return Ok(());
+    };
+    let primer = Primer::new(ctx)?;
+    primer.papers(papers, &selection).await?;
+    Ok(())
+}
+
+/// Primes everything the current field's connection selects on `authors`.
+pub async fn author_connection(
+    ctx: &Context<'_>,
+    authors: &[author::Model],
+) -> async_graphql::Result<()> {
+    let Some(selection) = connection_nodes(&ctx.look_ahead()) else {
+        return Ok(());
+    };
+    let primer = Primer::new(ctx)?;
+    primer.authors(authors, &selection).await?;
+    Ok(())
+}
+
+/// The selection on a connection's items: `nodes { … }` and `edges { node { … } }` merged.
+fn connection_nodes<'a>(connection: &Lookahead<'a>) -> Option<Lookahead<'a>> {
+    merge([
+        connection.field("nodes"),
+        connection.field("edges").field("node"),
+    ])
+}
+
+fn merge<'a>(parts: impl IntoIterator<Item = Lookahead<'a>>) -> Option<Lookahead<'a>> {
+    let fields: Vec<SelectionField<'a>> = parts
+        .into_iter()
+        .flat_map(|part| part.selection_fields())
+        .collect();
+    Lookahead::try_from(fields.as_slice()).ok()
+}
+
+struct Primer<'a> {
+    db: &'a sea_orm::DatabaseConnection,
+    loader: &'a RequestLoader,
+}
+
+impl<'a> Primer<'a> {
+    fn new(ctx: &Context<'a>) -> AppResult<Self> {
+        Ok(Self {
+            db: state(ctx)?.db.reader(),
+            loader: loader(ctx)?,
+        })
+    }
+
+    async fn papers(&self, papers: &[paper::Model], selection: &Lookahead<'_>) -> AppResult<()> {
+        if papers.is_empty() {
+            return Ok(());
+        }
+        let selected_authors = selection.field("authors");
+        if selected_authors.exists() {
+            let ids: Vec<i64> = papers.iter().map(|paper| paper.id).collect();
+            let mut bylines = authors::bylines(self.db, &ids).await?;
+            let mut everyone: HashMap<i64, author::Model> = HashMap::new();
+            for byline in bylines.values() {
+                for author in byline {
+                    everyone.entry(author.id).or_insert_with(|| author.clone());
+                }
+            }
+            self.loader
+                .feed_many(
+                    ids.iter()
+                        .map(|id| (BylineOf(*id), bylines.remove(id).unwrap_or_default())),
+                )
+                .await;
+            let everyone: Vec<author::Model> = everyone.into_values().collect();
+            Box::pin(self.authors(&everyone, &selected_authors)).await?;
+        }
+        if selection.field("submittedBy").exists() {
+            let ids: Vec<i64> = unique(papers.iter().filter_map(|paper| paper.submitted_by));
+            self.users(&ids).await?;
+        }
+        Ok(())
+    }
+
+    async fn authors(&self, authors: &[author::Model], selection: &Lookahead<'_>) -> AppResult<()> {
+        if authors.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<i64> = authors.iter().map(|author| author.id).collect();
+        let selected_papers = selection.field("papers");
+        if selection.field("paperCount").exists() || selected_papers.field("totalCount").exists() {
+            let counts = papers::paper_counts_of(self.db, PaperOwner::Author, &ids).await?;
+            self.loader
+                .feed_many(ids.iter().map(|id| {
+                    (
+                        PaperCountOf(PaperOwner::Author, *id),
+                        counts.get(id).copied().unwrap_or(0),
+                    )
+                }))
+                .await;
+        }
+        for field in selected_papers.selection_fields() {
+            let Some(limit) = first_page_limit(&field) else {
+                continue;
+            };
+            let mut pages =
+                papers::first_papers_of(self.db, PaperOwner::Author, &ids, limit).await?;
+            let listed: Vec<paper::Model> = pages.values().flatten().cloned().collect();
+            self.loader
+                .feed_many(ids.iter().map(|id| {
+                    let key = FirstPapersOf {
+                        owner: PaperOwner::Author,
+                        owner_id: *id,
+                        limit,
+                    };
+                    (key, pages.remove(id).unwrap_or_default())
+                }))
+                .await;
+            if let Some(nested) = connection_nodes(&Lookahead::from(field)) {
+                Box::pin(self.papers(&dedup_papers(listed), &nested)).await?;
+            }
+        }
+        if selection.field("user").exists() {
+            let linked = unique(authors.iter().filter_map(|author| author.user_id));
+            self.users(&linked).await?;
+        }
+        Ok(())
+    }
+
+    async fn users(&self, ids: &[i64]) -> AppResult<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let found = users::by_ids(self.db, ids).await?;
+        self.loader
+            .feed_many(found.into_iter().map(|(id, user)| (UserById(id), user)))
+            .await;
+        Ok(())
+    }
+}
+
+/// The fetch limit of a nested first page (`first` + 1), or `None` when the field pages
+/// from a cursor or has arguments the resolver will reject.
+fn first_page_limit(field: &SelectionField<'_>) -> Option<u64> {
+    let arguments = field.arguments().ok()?;
+    let mut first = DEFAULT_PAGE_SIZE;
+    for (name, value) in arguments {
+        match (name.as_str(), value) {
+            ("after", Value::Null) => {}
+            ("after", _) => return None,
+            ("first", Value::Null) => {}
+            ("first", Value::Number(number)) => {
+                first = number
+                    .as_u64()
+                    .filter(|size| (1..=MAX_PAGE_SIZE).contains(size))?;
+            }
+            _ => return None,
+        }
+    }
+    Some(first + 1)
+}
+
+fn unique(ids: impl IntoIterator<Item = i64>) -> Vec<i64> {
+    let mut seen = HashSet::new();
+    ids.into_iter().filter(|id| seen.insert(*id)).collect()
+}
+
+fn dedup_papers(papers: Vec<paper::Model>) -> Vec<paper::Model> {
+    let mut seen = HashSet::new();
+    papers
+        .into_iter()
+        .filter(|paper| seen.insert(paper.id))
+        .collect()
+}

@@ -1,0 +1,94 @@
+//! `TestApp`: the real application, on port 0, on a fresh database.
+
+use std::net::SocketAddr;
+
+use paperboard::Application;
+use paperboard::config::Config;
+use paperboard::state::AppState;
+use serde_json::Value;
+use tokio::sync::oneshot;
+
+use super::db::TestDb;
+use super::graphql::GqlRequest;
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    pub state: AppState,
+    shutdown: Option<oneshot::Sender<()>>,
+    // Dropped last: the server must stop before its database goes.
+    _db: TestDb,
+}
+
+impl TestApp {
+    /// An application on an empty database.
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// An application with the bundled demo papers loaded.
+    pub async fn spawn_with_demo() -> Self {
+        Self::spawn_with(|config| config.demo = true).await
+    }
+
+    /// An application whose configuration `adjust` may change.
+    pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> Self {
+        init_test_logging();
+        let db = TestDb::create().await;
+        let mut config = Config::for_database(db.config());
+        adjust(&mut config);
+        let app = Application::build(config)
+            .await
+            .expect("the application builds");
+        let addr = app.local_addr();
+        let state = app.state().clone();
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        tokio::spawn(app.run_until_stopped(async {
+            stopped.await.ok();
+        }));
+        Self {
+            addr,
+            client: reqwest::Client::new(),
+            state,
+            shutdown: Some(shutdown),
+            _db: db,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// A GraphQL request to `/graphql`.
+    pub fn gql(&self, query: &str) -> GqlRequest<'_> {
+        GqlRequest::new(self, query)
+    }
+
+    /// Runs a query that must succeed and returns its `data`.
+    pub async fn query(&self, query: &str, variables: Value) -> Value {
+        self.gql(query)
+            .variables(variables)
+            .send()
+            .await
+            .expect_ok()
+    }
+
+    /// SQL statements the server has executed so far.
+    pub fn statements_executed(&self) -> u64 {
+        self.state.db.statements_executed()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            shutdown.send(()).ok();
+        }
+    }
+}
+
+fn init_test_logging() {
+    if std::env::var_os("TEST_LOG").is_some() {
+        paperboard::telemetry::init("debug,sqlx=warn");
+    }
+}

@@ -1,0 +1,8 @@
+//! The test harness: a running application on its own database, and a GraphQL client.
+
+mod app;
+mod db;
+mod graphql;
+
+pub use app::TestApp;
+pub use graphql::GqlResponse;

@@ -1,0 +1,22 @@
+//! Integration tests: each test boots the real application on port 0 against its own fresh
+//! database and talks to it over HTTP, as a client would.
+//!
+//! SQLite by default; set `TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres`
+//! to run the same suite against PostgreSQL (each test creates and drops its own database).
+
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "a failed unwrap is a failed test, with its location"
+)]
+
+mod helpers;
+
+mod errors;
+mod http;
+mod import;
+mod limits;
+mod pagination;
+mod reads;
+mod schema;
+mod statements;
