@@ -19,9 +19,10 @@ pub struct DatabaseConfig {
     #[arg(long, env = "PAPERBOARD_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
 
-    /// Maximum connections in the read pool (PostgreSQL: the only pool).
-    #[arg(long, env = "PAPERBOARD_DB_POOL_SIZE", default_value_t = 16)]
-    pub pool_size: u32,
+    /// Maximum connections in the read pool (PostgreSQL: the only pool). Default: 4 on
+    /// SQLite, 8 on PostgreSQL (measured best on a 2-core machine; see the README).
+    #[arg(long, env = "PAPERBOARD_DB_POOL_SIZE")]
+    pub pool_size: Option<u32>,
 }
 
 impl DatabaseConfig {
@@ -30,7 +31,7 @@ impl DatabaseConfig {
         Self {
             database_url: None,
             data_dir: data_dir.into(),
-            pool_size: 8,
+            pool_size: None,
         }
     }
 

@@ -58,10 +58,10 @@ impl Database {
         let (mut read, mut write) = if url.starts_with("sqlite:") {
             ensure_sqlite_dir(&url)?;
             let write = connect_sqlite(&url, 1).await?;
-            let read = connect_sqlite(&url, config.pool_size.max(1)).await?;
+            let read = connect_sqlite(&url, config.pool_size.unwrap_or(4).max(1)).await?;
             (read, write)
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            let pool = connect_postgres(&url, config.pool_size.max(2)).await?;
+            let pool = connect_postgres(&url, config.pool_size.unwrap_or(8).max(2)).await?;
             (pool.clone(), pool)
         } else {
             return Err(DatabaseError::UnsupportedUrl);

@@ -12,24 +12,39 @@ use async_graphql::{Context, Lookahead, SelectionField, Value};
 use entity::{author, paper};
 
 use crate::error::AppResult;
-use crate::pagination::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
-use crate::services::papers::{self, PaperOwner};
+use crate::pagination::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, PageRequest};
+use crate::services::papers::{self, PaperListing, PaperOwner};
 use crate::services::{authors, users};
 
 use super::context::{loader, state};
 use super::loaders::{BylineOf, FirstPapersOf, PaperCountOf, RequestLoader, UserById};
 
-/// Primes everything the current field's connection selects on `papers`.
-pub async fn paper_connection(
+/// One page of `listing` for the current field, with everything its connection selects on
+/// the papers primed. When bylines are selected they come with the page, in its statement.
+pub async fn paper_page(
     ctx: &Context<'_>,
-    papers: &[paper::Model],
-) -> async_graphql::Result<()> {
-    let Some(selection) = connection_nodes(&ctx.look_ahead()) else {
-        return Ok(());
-    };
+    listing: &PaperListing,
+    request: &PageRequest,
+) -> async_graphql::Result<Page<paper::Model>> {
     let primer = Primer::new(ctx)?;
-    primer.papers(papers, &selection).await?;
-    Ok(())
+    let Some(selection) = connection_nodes(&ctx.look_ahead()) else {
+        return Ok(papers::list(primer.db, listing, request).await?);
+    };
+    if !selection.field("authors").exists() {
+        let page = papers::list(primer.db, listing, request).await?;
+        primer.papers(&page.items, &selection, None).await?;
+        return Ok(page);
+    }
+    let page = papers::list_with_bylines(primer.db, listing, request).await?;
+    let mut bylines = HashMap::with_capacity(page.items.len());
+    let page = page.map(|(paper, byline)| {
+        bylines.insert(paper.id, byline);
+        paper
+    });
+    primer
+        .papers(&page.items, &selection, Some(bylines))
+        .await?;
+    Ok(page)
 }
 
 /// Primes everything the current field's connection selects on `authors`.
@@ -74,14 +89,23 @@ impl<'a> Primer<'a> {
         })
     }
 
-    async fn papers(&self, papers: &[paper::Model], selection: &Lookahead<'_>) -> AppResult<()> {
+    /// Primes `papers`; `bylines`, when given, were loaded with them.
+    async fn papers(
+        &self,
+        papers: &[paper::Model],
+        selection: &Lookahead<'_>,
+        bylines: Option<HashMap<i64, Vec<author::Model>>>,
+    ) -> AppResult<()> {
         if papers.is_empty() {
             return Ok(());
         }
         let selected_authors = selection.field("authors");
         if selected_authors.exists() {
             let ids: Vec<i64> = papers.iter().map(|paper| paper.id).collect();
-            let mut bylines = authors::bylines(self.db, &ids).await?;
+            let mut bylines = match bylines {
+                Some(bylines) => bylines,
+                None => authors::bylines(self.db, &ids).await?,
+            };
             let mut everyone: HashMap<i64, author::Model> = HashMap::new();
             for byline in bylines.values() {
                 for author in byline {
@@ -139,7 +163,7 @@ impl<'a> Primer<'a> {
                 }))
                 .await;
             if let Some(nested) = connection_nodes(&Lookahead::from(field)) {
-                Box::pin(self.papers(&dedup_papers(listed), &nested)).await?;
+                Box::pin(self.papers(&dedup_papers(listed), &nested, None)).await?;
             }
         }
         if selection.field("user").exists() {

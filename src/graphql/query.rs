@@ -165,8 +165,7 @@ impl QueryRoot {
             order: PaperOrder::Daily(day),
             descending: true,
         };
-        let page = papers::list(state(ctx)?.db.reader(), &listing, &request).await?;
-        prefetch::paper_connection(ctx, &page.items).await?;
+        let page = prefetch::paper_page(ctx, &listing, &request).await?;
         Ok(Paper::listing_connection(page, listing))
     }
 
@@ -258,8 +257,7 @@ async fn list_papers(
     page_args: &PageArgs,
 ) -> async_graphql::Result<Connection<Paper>> {
     let request = page_args.parse(listing.order.list_kind(), &listing.order.cursor_shape())?;
-    let page = papers::list(state(ctx)?.db.reader(), &listing, &request).await?;
-    prefetch::paper_connection(ctx, &page.items).await?;
+    let page = prefetch::paper_page(ctx, &listing, &request).await?;
     Ok(Paper::listing_connection(page, listing))
 }
 

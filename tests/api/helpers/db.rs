@@ -54,7 +54,7 @@ impl TestDb {
             Self::Postgres { server_url, name } => DatabaseConfig {
                 database_url: Some(with_database(server_url, name)),
                 data_dir: std::env::temp_dir(),
-                pool_size: 8,
+                pool_size: None,
             },
         }
     }

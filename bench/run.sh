@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# Load benchmark of the read API against the release binary over real HTTP.
+#
+#   bench/run.sh [read|scale]
+#
+#   read   (default) 100,000 synthetic papers on SQLite and on PostgreSQL: the front-page
+#          query and the paper-by-arXiv-id query, wrk -t2 -c32, with req/s, p50, p99 and
+#          the server's peak RSS.
+#   scale  front-page latency at 10,000 and 1,000,000 papers (SQLite and PostgreSQL).
+#
+# Environment: DURATION (seconds per run, default 20), PG_URL (server URL, default
+# postgres://postgres@127.0.0.1:5432), BACKENDS (default "sqlite postgres").
+# Installs wrk from Debian's packages when missing. Results go to bench/results/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+MODE="${1:-read}"
+DURATION="${DURATION:-20}"
+PG_URL="${PG_URL:-postgres://postgres@127.0.0.1:5432}"
+BACKENDS="${BACKENDS:-sqlite postgres}"
+PORT=18080
+BIN=target/release/paperboard
+WORK="$(mktemp -d)"
+RESULTS=bench/results
+mkdir -p "$RESULTS"
+STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
+OUT="$RESULTS/$MODE-$STAMP.txt"
+SERVER_PID=""
+
+cleanup() {
+  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+command -v wrk >/dev/null || { apt-get install -y wrk >/dev/null 2>&1 || sudo apt-get install -y wrk; }
+cargo build --release --quiet
+
+log() { printf '%s\n' "$*" | tee -a "$OUT"; }
+
+machine() {
+  log "machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(free -g | awk '/Mem:/ {print $2}') GiB RAM, $(uname -sr)"
+  log "load generator: $(wrk --version 2>&1 | head -n1), on the same machine"
+}
+
+# database_url BACKEND NAME -> prints the URL of a fresh database
+fresh_database() {
+  local backend="$1" name="$2"
+  if [ "$backend" = sqlite ]; then
+    rm -rf "$WORK/$name" && mkdir -p "$WORK/$name"
+    echo "sqlite://$WORK/$name/paperboard.db?mode=rwc"
+  else
+    psql "$PG_URL/postgres" -qc "DROP DATABASE IF EXISTS $name WITH (FORCE)" >/dev/null
+    psql "$PG_URL/postgres" -qc "CREATE DATABASE $name" >/dev/null
+    echo "$PG_URL/$name"
+  fi
+}
+
+drop_database() {
+  local backend="$1" name="$2"
+  if [ "$backend" = postgres ]; then
+    psql "$PG_URL/postgres" -qc "DROP DATABASE IF EXISTS $name WITH (FORCE)" >/dev/null
+  fi
+}
+
+generate() {
+  local url="$1"; shift
+  log "\$ paperboard generate $*"
+  PAPERBOARD_LOG=warn "$BIN" generate --database-url "$url" "$@" | tee -a "$OUT"
+}
+
+start_server() {
+  local url="$1"
+  PAPERBOARD_LOG=warn "$BIN" serve --database-url "$url" --bind "127.0.0.1:$PORT" >"$WORK/server.log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 1 100); do
+    curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  cat "$WORK/server.log"; exit 1
+}
+
+stop_server() {
+  local peak
+  peak=$(awk '/VmHWM/ {print $2}' "/proc/$SERVER_PID/status")
+  log "server peak RSS: $((peak / 1024)) MiB"
+  kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
+  SERVER_PID=""
+}
+
+# load SCRIPT CONNECTIONS LABEL
+load() {
+  local script="$1" connections="$2" label="$3"
+  wrk -t2 -c"$connections" -d3s -s "$script" "http://127.0.0.1:$PORT/graphql" >/dev/null
+  local cmd="wrk -t2 -c$connections -d${DURATION}s --latency -s $script http://127.0.0.1:$PORT/graphql"
+  local report
+  report="$($cmd)"
+  local rps p50 p99 errors
+  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$report")
+  p50=$(awk '$1 == "50%" {print $2}' <<<"$report")
+  p99=$(awk '$1 == "99%" {print $2}' <<<"$report")
+  errors=$(grep -E "Non-2xx|Socket errors" <<<"$report" || true)
+  log "$label: $rps req/s, p50 $p50, p99 $p99 ${errors:+($errors)}"
+  log "  \$ $cmd"
+}
+
+arxiv_script() {
+  local url="$1" backend="$2" ids
+  if [ "$backend" = sqlite ]; then
+    local file="${url#sqlite://}"
+    ids=$(sqlite3 "${file%%\?*}" "SELECT arxiv_id FROM papers ORDER BY random() LIMIT 1000")
+  else
+    ids=$(psql "$url" -Atc "SELECT arxiv_id FROM papers ORDER BY random() LIMIT 1000")
+  fi
+  {
+    echo 'local ids = {'
+    sed 's/.*/  "&",/' <<<"$ids"
+    echo '}'
+    cat bench/paper-by-arxiv.lua
+  } >"$WORK/arxiv.lua"
+  echo "$WORK/arxiv.lua"
+}
+
+read_benchmark() {
+  machine
+  for backend in $BACKENDS; do
+    log ""
+    log "== $backend, 100,000 papers =="
+    local url
+    url=$(fresh_database "$backend" paperboard_bench)
+    generate "$url"
+    start_server "$url"
+    load bench/front-page.lua 32 "front page (20 papers with authors)"
+    load "$(arxiv_script "$url" "$backend")" 32 "paper by arXiv id"
+    stop_server
+    drop_database "$backend" paperboard_bench
+  done
+}
+
+scale_benchmark() {
+  machine
+  for backend in $BACKENDS; do
+    for papers in 10000 1000000; do
+      log ""
+      log "== $backend, $papers papers =="
+      local url
+      url=$(fresh_database "$backend" paperboard_scale)
+      generate "$url" --papers "$papers" --authors $((papers * 3 / 2)) --users 20000 --upvotes 1000000
+      start_server "$url"
+      load bench/front-page.lua 1 "front page, 1 connection"
+      load bench/front-page.lua 32 "front page, 32 connections"
+      stop_server
+      drop_database "$backend" paperboard_scale
+    done
+  done
+}
+
+case "$MODE" in
+  read) read_benchmark ;;
+  scale) scale_benchmark ;;
+  *) echo "usage: bench/run.sh [read|scale]" >&2; exit 2 ;;
+esac
+log ""
+log "results: $OUT"
