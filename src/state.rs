@@ -4,12 +4,14 @@ use std::sync::Arc;
 
 use crate::config::Config;
 use crate::db::Database;
+use crate::services::bylines::BylineCache;
 
 /// Everything a request handler or resolver may need.
 #[derive(Clone)]
 pub struct AppState {
     pub db: Database,
     pub config: Arc<Config>,
+    pub bylines: Arc<BylineCache>,
 }
 
 impl AppState {
@@ -18,6 +20,7 @@ impl AppState {
         Self {
             db,
             config: Arc::new(config),
+            bylines: Arc::default(),
         }
     }
 }

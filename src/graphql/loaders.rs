@@ -9,12 +9,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
-use entity::{author, paper, user};
+use entity::{paper, user};
 
 use crate::db::Database;
 use crate::error::AppError;
+use crate::services::bylines::{self, Byline, BylineCache};
 use crate::services::papers::{self, PaperOwner};
-use crate::services::{authors, users};
+use crate::services::users;
+use crate::state::AppState;
 
 /// A loader error, shareable between the resolvers that waited on one batch.
 #[derive(Debug, Clone)]
@@ -40,28 +42,22 @@ fn failed(error: AppError) -> SharedError {
     error.into()
 }
 
-/// The database behind every batch.
+/// The database (and byline cache) behind every batch.
 pub struct DbLoader {
     db: Database,
-}
-
-impl DbLoader {
-    /// A loader reading from `db`.
-    pub fn new(db: Database) -> Self {
-        Self { db }
-    }
+    bylines: Arc<BylineCache>,
 }
 
 /// The loader type requests carry.
 pub type RequestLoader = DataLoader<DbLoader, HashMapCache>;
 
 /// A fresh caching loader for one request (or one subscription event).
-pub fn for_request(db: &Database) -> RequestLoader {
-    DataLoader::with_cache(
-        DbLoader::new(db.clone()),
-        tokio::spawn,
-        HashMapCache::default(),
-    )
+pub fn for_request(state: &AppState) -> RequestLoader {
+    let loader = DbLoader {
+        db: state.db.clone(),
+        bylines: Arc::clone(&state.bylines),
+    };
+    DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default())
 }
 
 /// A user by id.
@@ -101,15 +97,12 @@ impl Loader<UserById> for DbLoader {
 }
 
 impl Loader<BylineOf> for DbLoader {
-    type Value = Vec<author::Model>;
+    type Value = Byline;
     type Error = SharedError;
 
-    async fn load(
-        &self,
-        keys: &[BylineOf],
-    ) -> Result<HashMap<BylineOf, Vec<author::Model>>, SharedError> {
+    async fn load(&self, keys: &[BylineOf]) -> Result<HashMap<BylineOf, Byline>, SharedError> {
         let ids: Vec<i64> = keys.iter().map(|key| key.0).collect();
-        let bylines = authors::bylines(self.db.reader(), &ids)
+        let bylines = bylines::load(self.db.reader(), &self.bylines, &ids)
             .await
             .map_err(failed)?;
         Ok(bylines

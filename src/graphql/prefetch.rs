@@ -13,37 +13,25 @@ use entity::{author, paper};
 
 use crate::error::AppResult;
 use crate::pagination::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, PageRequest};
+use crate::services::bylines::{self, BylineCache};
 use crate::services::papers::{self, PaperListing, PaperOwner};
-use crate::services::{authors, users};
+use crate::services::users;
 
 use super::context::{loader, state};
 use super::loaders::{BylineOf, FirstPapersOf, PaperCountOf, RequestLoader, UserById};
 
 /// One page of `listing` for the current field, with everything its connection selects on
-/// the papers primed. When bylines are selected they come with the page, in its statement.
+/// the papers primed.
 pub async fn paper_page(
     ctx: &Context<'_>,
     listing: &PaperListing,
     request: &PageRequest,
 ) -> async_graphql::Result<Page<paper::Model>> {
     let primer = Primer::new(ctx)?;
-    let Some(selection) = connection_nodes(&ctx.look_ahead()) else {
-        return Ok(papers::list(primer.db, listing, request).await?);
-    };
-    if !selection.field("authors").exists() {
-        let page = papers::list(primer.db, listing, request).await?;
-        primer.papers(&page.items, &selection, None).await?;
-        return Ok(page);
+    let page = papers::list(primer.db, listing, request).await?;
+    if let Some(selection) = connection_nodes(&ctx.look_ahead()) {
+        primer.papers(&page.items, &selection).await?;
     }
-    let page = papers::list_with_bylines(primer.db, listing, request).await?;
-    let mut bylines = HashMap::with_capacity(page.items.len());
-    let page = page.map(|(paper, byline)| {
-        bylines.insert(paper.id, byline);
-        paper
-    });
-    primer
-        .papers(&page.items, &selection, Some(bylines))
-        .await?;
     Ok(page)
 }
 
@@ -56,7 +44,8 @@ pub async fn author_connection(
         return Ok(());
     };
     let primer = Primer::new(ctx)?;
-    primer.authors(authors, &selection).await?;
+    let authors: Vec<&author::Model> = authors.iter().collect();
+    primer.authors(&authors, &selection).await?;
     Ok(())
 }
 
@@ -78,48 +67,41 @@ fn merge<'a>(parts: impl IntoIterator<Item = Lookahead<'a>>) -> Option<Lookahead
 
 struct Primer<'a> {
     db: &'a sea_orm::DatabaseConnection,
+    bylines: &'a BylineCache,
     loader: &'a RequestLoader,
 }
 
 impl<'a> Primer<'a> {
     fn new(ctx: &Context<'a>) -> AppResult<Self> {
+        let state = state(ctx)?;
         Ok(Self {
-            db: state(ctx)?.db.reader(),
+            db: state.db.reader(),
+            bylines: &state.bylines,
             loader: loader(ctx)?,
         })
     }
 
-    /// Primes `papers`; `bylines`, when given, were loaded with them.
-    async fn papers(
-        &self,
-        papers: &[paper::Model],
-        selection: &Lookahead<'_>,
-        bylines: Option<HashMap<i64, Vec<author::Model>>>,
-    ) -> AppResult<()> {
+    async fn papers(&self, papers: &[paper::Model], selection: &Lookahead<'_>) -> AppResult<()> {
         if papers.is_empty() {
             return Ok(());
         }
         let selected_authors = selection.field("authors");
         if selected_authors.exists() {
             let ids: Vec<i64> = papers.iter().map(|paper| paper.id).collect();
-            let mut bylines = match bylines {
-                Some(bylines) => bylines,
-                None => authors::bylines(self.db, &ids).await?,
-            };
-            let mut everyone: HashMap<i64, author::Model> = HashMap::new();
-            for byline in bylines.values() {
-                for author in byline {
-                    everyone.entry(author.id).or_insert_with(|| author.clone());
-                }
+            let bylines = bylines::load(self.db, self.bylines, &ids).await?;
+            let mut everyone: HashMap<i64, &author::Model> = HashMap::new();
+            for author in bylines.values().flat_map(|byline| byline.iter()) {
+                everyone.entry(author.id).or_insert(author);
             }
+            let everyone: Vec<&author::Model> = everyone.into_values().collect();
+            Box::pin(self.authors(&everyone, &selected_authors)).await?;
             self.loader
                 .feed_many(
-                    ids.iter()
-                        .map(|id| (BylineOf(*id), bylines.remove(id).unwrap_or_default())),
+                    bylines
+                        .into_iter()
+                        .map(|(id, byline)| (BylineOf(id), byline)),
                 )
                 .await;
-            let everyone: Vec<author::Model> = everyone.into_values().collect();
-            Box::pin(self.authors(&everyone, &selected_authors)).await?;
         }
         if selection.field("submittedBy").exists() {
             let ids: Vec<i64> = unique(papers.iter().filter_map(|paper| paper.submitted_by));
@@ -128,7 +110,11 @@ impl<'a> Primer<'a> {
         Ok(())
     }
 
-    async fn authors(&self, authors: &[author::Model], selection: &Lookahead<'_>) -> AppResult<()> {
+    async fn authors(
+        &self,
+        authors: &[&author::Model],
+        selection: &Lookahead<'_>,
+    ) -> AppResult<()> {
         if authors.is_empty() {
             return Ok(());
         }
@@ -163,7 +149,7 @@ impl<'a> Primer<'a> {
                 }))
                 .await;
             if let Some(nested) = connection_nodes(&Lookahead::from(field)) {
-                Box::pin(self.papers(&dedup_papers(listed), &nested, None)).await?;
+                Box::pin(self.papers(&dedup_papers(listed), &nested)).await?;
             }
         }
         if selection.field("user").exists() {

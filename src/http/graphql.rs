@@ -89,9 +89,7 @@ async fn execute(
 ) -> Response {
     match limits::prepare(&mut request, transport, state.app.config.limits.max_fields) {
         Ok(()) => {
-            let request = request
-                .data(viewer)
-                .data(loaders::for_request(&state.app.db));
+            let request = request.data(viewer).data(loaders::for_request(&state.app));
             responses::graphql(state.schema.execute(request).await)
         }
         Err(Refusal::Invalid(error)) => {

@@ -2,6 +2,7 @@
 //! SQL; functions take `&impl ConnectionTrait` so they run on a pool or in a transaction.
 
 pub mod authors;
+pub mod bylines;
 pub mod catalog;
 mod keyset;
 pub mod papers;

@@ -3,14 +3,13 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use entity::{author, paper, paper_author, user};
+use entity::{paper, paper_author, user};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter,
-    QuerySelect, QueryTrait, Select,
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect, Select,
 };
 
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::pagination::{KeyPart, Keyset, ListKind, Page, PageRequest};
 
 use super::keyset::apply_page;
@@ -205,29 +204,6 @@ pub async fn list(
     Ok(page.into_page(rows))
 }
 
-/// One page of `listing` with each paper's byline, in one statement: the byline comes back
-/// as a JSON array per paper, which saves a statement (and its round trip) per page.
-///
-/// # Errors
-/// `BAD_USER_INPUT` for an out-of-range cursor; `INTERNAL_SERVER_ERROR` on database failure.
-pub async fn list_with_bylines(
-    db: &impl ConnectionTrait,
-    listing: &PaperListing,
-    page: &PageRequest,
-) -> AppResult<Page<(paper::Model, Vec<author::Model>)>> {
-    let backend = db.get_database_backend();
-    let statement = paged_select(listing, page)?
-        .column_as(Expr::cust(byline_json(backend)), "byline")
-        .build(backend);
-    let mut rows = Vec::new();
-    for row in db.query_all_raw(statement).await? {
-        let paper = paper::Model::from_query_result(&row, "")?;
-        let byline: Option<String> = row.try_get("", "byline")?;
-        rows.push((paper, parse_byline(byline.as_deref())?));
-    }
-    Ok(page.into_page(rows))
-}
-
 fn paged_select(listing: &PaperListing, page: &PageRequest) -> AppResult<Select<paper::Entity>> {
     let columns = listing
         .order
@@ -236,42 +212,6 @@ fn paged_select(listing: &PaperListing, page: &PageRequest) -> AppResult<Select<
         .map(|column| Expr::col((paper::Entity, column)))
         .collect();
     apply_page(listing.select(), columns, listing.descending, page)
-}
-
-/// A correlated subquery giving the byline of `papers.id` as a JSON array of
-/// `[id, name, name_key, user_id]`, in byline order.
-fn byline_json(backend: DbBackend) -> &'static str {
-    match backend {
-        DbBackend::Postgres => {
-            "(SELECT COALESCE(json_agg(json_build_array(a.id, a.name, a.name_key, a.user_id) \
-             ORDER BY pa.position), '[]'::json)::text \
-             FROM paper_authors pa JOIN authors a ON a.id = pa.author_id \
-             WHERE pa.paper_id = papers.id)"
-        }
-        _ => {
-            "(SELECT json_group_array(json_array(a.id, a.name, a.name_key, a.user_id) \
-             ORDER BY pa.position) \
-             FROM paper_authors pa JOIN authors a ON a.id = pa.author_id \
-             WHERE pa.paper_id = papers.id)"
-        }
-    }
-}
-
-fn parse_byline(json: Option<&str>) -> AppResult<Vec<author::Model>> {
-    let Some(json) = json else {
-        return Ok(Vec::new());
-    };
-    let entries: Vec<(i64, String, String, Option<i64>)> =
-        serde_json::from_str(json).map_err(AppError::internal)?;
-    Ok(entries
-        .into_iter()
-        .map(|(id, name, name_key, user_id)| author::Model {
-            id,
-            name,
-            name_key,
-            user_id,
-        })
-        .collect())
 }
 
 /// How many papers `listing` holds (all pages).

@@ -24,6 +24,12 @@ impl From<author::Model> for Author {
     }
 }
 
+impl From<Arc<author::Model>> for Author {
+    fn from(model: Arc<author::Model>) -> Self {
+        Self(model)
+    }
+}
+
 impl Author {
     /// The stored row.
     pub fn model(&self) -> &author::Model {

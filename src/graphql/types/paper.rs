@@ -78,10 +78,8 @@ impl Paper {
     async fn authors(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Author>> {
         let byline = loader(ctx)?.load_one(BylineOf(self.0.id)).await?;
         Ok(byline
-            .unwrap_or_default()
-            .into_iter()
-            .map(Author::from)
-            .collect())
+            .map(|byline| byline.iter().cloned().map(Author::from).collect())
+            .unwrap_or_default())
     }
 
     /// Length of the byline.
