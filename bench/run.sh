@@ -91,8 +91,9 @@ stop_server() {
 # load SCRIPT CONNECTIONS LABEL
 load() {
   local script="$1" connections="$2" label="$3"
-  wrk -t2 -c"$connections" -d3s -s "$script" "http://127.0.0.1:$PORT/graphql" >/dev/null
-  local cmd="wrk -t2 -c$connections -d${DURATION}s --latency -s $script http://127.0.0.1:$PORT/graphql"
+  local threads=$(( connections < 2 ? connections : 2 ))
+  wrk -t"$threads" -c"$connections" -d3s -s "$script" "http://127.0.0.1:$PORT/graphql" >/dev/null
+  local cmd="wrk -t$threads -c$connections -d${DURATION}s --latency -s $script http://127.0.0.1:$PORT/graphql"
   local report
   report="$($cmd)"
   local rps p50 p99 errors
