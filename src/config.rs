@@ -74,6 +74,69 @@ impl Default for GraphqlLimits {
     }
 }
 
+/// Accounts and tokens.
+#[derive(Debug, Clone, clap::Args)]
+pub struct AuthConfig {
+    /// Secret that signs access tokens (its UTF-8 bytes, at least 32). Default: a random
+    /// secret generated on first start and kept in the data directory (mode 0600).
+    /// Instances sharing a database must share this secret.
+    #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<Secret>,
+
+    /// Access-token lifetime, in seconds.
+    #[arg(long, env = "PAPERBOARD_ACCESS_TOKEN_SECONDS", default_value_t = 900)]
+    pub access_token_seconds: u64,
+
+    /// Refresh-token lifetime, in days.
+    #[arg(long, env = "PAPERBOARD_REFRESH_TOKEN_DAYS", default_value_t = 30)]
+    pub refresh_token_days: u64,
+
+    /// Password hashes computed at once (default: the number of CPUs).
+    #[arg(long, env = "PAPERBOARD_MAX_CONCURRENT_HASHES")]
+    pub max_concurrent_hashes: Option<usize>,
+
+    /// Failed logins per account before back-off starts.
+    #[arg(long, env = "PAPERBOARD_LOGIN_ACCOUNT_ATTEMPTS", default_value_t = 5)]
+    pub login_account_attempts: u32,
+
+    /// Failed logins per client address before back-off starts.
+    #[arg(long, env = "PAPERBOARD_LOGIN_CLIENT_ATTEMPTS", default_value_t = 20)]
+    pub login_client_attempts: u32,
+
+    /// Longest login back-off, in seconds.
+    #[arg(
+        long,
+        env = "PAPERBOARD_LOGIN_MAX_BACKOFF_SECONDS",
+        default_value_t = 900
+    )]
+    pub login_max_backoff_seconds: u64,
+
+    /// Accounts one client address may register per hour.
+    #[arg(long, env = "PAPERBOARD_REGISTRATIONS_PER_HOUR", default_value_t = 20)]
+    pub registrations_per_hour: u32,
+
+    /// Take the client address from the last `X-Forwarded-For` entry (set this only behind
+    /// a proxy that writes that header).
+    #[arg(long, env = "PAPERBOARD_TRUST_FORWARDED_FOR")]
+    pub trust_forwarded_for: bool,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            jwt_secret: None,
+            access_token_seconds: 900,
+            refresh_token_days: 30,
+            max_concurrent_hashes: None,
+            login_account_attempts: 5,
+            login_client_attempts: 20,
+            login_max_backoff_seconds: 900,
+            registrations_per_hour: 20,
+            trust_forwarded_for: false,
+        }
+    }
+}
+
 /// Everything `paperboard serve` needs.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Config {
@@ -99,6 +162,9 @@ pub struct Config {
 
     #[command(flatten)]
     pub limits: GraphqlLimits,
+
+    #[command(flatten)]
+    pub auth: AuthConfig,
 }
 
 impl Config {
@@ -110,6 +176,7 @@ impl Config {
             cors_origins: Vec::new(),
             demo: false,
             limits: GraphqlLimits::default(),
+            auth: AuthConfig::default(),
         }
     }
 }

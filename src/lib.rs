@@ -16,6 +16,7 @@ pub mod ids;
 pub mod import;
 pub mod pagination;
 pub mod ranking;
+pub mod rate_limit;
 pub mod services;
 pub mod startup;
 pub mod state;

@@ -4,10 +4,11 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use paperboard::auth::password::Passwords;
 use paperboard::config::DatabaseConfig;
 use paperboard::db::Database;
 use paperboard::import::parse_demo_json;
-use paperboard::services::catalog;
+use paperboard::services::{accounts, catalog};
 use paperboard::{Application, Config, clock, generate, graphql, telemetry};
 
 /// mimalloc: a measurably faster allocator than glibc's under many small, cross-thread
@@ -56,6 +57,22 @@ enum Command {
     ExportSchema,
     /// Fill an empty database with a deterministic synthetic data set.
     Generate(GenerateArgs),
+    /// Manage accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Make a user an admin (works while a server runs on the same database).
+    Promote {
+        #[command(flatten)]
+        database: DatabaseConfig,
+        /// The username (any case).
+        username: String,
+    },
 }
 
 #[derive(clap::Args)]
@@ -76,6 +93,10 @@ struct GenerateArgs {
     /// The latest submission time (RFC 3339); papers spread over the two years before it.
     #[arg(long, default_value = "2026-11-01T00:00:00Z")]
     until: chrono::DateTime<chrono::Utc>,
+    /// Give every generated account this password (for benchmarks). Without it, nobody can
+    /// log in as a generated user.
+    #[arg(long, env = "PAPERBOARD_GENERATE_PASSWORD", hide_env_values = true)]
+    password: Option<String>,
 }
 
 #[tokio::main]
@@ -91,10 +112,29 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Generate(args) => generate_data(args).await,
+        Command::User {
+            command: UserCommand::Promote { database, username },
+        } => promote(&database, &username).await,
     }
 }
 
+async fn promote(database: &DatabaseConfig, username: &str) -> anyhow::Result<()> {
+    let db = Database::connect(database).await?;
+    db.migrate().await.context("migration failed")?;
+    let promoted = accounts::promote(&db, username).await?;
+    db.close().await;
+    if !promoted {
+        anyhow::bail!("no user is called {username:?}");
+    }
+    print_out(&format!("{username} is now an admin"));
+    Ok(())
+}
+
 async fn generate_data(args: GenerateArgs) -> anyhow::Result<()> {
+    let password_hash = match args.password {
+        Some(password) => Some(Passwords::new(1)?.hash(password).await?),
+        None => None,
+    };
     let plan = generate::Plan {
         sizes: generate::Sizes {
             papers: args.papers,
@@ -104,7 +144,7 @@ async fn generate_data(args: GenerateArgs) -> anyhow::Result<()> {
         },
         seed: args.seed,
         until: args.until,
-        password_hash: None,
+        password_hash,
     };
     let db = Database::connect(&args.database).await?;
     db.migrate().await.context("migration failed")?;

@@ -8,6 +8,7 @@ use axum::Router;
 use sea_orm::DbErr;
 use tokio::net::TcpListener;
 
+use crate::auth::{Auth, AuthSetupError};
 use crate::config::Config;
 use crate::db::{Database, DatabaseError};
 use crate::error::AppError;
@@ -33,6 +34,8 @@ pub enum StartupError {
     },
     #[error(transparent)]
     Cors(#[from] InvalidOrigin),
+    #[error("cannot set up authentication")]
+    Auth(#[from] AuthSetupError),
 }
 
 /// A built application, bound to its port and ready to serve.
@@ -60,8 +63,9 @@ impl Application {
                 tracing::info!(papers = outcome.inserted.len(), "loaded the demo papers");
             }
         }
+        let auth = Auth::new(&config.auth, &config.database.data_dir)?;
         let bind = config.bind;
-        let state = AppState::new(db, config);
+        let state = AppState::new(db, config, auth);
         let schema = build_schema(state.clone(), &state.config.limits);
         let router = router(state.clone(), schema)?;
         let listener = TcpListener::bind(bind)

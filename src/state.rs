@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::auth::Auth;
 use crate::config::Config;
 use crate::db::Database;
 use crate::services::bylines::BylineCache;
@@ -11,15 +12,17 @@ use crate::services::bylines::BylineCache;
 pub struct AppState {
     pub db: Database,
     pub config: Arc<Config>,
+    pub auth: Arc<Auth>,
     pub bylines: Arc<BylineCache>,
 }
 
 impl AppState {
     /// Bundles the parts.
-    pub fn new(db: Database, config: Config) -> Self {
+    pub fn new(db: Database, config: Config, auth: Auth) -> Self {
         Self {
             db,
             config: Arc::new(config),
+            auth: Arc::new(auth),
             bylines: Arc::default(),
         }
     }

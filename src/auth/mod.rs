@@ -1,5 +1,99 @@
-//! Who is asking: the viewer of a request.
+//! Accounts' credentials: who is asking, and how they proved it.
+//!
+//! Access tokens are short-lived JWTs ([`jwt`]); refresh tokens are opaque random strings
+//! stored only as hashes (see `services::accounts`); passwords are argon2id ([`password`]);
+//! repeated failed logins are slowed down ([`throttle`]).
 
+mod guard;
+pub mod jwt;
+pub mod password;
+mod secret;
+pub mod throttle;
 mod viewer;
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sha2::{Digest, Sha256};
+
+pub use guard::RoleGuard;
+pub use secret::{SecretError, jwt_secret};
 pub use viewer::{Role, Viewer};
+
+use crate::error::AppError;
+
+/// `bytes` random bytes from the operating system, base64url-encoded.
+///
+/// # Errors
+/// `INTERNAL_SERVER_ERROR` if the system has no randomness to give.
+pub fn random_token(bytes: usize) -> Result<String, AppError> {
+    let mut buffer = vec![0u8; bytes];
+    getrandom::fill(&mut buffer).map_err(|error| AppError::internal(error.to_string()))?;
+    Ok(URL_SAFE_NO_PAD.encode(buffer))
+}
+
+/// The stored form of a refresh token: SHA-256, hex. Tokens carry 256 random bits, so a
+/// fast hash is enough; a slow one would only slow down every refresh.
+pub fn token_hash(token: &str) -> String {
+    let digest = Sha256::digest(token.as_bytes());
+    let mut hex = String::with_capacity(64);
+    for byte in digest {
+        hex.push_str(&format!("{byte:02x}"));
+    }
+    hex
+}
+
+/// Everything that authenticates: token keys, password hashing, login throttling.
+pub struct Auth {
+    pub keys: jwt::TokenKeys,
+    pub passwords: password::Passwords,
+    pub throttle: throttle::LoginThrottle,
+    pub registrations: crate::rate_limit::RateLimiter<std::net::IpAddr>,
+    pub refresh_lifetime: chrono::Duration,
+    pub trust_forwarded_for: bool,
+}
+
+/// Why authentication could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthSetupError {
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+    #[error("cannot prepare password hashing")]
+    Passwords(#[source] AppError),
+}
+
+impl Auth {
+    /// Builds authentication from configuration; the secret may be read from (or created
+    /// in) `data_dir`.
+    ///
+    /// # Errors
+    /// [`AuthSetupError`] when no usable secret can be had.
+    pub fn new(
+        config: &crate::config::AuthConfig,
+        data_dir: &std::path::Path,
+    ) -> Result<Self, AuthSetupError> {
+        let secret = jwt_secret(config.jwt_secret.as_ref(), data_dir)?;
+        let hashes = config.max_concurrent_hashes.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+        });
+        Ok(Self {
+            keys: jwt::TokenKeys::new(
+                &secret,
+                std::time::Duration::from_secs(config.access_token_seconds),
+            ),
+            passwords: password::Passwords::new(hashes).map_err(AuthSetupError::Passwords)?,
+            throttle: throttle::LoginThrottle::new(throttle::ThrottlePolicy {
+                account_free_failures: config.login_account_attempts,
+                client_free_failures: config.login_client_attempts,
+                max_backoff: std::time::Duration::from_secs(config.login_max_backoff_seconds),
+            }),
+            registrations: crate::rate_limit::RateLimiter::new(crate::rate_limit::Rate::per(
+                config.registrations_per_hour,
+                std::time::Duration::from_secs(3600),
+            )),
+            refresh_lifetime: chrono::Duration::days(
+                i64::try_from(config.refresh_token_days).unwrap_or(30),
+            ),
+            trust_forwarded_for: config.trust_forwarded_for,
+        })
+    }
+}

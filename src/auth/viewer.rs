@@ -24,6 +24,11 @@ impl Role {
             Self::User
         }
     }
+
+    /// Whether this role grants everything `required` does.
+    pub fn includes(self, required: Role) -> bool {
+        self == Self::Admin || required == Self::User
+    }
 }
 
 /// Who a request acts for.

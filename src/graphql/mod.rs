@@ -3,20 +3,22 @@
 mod context;
 pub mod limits;
 pub mod loaders;
+mod mutation;
 mod owned_papers;
 mod prefetch;
 mod query;
 pub mod types;
 
-use async_graphql::{EmptyMutation, EmptySubscription, SDLExportOptions, Schema};
+use async_graphql::{EmptySubscription, SDLExportOptions, Schema};
 
 use crate::config::GraphqlLimits;
 use crate::state::AppState;
 
+pub use mutation::{ClientAddr, MutationRoot};
 pub use query::QueryRoot;
 
 /// The served schema.
-pub type AppSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// Most directives on one field.
 const MAX_DIRECTIVES: usize = 8;
@@ -35,8 +37,8 @@ pub fn build_schema(state: AppState, limits: &GraphqlLimits) -> AppSchema {
         .finish()
 }
 
-fn schema_builder() -> async_graphql::SchemaBuilder<QueryRoot, EmptyMutation, EmptySubscription> {
-    Schema::build(QueryRoot, EmptyMutation, EmptySubscription)
+fn schema_builder() -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+    Schema::build(QueryRoot, MutationRoot, EmptySubscription)
 }
 
 /// The schema in SDL, with sorted fields, arguments and enum values: `schema.graphql`.

@@ -12,7 +12,9 @@ use crate::services::papers::{self, PaperFilter, PaperListing, PaperOrder};
 use crate::services::{authors, users};
 use crate::validate;
 
-use super::context::state;
+use crate::auth::{Role, RoleGuard};
+
+use super::context::{state, viewer};
 use super::prefetch;
 use super::types::{
     Author, Connection, Date, Node, OrderDirection, Paper, PaperFilterInput, PaperOrderField,
@@ -237,6 +239,37 @@ impl QueryRoot {
             authors::LIST_KIND,
             TotalCount::Authors(name_contains),
         ))
+    }
+
+    /// The signed-in user; null when anonymous.
+    async fn viewer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
+        let Some(id) = viewer(ctx).user_id() else {
+            return Ok(None);
+        };
+        Ok(users::by_id(state(ctx)?.db.reader(), id)
+            .await?
+            .map(User::from))
+    }
+
+    /// Every account, by username. Admins only (`FORBIDDEN` otherwise).
+    #[graphql(
+        guard = "RoleGuard(Role::Admin)",
+        complexity = "page_cost(first, None, child_complexity)"
+    )]
+    async fn users(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Connection<User>> {
+        let request =
+            PageArgs::forward(first, after).parse(users::LIST_KIND, &users::cursor_shape())?;
+        let page = users::list(state(ctx)?.db.reader(), &request).await?;
+        let page = page.map(|model| {
+            let key = users::key_of(&model);
+            (User::from(model), key)
+        });
+        Ok(Connection::new(page, users::LIST_KIND, TotalCount::Users))
     }
 
     /// A user by username (case-insensitive); null when there is none.

@@ -4,15 +4,18 @@
 //! The stock async-graphql handlers are not used: they read bodies without a limit, run
 //! mutations sent by GET or as forms (CSRF), and accept batches.
 
+use std::net::{IpAddr, SocketAddr};
+
 use axum::body::Body;
-use axum::extract::{RawQuery, State};
+use axum::extract::{ConnectInfo, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
 use crate::auth::Viewer;
 use crate::error::AppError;
 use crate::graphql::limits::{self, Refusal, Transport};
-use crate::graphql::loaders;
+use crate::graphql::{ClientAddr, loaders};
+use crate::services::accounts;
 
 use super::{HttpState, graphiql, responses};
 
@@ -22,6 +25,7 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// `POST /graphql`: one operation as `application/json`.
 pub async fn graphql_post(
     State(state): State<HttpState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
@@ -55,12 +59,17 @@ pub async fn graphql_post(
             );
         }
     };
-    execute(&state, request, Transport::HttpPost, Viewer::Anonymous).await
+    let caller = match Caller::identify(&state, &headers, peer).await {
+        Ok(caller) => caller,
+        Err(refused) => return refused,
+    };
+    execute(&state, request, Transport::HttpPost, caller).await
 }
 
 /// `GET /graphql`: GraphiQL for a browser, otherwise a query from the URL's parameters.
 pub async fn graphql_get(
     State(state): State<HttpState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     RawQuery(raw_query): RawQuery,
 ) -> Response {
@@ -77,19 +86,93 @@ pub async fn graphql_get(
             );
         }
     };
-    execute(&state, request, Transport::HttpGet, Viewer::Anonymous).await
+    let caller = match Caller::identify(&state, &headers, peer).await {
+        Ok(caller) => caller,
+        Err(refused) => return refused,
+    };
+    execute(&state, request, Transport::HttpGet, caller).await
 }
 
-/// Applies the operation limits, then runs the operation for `viewer`.
+/// Who sent a request: the viewer its bearer token stands for, and its address.
+struct Caller {
+    viewer: Viewer,
+    addr: ClientAddr,
+}
+
+impl Caller {
+    /// No `Authorization` header is an anonymous viewer; a header that is present but not a
+    /// valid bearer token is refused with 401, never downgraded to anonymous.
+    async fn identify(
+        state: &HttpState,
+        headers: &HeaderMap,
+        peer: SocketAddr,
+    ) -> Result<Self, Response> {
+        let addr = ClientAddr(Some(client_ip(state, headers, peer)));
+        let Some(header) = headers.get(header::AUTHORIZATION) else {
+            return Ok(Self {
+                viewer: Viewer::Anonymous,
+                addr,
+            });
+        };
+        let token = header
+            .to_str()
+            .ok()
+            .and_then(|value| value.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim())
+            .filter(|token| !token.is_empty());
+        let viewer = match token {
+            Some(token) => accounts::viewer_of_token(&state.app.db, &state.app.auth, token).await,
+            None => Err(AppError::Unauthenticated(
+                "the Authorization header must be `Bearer <token>`",
+            )),
+        };
+        match viewer {
+            Ok(viewer) => Ok(Self { viewer, addr }),
+            Err(error @ AppError::Unauthenticated(_)) => Err(unauthorized(error)),
+            Err(error) => Err(responses::error(StatusCode::INTERNAL_SERVER_ERROR, error)),
+        }
+    }
+}
+
+fn unauthorized(error: AppError) -> Response {
+    let mut response = responses::error(StatusCode::UNAUTHORIZED, error);
+    response.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Bearer error=\"invalid_token\""),
+    );
+    response
+}
+
+/// The peer address, or the last `X-Forwarded-For` entry when a trusted proxy writes it.
+fn client_ip(state: &HttpState, headers: &HeaderMap, peer: SocketAddr) -> IpAddr {
+    if state.app.auth.trust_forwarded_for
+        && let Some(forwarded) = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(','))
+            .filter_map(|entry| entry.trim().parse::<IpAddr>().ok())
+            .next_back()
+    {
+        return forwarded;
+    }
+    peer.ip()
+}
+
+/// Applies the operation limits, then runs the operation for the caller.
 async fn execute(
     state: &HttpState,
     mut request: async_graphql::Request,
     transport: Transport,
-    viewer: Viewer,
+    caller: Caller,
 ) -> Response {
     match limits::prepare(&mut request, transport, state.app.config.limits.max_fields) {
         Ok(()) => {
-            let request = request.data(viewer).data(loaders::for_request(&state.app));
+            let request = request
+                .data(caller.viewer)
+                .data(caller.addr)
+                .data(loaders::for_request(&state.app));
             responses::graphql(state.schema.execute(request).await)
         }
         Err(Refusal::Invalid(error)) => {

@@ -22,6 +22,7 @@ pub enum ListKind {
     DailyPapers,
     TrendingPapers,
     AuthorsByName,
+    UsersByName,
     UpvotesByTime,
 }
 
@@ -34,6 +35,7 @@ impl ListKind {
             Self::DailyPapers => "pd",
             Self::TrendingPapers => "pt",
             Self::AuthorsByName => "an",
+            Self::UsersByName => "un",
             Self::UpvotesByTime => "ut",
         }
     }

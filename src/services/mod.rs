@@ -1,6 +1,7 @@
 //! All database access and transactions. Resolvers call these functions and never touch
 //! SQL; functions take `&impl ConnectionTrait` so they run on a pool or in a transaction.
 
+pub mod accounts;
 pub mod authors;
 pub mod bylines;
 pub mod catalog;

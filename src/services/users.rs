@@ -3,9 +3,53 @@
 use std::collections::HashMap;
 
 use entity::user;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use crate::error::AppResult;
+use crate::pagination::{KeyPart, Keyset, ListKind, Page, PageRequest};
+
+use super::keyset::apply_page;
+
+/// The cursor family of the user list.
+pub const LIST_KIND: ListKind = ListKind::UsersByName;
+
+/// The types of a user-list cursor's key parts.
+pub fn cursor_shape() -> Vec<KeyPart> {
+    vec![KeyPart::Text(String::new())]
+}
+
+/// The position of `user` in the alphabetical list.
+pub fn key_of(user: &user::Model) -> Keyset {
+    Keyset {
+        parts: vec![KeyPart::Text(user.username_key.clone())],
+        id: user.id,
+    }
+}
+
+/// One page of users in username order.
+///
+/// # Errors
+/// `BAD_USER_INPUT` for an out-of-range cursor; `INTERNAL_SERVER_ERROR` on database failure.
+pub async fn list(db: &impl ConnectionTrait, page: &PageRequest) -> AppResult<Page<user::Model>> {
+    let columns = vec![
+        Expr::col((user::Entity, user::Column::UsernameKey)),
+        Expr::col((user::Entity, user::Column::Id)),
+    ];
+    let rows = apply_page(user::Entity::find(), columns, false, page)?
+        .all(db)
+        .await?;
+    Ok(page.into_page(rows))
+}
+
+/// How many users there are.
+///
+/// # Errors
+/// `INTERNAL_SERVER_ERROR` on database failure.
+pub async fn count(db: &impl ConnectionTrait) -> AppResult<i64> {
+    let count = user::Entity::find().count(db).await?;
+    Ok(i64::try_from(count).unwrap_or(i64::MAX))
+}
 
 /// The lower-cased form usernames and emails are compared in.
 pub fn lookup_key(value: &str) -> String {

@@ -12,6 +12,7 @@
 
 mod helpers;
 
+mod accounts;
 mod errors;
 mod http;
 mod import;
@@ -20,3 +21,4 @@ mod pagination;
 mod reads;
 mod schema;
 mod statements;
+mod tokens;

@@ -11,7 +11,7 @@ use crate::graphql::context::{loader, state};
 use crate::graphql::loaders::PaperCountOf;
 use crate::pagination::{Keyset, ListKind, Page};
 use crate::services::papers::{PaperListing, PaperOwner};
-use crate::services::{authors, papers};
+use crate::services::{authors, papers, users};
 
 /// How to learn a connection's total size, run only when `totalCount` is selected.
 #[derive(Debug, Clone)]
@@ -22,6 +22,8 @@ pub enum TotalCount {
     PapersOf(PaperOwner, i64),
     /// Authors whose name contains a string.
     Authors(Option<String>),
+    /// All users.
+    Users,
 }
 
 impl TotalCount {
@@ -34,6 +36,7 @@ impl TotalCount {
                 .await?
                 .unwrap_or(0),
             Self::Authors(name_contains) => authors::count(db, name_contains.as_deref()).await?,
+            Self::Users => users::count(db).await?,
         };
         Ok(i32::try_from(count).unwrap_or(i32::MAX))
     }

@@ -1,6 +1,7 @@
 //! GraphQL output and input types, one file per object. API types convert from entities;
 //! entities never reach the schema.
 
+mod account;
 mod author;
 mod connection;
 mod inputs;
@@ -9,6 +10,7 @@ mod paper;
 mod scalars;
 mod user;
 
+pub use account::{AuthPayload, LoginInput, RegisterInput};
 pub use author::Author;
 pub use connection::{Connection, TotalCount};
 pub use inputs::{

@@ -15,18 +15,34 @@ use super::{DateTime, Paper, page_cost};
 
 /// A member of the community.
 #[derive(Clone)]
-pub struct User(Arc<user::Model>);
+pub struct User {
+    model: Arc<user::Model>,
+    /// Shown to the user themself regardless of the request's viewer (the payload of
+    /// `register` and `login`, whose request carried no token yet).
+    seen_by_self: bool,
+}
 
 impl From<user::Model> for User {
     fn from(model: user::Model) -> Self {
-        Self(Arc::new(model))
+        Self {
+            model: Arc::new(model),
+            seen_by_self: false,
+        }
     }
 }
 
 impl User {
+    /// A user shown to themself.
+    pub fn seen_by_self(model: user::Model) -> Self {
+        Self {
+            model: Arc::new(model),
+            seen_by_self: true,
+        }
+    }
+
     /// The stored row.
     pub fn model(&self) -> &user::Model {
-        &self.0
+        &self.model
     }
 }
 
@@ -34,28 +50,27 @@ impl User {
 impl User {
     /// Opaque global id.
     pub async fn id(&self) -> ID {
-        ID(GlobalId::encode(NodeKind::User, self.0.id))
+        ID(GlobalId::encode(NodeKind::User, self.model.id))
     }
 
     /// Unique handle, 3–32 of `A–Z a–z 0–9 _ -`, unique regardless of case.
     async fn username(&self) -> &str {
-        &self.0.username
+        &self.model.username
     }
 
     async fn display_name(&self) -> Option<&str> {
-        self.0.display_name.as_deref()
+        self.model.display_name.as_deref()
     }
 
     /// When the account was created.
     async fn created_at(&self) -> DateTime {
-        DateTime(self.0.created_at)
+        DateTime(self.model.created_at)
     }
 
     /// Email address: visible only to the user themself and to admins; null otherwise.
     async fn email(&self, ctx: &Context<'_>) -> Option<&str> {
-        viewer(ctx)
-            .can_see_private_fields_of(self.0.id)
-            .then_some(self.0.email.as_str())
+        (self.seen_by_self || viewer(ctx).can_see_private_fields_of(self.model.id))
+            .then_some(self.model.email.as_str())
     }
 
     /// Papers this user submitted, newest first.
@@ -66,6 +81,6 @@ impl User {
         #[graphql(desc = "Page size, 1–100 (default 20).")] first: Option<i32>,
         #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
     ) -> async_graphql::Result<Connection<Paper>> {
-        papers_of(ctx, PaperOwner::Submitter, self.0.id, first, after).await
+        papers_of(ctx, PaperOwner::Submitter, self.model.id, first, after).await
     }
 }

@@ -3,13 +3,16 @@
 use std::net::SocketAddr;
 
 use paperboard::Application;
-use paperboard::config::Config;
+use paperboard::config::{Config, Secret};
 use paperboard::state::AppState;
 use serde_json::Value;
 use tokio::sync::oneshot;
 
 use super::db::TestDb;
 use super::graphql::GqlRequest;
+
+/// The signing secret every test app uses, so tests can forge tokens.
+pub const TEST_JWT_SECRET: &str = "test secret of at least thirty-two bytes!";
 
 pub struct TestApp {
     pub addr: SocketAddr,
@@ -36,6 +39,10 @@ impl TestApp {
         init_test_logging();
         let db = TestDb::create().await;
         let mut config = Config::for_database(db.config());
+        config.auth.jwt_secret = Some(Secret::new(TEST_JWT_SECRET));
+        // Tests log in and fail on purpose from one address; they opt into tighter limits.
+        config.auth.login_client_attempts = 10_000;
+        config.auth.registrations_per_hour = 10_000;
         adjust(&mut config);
         let app = Application::build(config)
             .await
@@ -73,10 +80,44 @@ impl TestApp {
             .expect_ok()
     }
 
+    /// Registers a fresh account through the API.
+    pub async fn register(&self, username: &str) -> TestUser {
+        let password = format!("{username} has a long password");
+        let data = self
+            .query(
+                "mutation($i: RegisterInput!) { register(input: $i) { accessToken refreshToken user { id } } }",
+                serde_json::json!({ "i": {
+                    "username": username,
+                    "email": format!("{username}@example.org"),
+                    "password": password,
+                }}),
+            )
+            .await;
+        let payload = &data["register"];
+        TestUser {
+            password,
+            id: payload["user"]["id"].as_str().expect("id").to_owned(),
+            access_token: payload["accessToken"].as_str().expect("access").to_owned(),
+            refresh_token: payload["refreshToken"]
+                .as_str()
+                .expect("refresh")
+                .to_owned(),
+        }
+    }
+
     /// SQL statements the server has executed so far.
     pub fn statements_executed(&self) -> u64 {
         self.state.db.statements_executed()
     }
+}
+
+/// An account registered by a test.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub password: String,
+    pub id: String,
+    pub access_token: String,
+    pub refresh_token: String,
 }
 
 impl Drop for TestApp {

@@ -8,6 +8,7 @@ use super::app::TestApp;
 pub struct GqlRequest<'a> {
     app: &'a TestApp,
     body: Value,
+    authorization: Option<String>,
 }
 
 impl<'a> GqlRequest<'a> {
@@ -15,6 +16,7 @@ impl<'a> GqlRequest<'a> {
         Self {
             app,
             body: json!({ "query": query }),
+            authorization: None,
         }
     }
 
@@ -23,30 +25,50 @@ impl<'a> GqlRequest<'a> {
         self
     }
 
+    /// Sends `Authorization: Bearer <token>`.
+    pub fn bearer(self, token: &str) -> Self {
+        self.authorization(&format!("Bearer {token}"))
+    }
+
+    /// Sends this `Authorization` header verbatim.
+    pub fn authorization(mut self, value: &str) -> Self {
+        self.authorization = Some(value.to_owned());
+        self
+    }
+
     pub async fn send(self) -> GqlResponse {
-        let request = self
+        let mut request = self
             .app
             .client
             .post(self.app.url("/graphql"))
             .json(&self.body);
+        if let Some(value) = &self.authorization {
+            request = request.header(reqwest::header::AUTHORIZATION, value);
+        }
         GqlResponse::read(request.send().await.expect("the server answers")).await
     }
 }
 
-/// A response: status and JSON body.
+/// A response: status, headers and JSON body.
 #[derive(Debug)]
 pub struct GqlResponse {
     pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
     pub body: Value,
 }
 
 impl GqlResponse {
     pub async fn read(response: reqwest::Response) -> Self {
         let status = response.status();
+        let headers = response.headers().clone();
         let text = response.text().await.expect("a body");
         let body = serde_json::from_str(&text)
             .unwrap_or_else(|_| panic!("a JSON body, got {status}: {text}"));
-        Self { status, body }
+        Self {
+            status,
+            headers,
+            body,
+        }
     }
 
     /// The `data`, asserting there were no errors.

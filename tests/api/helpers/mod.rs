@@ -4,5 +4,5 @@ mod app;
 mod db;
 mod graphql;
 
-pub use app::TestApp;
+pub use app::{TEST_JWT_SECRET, TestApp};
 pub use graphql::GqlResponse;

@@ -1,0 +1,143 @@
+//! Access tokens: HS256 JWTs with `sub`, `iat`, `exp`, `iss`, `aud` and `jti`, all required.
+//!
+//! One algorithm is pinned: a token whose header names any other (`none`, RS256, HS512…) is
+//! refused before its signature is looked at. jsonwebtoken checks `iss` and `aud` only when
+//! they are listed as required claims, so they are; `iat` in the future is refused here.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+/// The `iss` of every token.
+pub const ISSUER: &str = "paperboard";
+/// The `aud` of every token.
+pub const AUDIENCE: &str = "paperboard-api";
+/// Clock skew tolerated on `exp` and `iat`.
+const LEEWAY_SECONDS: u64 = 30;
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    sub: String,
+    iat: i64,
+    exp: i64,
+    iss: String,
+    aud: String,
+    jti: String,
+}
+
+/// Signs and verifies access tokens with one secret.
+pub struct TokenKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    lifetime: Duration,
+}
+
+/// An access token and when it stops working.
+#[derive(Debug, Clone)]
+pub struct AccessToken {
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Why a token was refused. Clients only ever see "invalid or expired token".
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error("token rejected: {0}")]
+    Rejected(#[from] jsonwebtoken::errors::Error),
+    #[error("token issued in the future")]
+    IssuedInTheFuture,
+    #[error("token subject is not a user id")]
+    BadSubject,
+}
+
+impl TokenKeys {
+    /// Keys for `secret` (its bytes, used as given), issuing tokens valid for `lifetime`.
+    pub fn new(secret: &[u8], lifetime: Duration) -> Self {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_audience(&[AUDIENCE]);
+        validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
+        validation.leeway = LEEWAY_SECONDS;
+        validation.validate_exp = true;
+        Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+            lifetime,
+        }
+    }
+
+    /// A fresh token for user `user_id`, issued at `now`.
+    ///
+    /// # Errors
+    /// `INTERNAL_SERVER_ERROR` if signing or randomness fails.
+    pub fn issue(&self, user_id: i64, now: DateTime<Utc>) -> Result<AccessToken, AppError> {
+        let lifetime = chrono::Duration::from_std(self.lifetime).map_err(AppError::internal)?;
+        let expires_at = now + lifetime;
+        let claims = Claims {
+            sub: user_id.to_string(),
+            iat: now.timestamp(),
+            exp: expires_at.timestamp(),
+            iss: ISSUER.to_owned(),
+            aud: AUDIENCE.to_owned(),
+            jti: super::random_token(16)?,
+        };
+        let token = encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(AppError::internal)?;
+        Ok(AccessToken { token, expires_at })
+    }
+
+    /// The user id a valid token names.
+    ///
+    /// # Errors
+    /// [`TokenError`] for any malformed, tampered, expired, foreign or future token.
+    pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<i64, TokenError> {
+        let claims = decode::<Claims>(token, &self.decoding, &self.validation)?.claims;
+        if claims.iat > now.timestamp() + LEEWAY_SECONDS as i64 {
+            return Err(TokenError::IssuedInTheFuture);
+        }
+        let user_id: i64 = claims.sub.parse().map_err(|_| TokenError::BadSubject)?;
+        if user_id <= 0 {
+            return Err(TokenError::BadSubject);
+        }
+        Ok(user_id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
+
+    fn keys() -> TokenKeys {
+        TokenKeys::new(SECRET, Duration::from_secs(900))
+    }
+
+    #[test]
+    fn issued_tokens_verify_until_they_expire() -> Result<(), AppError> {
+        let keys = keys();
+        let now = Utc::now();
+        let token = keys.issue(42, now)?;
+        assert_eq!(keys.verify(&token.token, now).ok(), Some(42));
+        let later = now + chrono::Duration::minutes(16);
+        assert!(keys.verify(&token.token, later).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn tokens_of_another_key_are_refused() -> Result<(), AppError> {
+        let other = TokenKeys::new(
+            b"another secret of thirty-two bytes!",
+            Duration::from_secs(900),
+        );
+        let token = other.issue(42, Utc::now())?;
+        assert!(keys().verify(&token.token, Utc::now()).is_err());
+        Ok(())
+    }
+}

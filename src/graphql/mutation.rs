@@ -1,0 +1,115 @@
+//! The write half of the API.
+
+use std::net::IpAddr;
+
+use async_graphql::{Context, Object};
+use entity::user;
+
+use crate::clock;
+use crate::error::AppError;
+use crate::services::accounts::{self, Registration};
+use crate::state::AppState;
+
+use super::context::state;
+use super::types::{AuthPayload, DateTime, LoginInput, RegisterInput, User};
+
+/// The address a request came from, when known (the transport attaches it).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub Option<IpAddr>);
+
+/// Entry points for changing things.
+#[derive(Default)]
+pub struct MutationRoot;
+
+#[Object]
+impl MutationRoot {
+    /// Creates an account and signs it in.
+    async fn register(
+        &self,
+        ctx: &Context<'_>,
+        input: RegisterInput,
+    ) -> async_graphql::Result<AuthPayload> {
+        let state = state(ctx)?;
+        let registration = Registration::validate(
+            &input.username,
+            &input.email,
+            input.password,
+            input.display_name.as_deref(),
+        )?;
+        if let Some(client) = client_addr(ctx)
+            && let Err(retry_after) = state
+                .auth
+                .registrations
+                .take(&client, std::time::Instant::now())
+        {
+            return Err(AppError::RateLimited { retry_after }.into());
+        }
+        let user = accounts::register(&state.db, &state.auth, registration).await?;
+        Ok(signed_in(state, user).await?)
+    }
+
+    /// Signs in with a username or email and a password. Every failure is the same
+    /// `UNAUTHENTICATED` error; repeated failures are slowed down (`RATE_LIMITED`).
+    async fn login(
+        &self,
+        ctx: &Context<'_>,
+        input: LoginInput,
+    ) -> async_graphql::Result<AuthPayload> {
+        let state = state(ctx)?;
+        let user = accounts::login(
+            &state.db,
+            &state.auth,
+            &input.username_or_email,
+            input.password,
+            client_addr(ctx),
+        )
+        .await?;
+        Ok(signed_in(state, user).await?)
+    }
+
+    /// Exchanges a refresh token for new tokens. The old refresh token stops working;
+    /// presenting it again revokes the whole session.
+    async fn refresh_session(
+        &self,
+        ctx: &Context<'_>,
+        refresh_token: String,
+    ) -> async_graphql::Result<AuthPayload> {
+        let state = state(ctx)?;
+        let (user, refresh_token) =
+            accounts::refresh(&state.db, &state.auth, &refresh_token).await?;
+        Ok(payload(state, user, refresh_token)?)
+    }
+
+    /// Ends the session of a refresh token: `true` when it revoked one, `false` for an
+    /// unknown or already revoked token. Access tokens already issued expire on their own.
+    async fn logout(
+        &self,
+        ctx: &Context<'_>,
+        refresh_token: String,
+    ) -> async_graphql::Result<bool> {
+        Ok(accounts::logout(&state(ctx)?.db, &refresh_token).await?)
+    }
+}
+
+fn client_addr(ctx: &Context<'_>) -> Option<IpAddr> {
+    ctx.data_opt::<ClientAddr>().and_then(|addr| addr.0)
+}
+
+async fn signed_in(state: &AppState, user: user::Model) -> Result<AuthPayload, AppError> {
+    let refresh_token = accounts::start_session(&state.db, &state.auth, user.id).await?;
+    payload(state, user, refresh_token)
+}
+
+fn payload(
+    state: &AppState,
+    user: user::Model,
+    refresh_token: String,
+) -> Result<AuthPayload, AppError> {
+    let access = state.auth.keys.issue(user.id, clock::now())?;
+    Ok(AuthPayload {
+        access_token: access.token,
+        refresh_token,
+        expires_at: DateTime(access.expires_at),
+        user: User::seen_by_self(user),
+    })
+}

@@ -1,0 +1,317 @@
+//! Accounts and their refresh-token sessions.
+//!
+//! A login starts a session family. `refresh` rotates: the presented token is marked
+//! replaced and a new one is issued in the same family. Presenting a replaced token again is
+//! reuse — a sign that it leaked — and revokes the whole family, newest token included. The
+//! rotation is a conditional update, so of two concurrent refreshes of one token at most one
+//! succeeds (the other counts as reuse). `logout` revokes the family.
+
+use std::net::IpAddr;
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use entity::{session, user};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, SqlErr,
+    TransactionTrait,
+};
+
+use crate::auth::{Auth, Role, Viewer, random_token, token_hash};
+use crate::clock;
+use crate::db::Database;
+use crate::error::{AppError, AppResult};
+use crate::validate;
+
+use super::users::{self, lookup_key};
+
+/// The one answer to every failed login or refresh.
+const INVALID_CREDENTIALS: &str = "invalid username, email or password";
+const INVALID_SESSION: &str = "invalid or expired refresh token";
+const INVALID_TOKEN: &str = "invalid or expired access token";
+
+/// A validated registration.
+#[derive(Debug, Clone)]
+pub struct Registration {
+    pub username: String,
+    pub email: String,
+    pub password: String,
+    pub display_name: Option<String>,
+}
+
+impl Registration {
+    /// Checks every field, naming the first invalid one (`input.username`, …).
+    ///
+    /// # Errors
+    /// `BAD_USER_INPUT` naming the field.
+    pub fn validate(
+        username: &str,
+        email: &str,
+        password: String,
+        display_name: Option<&str>,
+    ) -> AppResult<Self> {
+        let username =
+            validate::username(username).map_err(|m| AppError::bad_input("input.username", m))?;
+        let email = validate::email(email).map_err(|m| AppError::bad_input("input.email", m))?;
+        validate::new_password(&password).map_err(|m| AppError::bad_input("input.password", m))?;
+        let display_name = validate::display_name(display_name)
+            .map_err(|m| AppError::bad_input("input.displayName", m))?;
+        Ok(Self {
+            username,
+            email,
+            password,
+            display_name,
+        })
+    }
+}
+
+/// Creates an account.
+///
+/// # Errors
+/// `CONFLICT` naming `input.username` or `input.email` when taken (case-insensitively);
+/// `INTERNAL_SERVER_ERROR` on failure. Nothing is stored on error.
+pub async fn register(
+    db: &Database,
+    auth: &Auth,
+    registration: Registration,
+) -> AppResult<user::Model> {
+    let writer = db.writer();
+    let username_key = lookup_key(&registration.username);
+    let email_key = lookup_key(&registration.email);
+    // Checked first for a clear answer without hashing; the unique indexes decide races.
+    if users::by_username(writer, &registration.username)
+        .await?
+        .is_some()
+    {
+        return Err(username_taken());
+    }
+    if user::Entity::find()
+        .filter(user::Column::EmailKey.eq(email_key.clone()))
+        .one(writer)
+        .await?
+        .is_some()
+    {
+        return Err(email_taken());
+    }
+    let password_hash = auth.passwords.hash(registration.password).await?;
+    let row = user::ActiveModel {
+        username: Set(registration.username),
+        username_key: Set(username_key),
+        email: Set(registration.email),
+        email_key: Set(email_key),
+        display_name: Set(registration.display_name),
+        password_hash: Set(password_hash),
+        role: Set(Role::User.as_str().to_owned()),
+        created_at: Set(clock::now()),
+        ..Default::default()
+    };
+    user::Entity::insert(row)
+        .exec_with_returning(writer)
+        .await
+        .map_err(unique_violation_to_conflict)
+}
+
+fn username_taken() -> AppError {
+    AppError::conflict("input.username", "that username is taken")
+}
+
+fn email_taken() -> AppError {
+    AppError::conflict("input.email", "an account with that email exists")
+}
+
+fn unique_violation_to_conflict(error: DbErr) -> AppError {
+    match error.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(message)) if message.contains("email_key") => {
+            email_taken()
+        }
+        Some(SqlErr::UniqueConstraintViolation(message)) if message.contains("username_key") => {
+            username_taken()
+        }
+        _ => error.into(),
+    }
+}
+
+/// Checks a login. Unknown accounts and wrong passwords fail alike, in about the same time.
+///
+/// # Errors
+/// `RATE_LIMITED` while the account or client is backing off; `UNAUTHENTICATED` for any
+/// wrong credential.
+pub async fn login(
+    db: &Database,
+    auth: &Auth,
+    username_or_email: &str,
+    password: String,
+    client: Option<IpAddr>,
+) -> AppResult<user::Model> {
+    let account = lookup_key(username_or_email.trim());
+    if let Some(retry_after) = auth.throttle.wait(&account, client, Instant::now()) {
+        return Err(AppError::RateLimited { retry_after });
+    }
+    let found = if account.len() > 254 || password.len() > validate::MAX_PASSWORD_BYTES {
+        None
+    } else if account.contains('@') {
+        user::Entity::find()
+            .filter(user::Column::EmailKey.eq(account.clone()))
+            .one(db.reader())
+            .await?
+    } else {
+        users::by_username(db.reader(), &account).await?
+    };
+    let stored = found.as_ref().map(|user| user.password_hash.clone());
+    let verified = auth.passwords.verify(password, stored).await?;
+    match found {
+        Some(user) if verified => {
+            auth.throttle.succeeded(&account);
+            Ok(user)
+        }
+        _ => {
+            auth.throttle.failed(&account, client, Instant::now());
+            Err(AppError::Unauthenticated(INVALID_CREDENTIALS))
+        }
+    }
+}
+
+/// Starts a session family for `user_id` and returns its first refresh token.
+///
+/// # Errors
+/// `INTERNAL_SERVER_ERROR` on failure.
+pub async fn start_session(db: &Database, auth: &Auth, user_id: i64) -> AppResult<String> {
+    let family = random_token(16)?;
+    issue_refresh_token(db.writer(), auth, user_id, family, clock::now()).await
+}
+
+async fn issue_refresh_token(
+    db: &impl ConnectionTrait,
+    auth: &Auth,
+    user_id: i64,
+    family_id: String,
+    now: DateTime<Utc>,
+) -> AppResult<String> {
+    let token = random_token(32)?;
+    session::Entity::insert(session::ActiveModel {
+        user_id: Set(user_id),
+        family_id: Set(family_id),
+        token_hash: Set(token_hash(&token)),
+        created_at: Set(now),
+        expires_at: Set(now + auth.refresh_lifetime),
+        replaced_at: Set(None),
+        revoked_at: Set(None),
+        ..Default::default()
+    })
+    .exec(db)
+    .await?;
+    Ok(token)
+}
+
+/// Rotates a refresh token: the user and a new refresh token.
+///
+/// # Errors
+/// `UNAUTHENTICATED` for an unknown, expired, revoked or reused token (reuse also revokes
+/// the token's whole family).
+pub async fn refresh(db: &Database, auth: &Auth, token: &str) -> AppResult<(user::Model, String)> {
+    let invalid = || AppError::Unauthenticated(INVALID_SESSION);
+    if token.len() > 128 {
+        return Err(invalid());
+    }
+    let now = clock::now();
+    let transaction = db.writer().begin().await?;
+    let Some(current) = session::Entity::find()
+        .filter(session::Column::TokenHash.eq(token_hash(token)))
+        .one(&transaction)
+        .await?
+    else {
+        return Err(invalid());
+    };
+    if current.revoked_at.is_some() || current.expires_at <= now {
+        return Err(invalid());
+    }
+    // Only one rotation of a token can win; a replaced token presented again is reuse.
+    let rotated = session::Entity::update_many()
+        .col_expr(session::Column::ReplacedAt, Expr::val(now))
+        .filter(session::Column::Id.eq(current.id))
+        .filter(session::Column::ReplacedAt.is_null())
+        .filter(session::Column::RevokedAt.is_null())
+        .exec(&transaction)
+        .await?
+        .rows_affected;
+    if rotated != 1 {
+        revoke_family(&transaction, &current.family_id, now).await?;
+        transaction.commit().await?;
+        tracing::warn!(
+            user.id = current.user_id,
+            "refresh token reused: session family revoked"
+        );
+        return Err(invalid());
+    }
+    let Some(user) = users::by_id(&transaction, current.user_id).await? else {
+        return Err(invalid());
+    };
+    let next = issue_refresh_token(&transaction, auth, user.id, current.family_id, now).await?;
+    transaction.commit().await?;
+    Ok((user, next))
+}
+
+/// Ends the session a refresh token belongs to: `true` when something was revoked.
+///
+/// # Errors
+/// `INTERNAL_SERVER_ERROR` on failure.
+pub async fn logout(db: &Database, token: &str) -> AppResult<bool> {
+    if token.len() > 128 {
+        return Ok(false);
+    }
+    let writer = db.writer();
+    let Some(current) = session::Entity::find()
+        .filter(session::Column::TokenHash.eq(token_hash(token)))
+        .one(writer)
+        .await?
+    else {
+        return Ok(false);
+    };
+    Ok(revoke_family(writer, &current.family_id, clock::now()).await? > 0)
+}
+
+async fn revoke_family(
+    db: &impl ConnectionTrait,
+    family_id: &str,
+    now: DateTime<Utc>,
+) -> AppResult<u64> {
+    Ok(session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::val(now))
+        .filter(session::Column::FamilyId.eq(family_id))
+        .filter(session::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+/// The viewer an access token stands for.
+///
+/// # Errors
+/// `UNAUTHENTICATED` for any invalid token, or one of a deleted account.
+pub async fn viewer_of_token(db: &Database, auth: &Auth, token: &str) -> AppResult<Viewer> {
+    let user_id = auth.keys.verify(token, Utc::now()).map_err(|error| {
+        tracing::debug!(%error, "access token refused");
+        AppError::Unauthenticated(INVALID_TOKEN)
+    })?;
+    let user = users::by_id(db.reader(), user_id)
+        .await?
+        .ok_or(AppError::Unauthenticated(INVALID_TOKEN))?;
+    Ok(Viewer::User {
+        id: user.id,
+        role: Role::from_stored(&user.role),
+    })
+}
+
+/// Makes a user an admin: `false` when no user has that username.
+///
+/// # Errors
+/// `INTERNAL_SERVER_ERROR` on failure.
+pub async fn promote(db: &Database, username: &str) -> AppResult<bool> {
+    let updated = user::Entity::update_many()
+        .col_expr(user::Column::Role, Expr::val(Role::Admin.as_str()))
+        .filter(user::Column::UsernameKey.eq(lookup_key(username)))
+        .exec(db.writer())
+        .await?
+        .rows_affected;
+    Ok(updated > 0)
+}
