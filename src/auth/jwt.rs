@@ -49,6 +49,8 @@ pub struct AccessToken {
 pub enum TokenError {
     #[error("token rejected: {0}")]
     Rejected(#[from] jsonwebtoken::errors::Error),
+    #[error("token expired")]
+    Expired,
     #[error("token issued in the future")]
     IssuedInTheFuture,
     #[error("token subject is not a user id")]
@@ -62,8 +64,9 @@ impl TokenKeys {
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[AUDIENCE]);
         validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
-        validation.leeway = LEEWAY_SECONDS;
-        validation.validate_exp = true;
+        // `exp` must be present (required above) but is compared with the caller's clock
+        // below, like `iat`, so that both use one notion of now.
+        validation.validate_exp = false;
         Self {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
@@ -98,7 +101,11 @@ impl TokenKeys {
     /// [`TokenError`] for any malformed, tampered, expired, foreign or future token.
     pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<i64, TokenError> {
         let claims = decode::<Claims>(token, &self.decoding, &self.validation)?.claims;
-        if claims.iat > now.timestamp() + LEEWAY_SECONDS as i64 {
+        let leeway = i64::try_from(LEEWAY_SECONDS).unwrap_or(0);
+        if claims.exp + leeway <= now.timestamp() {
+            return Err(TokenError::Expired);
+        }
+        if claims.iat > now.timestamp() + leeway {
             return Err(TokenError::IssuedInTheFuture);
         }
         let user_id: i64 = claims.sub.parse().map_err(|_| TokenError::BadSubject)?;
