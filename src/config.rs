@@ -137,6 +137,32 @@ impl Default for AuthConfig {
     }
 }
 
+/// Limits on WebSocket connections.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SocketLimits {
+    /// WebSocket connections one signed-in user may hold at once.
+    #[arg(long, env = "PAPERBOARD_WS_MAX_PER_USER", default_value_t = 10)]
+    pub max_sockets_per_user: usize,
+
+    /// Operations (subscriptions) one WebSocket may run at once.
+    #[arg(long, env = "PAPERBOARD_WS_MAX_OPERATIONS", default_value_t = 100)]
+    pub max_operations_per_socket: usize,
+
+    /// Seconds between keep-alive messages on idle sockets.
+    #[arg(long, env = "PAPERBOARD_WS_KEEPALIVE_SECONDS", default_value_t = 15)]
+    pub keepalive_seconds: u64,
+}
+
+impl Default for SocketLimits {
+    fn default() -> Self {
+        Self {
+            max_sockets_per_user: 10,
+            max_operations_per_socket: 100,
+            keepalive_seconds: 15,
+        }
+    }
+}
+
 /// Everything `paperboard serve` needs.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Config {
@@ -165,6 +191,9 @@ pub struct Config {
 
     #[command(flatten)]
     pub auth: AuthConfig,
+
+    #[command(flatten)]
+    pub sockets: SocketLimits,
 }
 
 impl Config {
@@ -177,6 +206,7 @@ impl Config {
             demo: false,
             limits: GraphqlLimits::default(),
             auth: AuthConfig::default(),
+            sockets: SocketLimits::default(),
         }
     }
 }

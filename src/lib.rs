@@ -18,6 +18,7 @@ pub mod pagination;
 pub mod ranking;
 pub mod rate_limit;
 pub mod services;
+pub mod sockets;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

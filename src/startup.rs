@@ -3,6 +3,8 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use sea_orm::DbErr;
@@ -16,6 +18,9 @@ use crate::graphql::build_schema;
 use crate::http::{InvalidOrigin, router};
 use crate::services::catalog;
 use crate::state::AppState;
+
+/// How long shutdown waits for WebSockets to close.
+const SOCKET_DRAIN: Duration = Duration::from_secs(5);
 
 /// Why the application could not start.
 #[derive(Debug, thiserror::Error)]
@@ -112,12 +117,22 @@ impl Application {
             state,
             ..
         } = self;
+        let sockets = Arc::clone(&state.sockets);
+        // axum drains HTTP requests but not upgraded sockets: tell those to close (1001).
+        let signal = async move {
+            shutdown.await;
+            sockets.close_all();
+        };
         axum::serve(
             listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(signal)
         .await?;
+        let left = state.sockets.wait_closed(SOCKET_DRAIN).await;
+        if left > 0 {
+            tracing::warn!(sockets = left, "sockets still open after the drain period");
+        }
         state.db.close().await;
         Ok(())
     }

@@ -6,6 +6,7 @@ use crate::auth::Auth;
 use crate::config::Config;
 use crate::db::Database;
 use crate::services::bylines::BylineCache;
+use crate::sockets::Sockets;
 
 /// Everything a request handler or resolver may need.
 #[derive(Clone)]
@@ -14,12 +15,14 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub auth: Arc<Auth>,
     pub bylines: Arc<BylineCache>,
+    pub sockets: Arc<Sockets>,
 }
 
 impl AppState {
     /// Bundles the parts.
     pub fn new(db: Database, config: Config, auth: Auth) -> Self {
         Self {
+            sockets: Sockets::new(config.sockets.max_sockets_per_user),
             db,
             config: Arc::new(config),
             auth: Arc::new(auth),

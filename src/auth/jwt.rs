@@ -44,6 +44,13 @@ pub struct AccessToken {
     pub expires_at: DateTime<Utc>,
 }
 
+/// What a valid token says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VerifiedToken {
+    pub user_id: i64,
+    pub expires_at: DateTime<Utc>,
+}
+
 /// Why a token was refused. Clients only ever see "invalid or expired token".
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
@@ -95,11 +102,11 @@ impl TokenKeys {
         Ok(AccessToken { token, expires_at })
     }
 
-    /// The user id a valid token names.
+    /// The user a valid token names, and when the token expires.
     ///
     /// # Errors
     /// [`TokenError`] for any malformed, tampered, expired, foreign or future token.
-    pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<i64, TokenError> {
+    pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<VerifiedToken, TokenError> {
         let claims = decode::<Claims>(token, &self.decoding, &self.validation)?.claims;
         let leeway = i64::try_from(LEEWAY_SECONDS).unwrap_or(0);
         if claims.exp + leeway <= now.timestamp() {
@@ -112,7 +119,11 @@ impl TokenKeys {
         if user_id <= 0 {
             return Err(TokenError::BadSubject);
         }
-        Ok(user_id)
+        let expires_at = DateTime::from_timestamp(claims.exp, 0).ok_or(TokenError::Expired)?;
+        Ok(VerifiedToken {
+            user_id,
+            expires_at,
+        })
     }
 }
 
@@ -131,7 +142,10 @@ mod tests {
         let keys = keys();
         let now = Utc::now();
         let token = keys.issue(42, now)?;
-        assert_eq!(keys.verify(&token.token, now).ok(), Some(42));
+        assert_eq!(
+            keys.verify(&token.token, now).ok().map(|t| t.user_id),
+            Some(42)
+        );
         let later = now + chrono::Duration::minutes(16);
         assert!(keys.verify(&token.token, later).is_err());
         Ok(())

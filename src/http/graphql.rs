@@ -7,7 +7,7 @@
 use std::net::{IpAddr, SocketAddr};
 
 use axum::body::Body;
-use axum::extract::{ConnectInfo, RawQuery, State};
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
@@ -17,7 +17,7 @@ use crate::graphql::limits::{self, Refusal, Transport};
 use crate::graphql::{ClientAddr, loaders};
 use crate::services::accounts;
 
-use super::{HttpState, graphiql, responses};
+use super::{HttpState, graphiql, responses, ws};
 
 /// Largest accepted request body.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -70,11 +70,16 @@ pub async fn graphql_post(
 pub async fn graphql_get(
     State(state): State<HttpState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    RawQuery(raw_query): RawQuery,
+    request: axum::extract::Request,
 ) -> Response {
-    let raw_query = raw_query.unwrap_or_default();
-    if wants_html(&headers) && !raw_query.split('&').any(|pair| pair.starts_with("query=")) {
+    let (parts, _body) = request.into_parts();
+    let headers = &parts.headers;
+    if is_websocket_upgrade(headers) {
+        let client = ClientAddr(Some(client_ip(&state, headers, peer)));
+        return ws::upgrade(state, client, parts).await;
+    }
+    let raw_query = parts.uri.query().unwrap_or_default().to_owned();
+    if wants_html(headers) && !raw_query.split('&').any(|pair| pair.starts_with("query=")) {
         return Html(graphiql::PAGE).into_response();
     }
     let request = match async_graphql::http::parse_query_string(&raw_query) {
@@ -86,7 +91,7 @@ pub async fn graphql_get(
             );
         }
     };
-    let caller = match Caller::identify(&state, &headers, peer).await {
+    let caller = match Caller::identify(&state, headers, peer).await {
         Ok(caller) => caller,
         Err(refused) => return refused,
     };
@@ -122,7 +127,9 @@ impl Caller {
             .map(|(_, token)| token.trim())
             .filter(|token| !token.is_empty());
         let viewer = match token {
-            Some(token) => accounts::viewer_of_token(&state.app.db, &state.app.auth, token).await,
+            Some(token) => accounts::authenticate(&state.app.db, &state.app.auth, token)
+                .await
+                .map(|authenticated| authenticated.viewer),
             None => Err(AppError::Unauthenticated(
                 "the Authorization header must be `Bearer <token>`",
             )),
@@ -197,6 +204,13 @@ fn is_json(headers: &HeaderMap) -> bool {
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.split(';').next())
         .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
+}
+
+fn is_websocket_upgrade(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::UPGRADE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.eq_ignore_ascii_case("websocket"))
 }
 
 fn wants_html(headers: &HeaderMap) -> bool {

@@ -4,6 +4,7 @@
 mod graphiql;
 mod graphql;
 mod responses;
+mod ws;
 
 use std::time::Duration;
 

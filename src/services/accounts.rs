@@ -284,21 +284,31 @@ async fn revoke_family(
         .rows_affected)
 }
 
+/// A viewer proven by an access token, and when the proof runs out.
+#[derive(Debug, Clone, Copy)]
+pub struct Authenticated {
+    pub viewer: Viewer,
+    pub expires_at: DateTime<Utc>,
+}
+
 /// The viewer an access token stands for.
 ///
 /// # Errors
 /// `UNAUTHENTICATED` for any invalid token, or one of a deleted account.
-pub async fn viewer_of_token(db: &Database, auth: &Auth, token: &str) -> AppResult<Viewer> {
-    let user_id = auth.keys.verify(token, Utc::now()).map_err(|error| {
+pub async fn authenticate(db: &Database, auth: &Auth, token: &str) -> AppResult<Authenticated> {
+    let verified = auth.keys.verify(token, Utc::now()).map_err(|error| {
         tracing::debug!(%error, "access token refused");
         AppError::Unauthenticated(INVALID_TOKEN)
     })?;
-    let user = users::by_id(db.reader(), user_id)
+    let user = users::by_id(db.reader(), verified.user_id)
         .await?
         .ok_or(AppError::Unauthenticated(INVALID_TOKEN))?;
-    Ok(Viewer::User {
-        id: user.id,
-        role: Role::from_stored(&user.role),
+    Ok(Authenticated {
+        viewer: Viewer::User {
+            id: user.id,
+            role: Role::from_stored(&user.role),
+        },
+        expires_at: verified.expires_at,
     })
 }
 

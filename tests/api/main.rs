@@ -22,3 +22,4 @@ mod reads;
 mod schema;
 mod statements;
 mod tokens;
+mod websocket;

@@ -105,6 +105,13 @@ impl TestApp {
         }
     }
 
+    /// Starts a graceful shutdown, as SIGTERM would.
+    pub fn shut_down(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            shutdown.send(()).ok();
+        }
+    }
+
     /// SQL statements the server has executed so far.
     pub fn statements_executed(&self) -> u64 {
         self.state.db.statements_executed()

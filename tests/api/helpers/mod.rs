@@ -3,6 +3,7 @@
 mod app;
 mod db;
 mod graphql;
+pub mod ws;
 
 pub use app::{TEST_JWT_SECRET, TestApp};
 pub use graphql::GqlResponse;
