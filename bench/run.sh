@@ -7,6 +7,8 @@
 #          query and the paper-by-arXiv-id query, wrk -t2 -c32, with req/s, p50, p99 and
 #          the server's peak RSS.
 #   scale  front-page latency at 10,000 and 1,000,000 papers (SQLite and PostgreSQL).
+#   login  login throughput with 16 concurrent clients, and the front page's p99 with and
+#          without those logins running (SQLite).
 #
 # Environment: DURATION (seconds per run, default 20), PG_URL (server URL, default
 # postgres://postgres@127.0.0.1:5432), BACKENDS (default "sqlite postgres").
@@ -71,7 +73,7 @@ generate() {
 
 start_server() {
   local url="$1"
-  PAPERBOARD_LOG=warn "$BIN" serve --database-url "$url" --bind "127.0.0.1:$PORT" >"$WORK/server.log" 2>&1 &
+  PAPERBOARD_LOG=warn "$BIN" serve --database-url "$url" --data-dir "$WORK" --bind "127.0.0.1:$PORT" >"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 1 100); do
     curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && return 0
@@ -96,6 +98,7 @@ load() {
   local cmd="wrk -t$threads -c$connections -d${DURATION}s --latency -s $script http://127.0.0.1:$PORT/graphql"
   local report
   report="$($cmd)"
+  printf '%s\n' "$report" >"$WORK/last-report"
   local rps p50 p99 errors
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$report")
   p50=$(awk '$1 == "50%" {print $2}' <<<"$report")
@@ -156,10 +159,36 @@ scale_benchmark() {
   done
 }
 
+login_benchmark() {
+  machine
+  local password="benchmark password"
+  log ""
+  log "== sqlite, 100,000 papers, 20,000 users with a known password =="
+  local url
+  url=$(fresh_database sqlite paperboard_login)
+  PAPERBOARD_GENERATE_PASSWORD="$password" generate "$url"
+  # Logins come from one address: let the throttle allow them all.
+  PAPERBOARD_LOGIN_CLIENT_ATTEMPTS=1000000 start_server "$url"
+  log "front page alone:"
+  load bench/front-page.lua 8 "  front page, 8 connections"
+  log "logins alone:"
+  BENCH_PASSWORD="$password" load bench/login.lua 16 "  login, 16 connections"
+  grep -h "failed logins" "$WORK/last-report" | sed 's/^/  /' | tee -a "$OUT"
+  log "both at once:"
+  BENCH_PASSWORD="$password" wrk -t1 -c16 -d$((DURATION + 4))s --latency -s bench/login.lua "http://127.0.0.1:$PORT/graphql" >"$WORK/concurrent-logins" &
+  local logins=$!
+  sleep 2
+  load bench/front-page.lua 8 "  front page, 8 connections, during logins"
+  wait "$logins"
+  log "  login during the run: $(awk '/Requests\/sec/ {print $2}' "$WORK/concurrent-logins") req/s, p99 $(awk '$1 == "99%" {print $2}' "$WORK/concurrent-logins")"
+  stop_server
+}
+
 case "$MODE" in
   read) read_benchmark ;;
   scale) scale_benchmark ;;
-  *) echo "usage: bench/run.sh [read|scale]" >&2; exit 2 ;;
+  login) login_benchmark ;;
+  *) echo "usage: bench/run.sh [read|scale|login]" >&2; exit 2 ;;
 esac
 log ""
 log "results: $OUT"
