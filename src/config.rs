@@ -163,6 +163,28 @@ impl Default for SocketLimits {
     }
 }
 
+/// Community activity: rate limits and ranking refreshes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ActivityConfig {
+    /// Upvote and removal mutations one user may make per minute.
+    #[arg(long, env = "PAPERBOARD_UPVOTES_PER_MINUTE", default_value_t = 120)]
+    pub upvotes_per_minute: u32,
+
+    /// Seconds between ranking refreshes: upvote-ranked lists (and their cursors) change
+    /// only at a refresh.
+    #[arg(long, env = "PAPERBOARD_RANKING_REFRESH_SECONDS", default_value_t = 30)]
+    pub ranking_refresh_seconds: u64,
+}
+
+impl Default for ActivityConfig {
+    fn default() -> Self {
+        Self {
+            upvotes_per_minute: 120,
+            ranking_refresh_seconds: 30,
+        }
+    }
+}
+
 /// Everything `paperboard serve` needs.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Config {
@@ -194,6 +216,9 @@ pub struct Config {
 
     #[command(flatten)]
     pub sockets: SocketLimits,
+
+    #[command(flatten)]
+    pub activity: ActivityConfig,
 }
 
 impl Config {
@@ -207,6 +232,7 @@ impl Config {
             limits: GraphqlLimits::default(),
             auth: AuthConfig::default(),
             sockets: SocketLimits::default(),
+            activity: ActivityConfig::default(),
         }
     }
 }

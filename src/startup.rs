@@ -9,6 +9,7 @@ use std::time::Duration;
 use axum::Router;
 use sea_orm::DbErr;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 
 use crate::auth::{Auth, AuthSetupError};
 use crate::config::Config;
@@ -16,7 +17,7 @@ use crate::db::{Database, DatabaseError};
 use crate::error::AppError;
 use crate::graphql::build_schema;
 use crate::http::{InvalidOrigin, router};
-use crate::services::catalog;
+use crate::services::{catalog, rankings};
 use crate::state::AppState;
 
 /// How long shutdown waits for WebSockets to close.
@@ -117,6 +118,11 @@ impl Application {
             state,
             ..
         } = self;
+        let refresher = tokio::spawn(refresh_rankings(
+            state.db.clone(),
+            Duration::from_secs(state.config.activity.ranking_refresh_seconds.max(1)),
+            state.sockets.closing(),
+        ));
         let sockets = Arc::clone(&state.sockets);
         // axum drains HTTP requests but not upgraded sockets: tell those to close (1001).
         let signal = async move {
@@ -129,11 +135,27 @@ impl Application {
         )
         .with_graceful_shutdown(signal)
         .await?;
+        refresher.abort();
         let left = state.sockets.wait_closed(SOCKET_DRAIN).await;
         if left > 0 {
             tracing::warn!(sockets = left, "sockets still open after the drain period");
         }
         state.db.close().await;
         Ok(())
+    }
+}
+
+/// Refreshes upvote rankings every `period` until the server shuts down.
+async fn refresh_rankings(db: Database, period: Duration, mut stopping: watch::Receiver<bool>) {
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => match rankings::refresh(&db).await {
+                Ok(Some(generation)) => tracing::debug!(generation, "rankings refreshed"),
+                Ok(None) => {}
+                Err(error) => tracing::warn!(error = ?error, "ranking refresh failed; retrying next period"),
+            },
+            _ = stopping.changed() => return,
+        }
     }
 }

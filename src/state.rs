@@ -1,10 +1,12 @@
 //! The application state: built once, cloned cheaply, injected everywhere. No globals.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::auth::Auth;
 use crate::config::Config;
 use crate::db::Database;
+use crate::rate_limit::{Rate, RateLimiter};
 use crate::services::bylines::BylineCache;
 use crate::sockets::Sockets;
 
@@ -16,13 +18,18 @@ pub struct AppState {
     pub auth: Arc<Auth>,
     pub bylines: Arc<BylineCache>,
     pub sockets: Arc<Sockets>,
+    /// Upvote and removal mutations, per user.
+    pub upvote_limiter: Arc<RateLimiter<i64>>,
 }
 
 impl AppState {
     /// Bundles the parts.
     pub fn new(db: Database, config: Config, auth: Auth) -> Self {
+        let upvotes_per_minute =
+            Rate::per(config.activity.upvotes_per_minute, Duration::from_secs(60));
         Self {
             sockets: Sockets::new(config.sockets.max_sockets_per_user),
+            upvote_limiter: Arc::new(RateLimiter::new(upvotes_per_minute)),
             db,
             config: Arc::new(config),
             auth: Arc::new(auth),

@@ -21,11 +21,13 @@ pub struct Model {
     pub project_url: Option<String>,
     /// Upvotes the paper had in the source it was imported from.
     pub upvote_baseline: i32,
-    /// `upvote_baseline` + the number of `upvotes` rows, kept exact by every write.
+    /// `upvote_baseline` + the number of `upvotes` rows, kept exact by database triggers.
     pub upvote_count: i32,
+    /// `upvote_count` as of the last ranking refresh: the key of upvote-ranked lists.
+    pub rank_count: i32,
     /// Length of the byline.
     pub author_count: i32,
-    /// Trending score; depends only on `upvote_count` and `submitted_at`.
+    /// Trending score; depends only on `rank_count` and `submitted_at`.
     pub hot_score: f64,
 }
 

@@ -18,6 +18,8 @@ mod m20261126_000003_create_papers_table;
 mod m20261126_000004_create_paper_authors_table;
 mod m20261126_000005_create_upvotes_table;
 mod m20261126_000006_create_sessions_table;
+mod m20261126_000007_create_ranking_tables;
+mod m20261126_000008_create_upvote_count_triggers;
 
 /// Applies Paperboard's migrations in order.
 pub struct Migrator;
@@ -32,6 +34,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000004_create_paper_authors_table::Migration),
             Box::new(m20261126_000005_create_upvotes_table::Migration),
             Box::new(m20261126_000006_create_sessions_table::Migration),
+            Box::new(m20261126_000007_create_ranking_tables::Migration),
+            Box::new(m20261126_000008_create_upvote_count_triggers::Migration),
         ]
     }
 }

@@ -3,8 +3,10 @@
 //! Derived columns exist so that each list is an index walk, never a table sort:
 //! `submitted_day` (the UTC day of `submitted_at`, for daily lists), `published_order`
 //! (`published_at`, or 0001-01-01 when unknown, so that undated papers sort last),
-//! `upvote_count` (baseline + upvote rows), `author_count` (byline length) and
-//! `hot_score` (the trending score; see the `trendingPapers` description).
+//! `upvote_count` (baseline + upvote rows, always exact), `rank_count` (`upvote_count` as of
+//! the last ranking refresh: the key of upvote-ranked lists, frozen between refreshes so
+//! that paging is stable), `author_count` (byline length) and `hot_score` (the trending
+//! score from `rank_count`; see the `trendingPapers` description).
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -33,6 +35,7 @@ impl MigrationTrait for Migration {
                     .col(string_len_null(Papers::ProjectUrl, 2048))
                     .col(integer(Papers::UpvoteBaseline).default(0))
                     .col(integer(Papers::UpvoteCount).default(0))
+                    .col(integer(Papers::RankCount).default(0))
                     .col(integer(Papers::AuthorCount).default(0))
                     .col(double(Papers::HotScore))
                     .foreign_key(
@@ -60,14 +63,14 @@ impl MigrationTrait for Migration {
         .await?;
         create_index(
             manager,
-            "idx-papers-upvote_count-id",
-            &[Papers::UpvoteCount, Papers::Id],
+            "idx-papers-rank_count-id",
+            &[Papers::RankCount, Papers::Id],
         )
         .await?;
         create_index(
             manager,
-            "idx-papers-submitted_day-upvote_count-id",
-            &[Papers::SubmittedDay, Papers::UpvoteCount, Papers::Id],
+            "idx-papers-submitted_day-rank_count-id",
+            &[Papers::SubmittedDay, Papers::RankCount, Papers::Id],
         )
         .await?;
         create_index(
@@ -135,6 +138,7 @@ pub(crate) enum Papers {
     ProjectUrl,
     UpvoteBaseline,
     UpvoteCount,
+    RankCount,
     AuthorCount,
     HotScore,
 }

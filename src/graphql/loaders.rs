@@ -15,6 +15,7 @@ use crate::db::Database;
 use crate::error::AppError;
 use crate::services::bylines::{self, Byline, BylineCache};
 use crate::services::papers::{self, PaperOwner};
+use crate::services::upvotes::{self, UpvoteList, Upvoted};
 use crate::services::users;
 use crate::state::AppState;
 
@@ -63,6 +64,31 @@ pub fn for_request(state: &AppState) -> RequestLoader {
 /// A user by id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct UserById(pub i64);
+
+/// Whether `user_id` has upvoted `paper_id`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct HasUpvoted {
+    pub user_id: i64,
+    pub paper_id: i64,
+}
+
+/// The number of upvote rows of a paper (its upvoters) or of a user (their upvotes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct UpvoteCountOf(pub UpvoteList, pub i64);
+
+/// The first `limit` upvoters of a paper.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FirstUpvotersOf {
+    pub paper_id: i64,
+    pub limit: u64,
+}
+
+/// The first `limit` papers a user upvoted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FirstUpvotedBy {
+    pub user_id: i64,
+    pub limit: u64,
+}
 
 /// The byline of a paper.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -170,4 +196,112 @@ impl Loader<FirstPapersOf> for DbLoader {
         }
         Ok(pages)
     }
+}
+
+impl Loader<HasUpvoted> for DbLoader {
+    type Value = bool;
+    type Error = SharedError;
+
+    async fn load(&self, keys: &[HasUpvoted]) -> Result<HashMap<HasUpvoted, bool>, SharedError> {
+        let mut by_user: HashMap<i64, Vec<i64>> = HashMap::new();
+        for key in keys {
+            by_user.entry(key.user_id).or_default().push(key.paper_id);
+        }
+        let mut answers = HashMap::with_capacity(keys.len());
+        for (user_id, paper_ids) in by_user {
+            let upvoted = upvotes::upvoted_among(self.db.reader(), user_id, &paper_ids)
+                .await
+                .map_err(failed)?;
+            for paper_id in paper_ids {
+                let key = HasUpvoted { user_id, paper_id };
+                answers.insert(key, upvoted.contains(&paper_id));
+            }
+        }
+        Ok(answers)
+    }
+}
+
+impl Loader<UpvoteCountOf> for DbLoader {
+    type Value = i64;
+    type Error = SharedError;
+
+    async fn load(
+        &self,
+        keys: &[UpvoteCountOf],
+    ) -> Result<HashMap<UpvoteCountOf, i64>, SharedError> {
+        let mut counts = HashMap::with_capacity(keys.len());
+        for list in [UpvoteList::UpvotersOf, UpvoteList::UpvotedBy] {
+            let ids: Vec<i64> = keys.iter().filter(|k| k.0 == list).map(|k| k.1).collect();
+            if ids.is_empty() {
+                continue;
+            }
+            let found = upvotes::counts(self.db.reader(), list, &ids)
+                .await
+                .map_err(failed)?;
+            counts.extend(ids.into_iter().map(|id| {
+                (
+                    UpvoteCountOf(list, id),
+                    found.get(&id).copied().unwrap_or(0),
+                )
+            }));
+        }
+        Ok(counts)
+    }
+}
+
+impl Loader<FirstUpvotersOf> for DbLoader {
+    type Value = Vec<Upvoted<user::Model>>;
+    type Error = SharedError;
+
+    async fn load(
+        &self,
+        keys: &[FirstUpvotersOf],
+    ) -> Result<HashMap<FirstUpvotersOf, Self::Value>, SharedError> {
+        let groups = group_by_limit(keys.iter().map(|key| (key.limit, key.paper_id)));
+        let mut pages = HashMap::with_capacity(keys.len());
+        for (limit, ids) in groups {
+            let mut found =
+                upvotes::first_pages(self.db.reader(), UpvoteList::UpvotersOf, &ids, limit)
+                    .await
+                    .map_err(failed)?;
+            for paper_id in ids {
+                let key = FirstUpvotersOf { paper_id, limit };
+                pages.insert(key, found.remove(&paper_id).unwrap_or_default());
+            }
+        }
+        Ok(pages)
+    }
+}
+
+impl Loader<FirstUpvotedBy> for DbLoader {
+    type Value = Vec<Upvoted<paper::Model>>;
+    type Error = SharedError;
+
+    async fn load(
+        &self,
+        keys: &[FirstUpvotedBy],
+    ) -> Result<HashMap<FirstUpvotedBy, Self::Value>, SharedError> {
+        let groups = group_by_limit(keys.iter().map(|key| (key.limit, key.user_id)));
+        let mut pages = HashMap::with_capacity(keys.len());
+        for (limit, ids) in groups {
+            let mut found =
+                upvotes::first_pages(self.db.reader(), UpvoteList::UpvotedBy, &ids, limit)
+                    .await
+                    .map_err(failed)?;
+            for user_id in ids {
+                let key = FirstUpvotedBy { user_id, limit };
+                pages.insert(key, found.remove(&user_id).unwrap_or_default());
+            }
+        }
+        Ok(pages)
+    }
+}
+
+/// Owner ids grouped by page size: one statement per size (in practice, per field).
+fn group_by_limit(keys: impl Iterator<Item = (u64, i64)>) -> HashMap<u64, Vec<i64>> {
+    let mut groups: HashMap<u64, Vec<i64>> = HashMap::new();
+    for (limit, owner_id) in keys {
+        groups.entry(limit).or_default().push(owner_id);
+    }
+    groups
 }

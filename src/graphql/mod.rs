@@ -8,6 +8,7 @@ mod owned_papers;
 mod prefetch;
 mod query;
 pub mod types;
+mod upvote_lists;
 
 use async_graphql::{EmptySubscription, SDLExportOptions, Schema};
 

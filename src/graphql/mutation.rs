@@ -2,16 +2,19 @@
 
 use std::net::IpAddr;
 
-use async_graphql::{Context, Object};
+use async_graphql::{Context, ID, Object};
 use entity::user;
 
+use crate::auth::{Role, RoleGuard};
 use crate::clock;
 use crate::error::AppError;
+use crate::ids::{GlobalId, NodeKind};
 use crate::services::accounts::{self, Registration};
+use crate::services::upvotes;
 use crate::state::AppState;
 
-use super::context::state;
-use super::types::{AuthPayload, DateTime, LoginInput, RegisterInput, User};
+use super::context::{state, viewer};
+use super::types::{AuthPayload, DateTime, LoginInput, Paper, RegisterInput, UpvotePayload, User};
 
 /// The address a request came from, when known (the transport attaches it).
 #[derive(Debug, Clone, Copy)]
@@ -80,6 +83,34 @@ impl MutationRoot {
         Ok(payload(state, user, refresh_token)?)
     }
 
+    /// Upvotes a paper as the signed-in user. Upvoting twice changes nothing.
+    #[graphql(guard = "RoleGuard(Role::User)")]
+    async fn upvote_paper(
+        &self,
+        ctx: &Context<'_>,
+        paper_id: ID,
+    ) -> async_graphql::Result<UpvotePayload> {
+        let (state, user_id, paper_id) = upvote_arguments(ctx, &paper_id)?;
+        let outcome = upvotes::upvote(&state.db, user_id, paper_id).await?;
+        Ok(UpvotePayload {
+            paper: Paper::from(outcome.paper),
+        })
+    }
+
+    /// Withdraws the signed-in user's upvote. Removing an absent upvote changes nothing.
+    #[graphql(guard = "RoleGuard(Role::User)")]
+    async fn remove_upvote(
+        &self,
+        ctx: &Context<'_>,
+        paper_id: ID,
+    ) -> async_graphql::Result<UpvotePayload> {
+        let (state, user_id, paper_id) = upvote_arguments(ctx, &paper_id)?;
+        let outcome = upvotes::remove(&state.db, user_id, paper_id).await?;
+        Ok(UpvotePayload {
+            paper: Paper::from(outcome.paper),
+        })
+    }
+
     /// Ends the session of a refresh token: `true` when it revoked one, `false` for an
     /// unknown or already revoked token. Access tokens already issued expire on their own.
     async fn logout(
@@ -89,6 +120,24 @@ impl MutationRoot {
     ) -> async_graphql::Result<bool> {
         Ok(accounts::logout(&state(ctx)?.db, &refresh_token).await?)
     }
+}
+
+/// The state, the viewer's id and the decoded paper id of an upvote mutation, after the
+/// viewer's rate limit.
+fn upvote_arguments<'a>(
+    ctx: &Context<'a>,
+    paper_id: &ID,
+) -> Result<(&'a AppState, i64, i64), AppError> {
+    let state = state(ctx)?;
+    let user_id = viewer(ctx)
+        .user_id()
+        .ok_or(AppError::Unauthenticated("sign in first"))?;
+    let paper_id = GlobalId::decode_as(paper_id, NodeKind::Paper, "paperId")?;
+    state
+        .upvote_limiter
+        .take(&user_id, std::time::Instant::now())
+        .map_err(|retry_after| AppError::RateLimited { retry_after })?;
+    Ok((state, user_id, paper_id))
 }
 
 fn client_addr(ctx: &Context<'_>) -> Option<IpAddr> {

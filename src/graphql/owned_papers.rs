@@ -4,7 +4,7 @@
 use async_graphql::Context;
 
 use crate::pagination::PageArgs;
-use crate::services::papers::{self, PaperOwner};
+use crate::services::papers::{self, PaperOwner, PaperPage};
 
 use super::context::{loader, state};
 use super::loaders::FirstPapersOf;
@@ -31,7 +31,10 @@ pub async fn papers_of(
             })
             .await?
             .unwrap_or_default();
-        request.into_page(rows)
+        PaperPage {
+            page: request.into_page(rows),
+            generation: None,
+        }
     } else {
         papers::list(state(ctx)?.db.reader(), &listing, &request).await?
     };

@@ -12,13 +12,16 @@ use async_graphql::{Context, Lookahead, SelectionField, Value};
 use entity::{author, paper};
 
 use crate::error::AppResult;
-use crate::pagination::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, PageRequest};
+use crate::pagination::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest};
 use crate::services::bylines::{self, BylineCache};
-use crate::services::papers::{self, PaperListing, PaperOwner};
+use crate::services::papers::{self, PaperListing, PaperOwner, PaperPage};
 use crate::services::users;
 
-use super::context::{loader, state};
-use super::loaders::{BylineOf, FirstPapersOf, PaperCountOf, RequestLoader, UserById};
+use crate::auth::Viewer;
+use crate::services::upvotes;
+
+use super::context::{loader, state, viewer};
+use super::loaders::{BylineOf, FirstPapersOf, HasUpvoted, PaperCountOf, RequestLoader, UserById};
 
 /// One page of `listing` for the current field, with everything its connection selects on
 /// the papers primed.
@@ -26,11 +29,11 @@ pub async fn paper_page(
     ctx: &Context<'_>,
     listing: &PaperListing,
     request: &PageRequest,
-) -> async_graphql::Result<Page<paper::Model>> {
+) -> async_graphql::Result<PaperPage> {
     let primer = Primer::new(ctx)?;
     let page = papers::list(primer.db, listing, request).await?;
     if let Some(selection) = connection_nodes(&ctx.look_ahead()) {
-        primer.papers(&page.items, &selection).await?;
+        primer.papers(&page.page.items, &selection).await?;
     }
     Ok(page)
 }
@@ -69,6 +72,7 @@ struct Primer<'a> {
     db: &'a sea_orm::DatabaseConnection,
     bylines: &'a BylineCache,
     loader: &'a RequestLoader,
+    viewer: Viewer,
 }
 
 impl<'a> Primer<'a> {
@@ -78,6 +82,7 @@ impl<'a> Primer<'a> {
             db: state.db.reader(),
             bylines: &state.bylines,
             loader: loader(ctx)?,
+            viewer: viewer(ctx),
         })
     }
 
@@ -106,6 +111,20 @@ impl<'a> Primer<'a> {
         if selection.field("submittedBy").exists() {
             let ids: Vec<i64> = unique(papers.iter().filter_map(|paper| paper.submitted_by));
             self.users(&ids).await?;
+        }
+        if let Some(user_id) = self.viewer.user_id()
+            && selection.field("viewerHasUpvoted").exists()
+        {
+            let ids: Vec<i64> = papers.iter().map(|paper| paper.id).collect();
+            let upvoted = upvotes::upvoted_among(self.db, user_id, &ids).await?;
+            self.loader
+                .feed_many(ids.into_iter().map(|paper_id| {
+                    (
+                        HasUpvoted { user_id, paper_id },
+                        upvoted.contains(&paper_id),
+                    )
+                }))
+                .await;
         }
         Ok(())
     }

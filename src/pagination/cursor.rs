@@ -23,10 +23,20 @@ pub enum ListKind {
     TrendingPapers,
     AuthorsByName,
     UsersByName,
-    UpvotesByTime,
+    UpvotersByTime,
+    UpvotedPapersByTime,
 }
 
 impl ListKind {
+    /// Lists ordered by upvotes: their keys change at ranking refreshes, so their cursors
+    /// carry the ranking generation they were issued in.
+    pub fn is_ranked(self) -> bool {
+        matches!(
+            self,
+            Self::PapersByUpvotes | Self::DailyPapers | Self::TrendingPapers
+        )
+    }
+
     fn tag(self) -> &'static str {
         match self {
             Self::PapersBySubmitted => "ps",
@@ -36,7 +46,8 @@ impl ListKind {
             Self::TrendingPapers => "pt",
             Self::AuthorsByName => "an",
             Self::UsersByName => "un",
-            Self::UpvotesByTime => "ut",
+            Self::UpvotersByTime => "uv",
+            Self::UpvotedPapersByTime => "up",
         }
     }
 }
@@ -100,20 +111,27 @@ mod float_bits {
     }
 }
 
-/// A row's position in an ordered list: its sort-column values, then its id.
+/// A row's position in an ordered list: its sort-column values, then its id; in ranked
+/// lists, also the ranking generation the values belong to.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Keyset {
     pub parts: Vec<KeyPart>,
     pub id: i64,
+    pub generation: Option<i64>,
 }
 
 #[derive(Serialize, Deserialize)]
-struct WireCursor(String, Vec<KeyPart>, i64);
+struct WireCursor(String, Vec<KeyPart>, i64, Option<i64>);
 
 impl Keyset {
     /// The opaque cursor of this position in `list`.
     pub fn encode(&self, list: ListKind) -> String {
-        let wire = WireCursor(list.tag().to_owned(), self.parts.clone(), self.id);
+        let wire = WireCursor(
+            list.tag().to_owned(),
+            self.parts.clone(),
+            self.id,
+            self.generation,
+        );
         // Serialising plain strings and finite numbers cannot fail.
         let json = serde_json::to_vec(&wire).unwrap_or_default();
         URL_SAFE_NO_PAD.encode(json)
@@ -134,7 +152,8 @@ impl Keyset {
             return Err(invalid());
         }
         let json = URL_SAFE_NO_PAD.decode(raw).map_err(|_| invalid())?;
-        let WireCursor(tag, parts, id) = serde_json::from_slice(&json).map_err(|_| invalid())?;
+        let WireCursor(tag, parts, id, generation) =
+            serde_json::from_slice(&json).map_err(|_| invalid())?;
         if tag != list.tag() {
             return Err(AppError::bad_input(
                 field,
@@ -147,10 +166,14 @@ impl Keyset {
                 .zip(shape)
                 .all(|(part, want)| part.same_type(want))
             && parts.iter().all(|part| part.to_value().is_some());
-        if !shape_matches || id <= 0 {
+        if !shape_matches || id <= 0 || generation.is_some() != list.is_ranked() {
             return Err(invalid());
         }
-        Ok(Self { parts, id })
+        Ok(Self {
+            parts,
+            id,
+            generation,
+        })
     }
 }
 
@@ -170,6 +193,7 @@ mod tests {
                 KeyPart::Float(20_123.456_789_012_3),
             ],
             id: 42,
+            generation: Some(7),
         };
         let raw = key.encode(ListKind::TrendingPapers);
         assert_eq!(
@@ -186,6 +210,7 @@ mod tests {
             let key = Keyset {
                 parts: vec![KeyPart::Time(0), KeyPart::Float(value)],
                 id: 3,
+                generation: Some(1),
             };
             let decoded = Keyset::decode(
                 &key.encode(ListKind::TrendingPapers),
@@ -207,11 +232,38 @@ mod tests {
         let key = Keyset {
             parts: vec![KeyPart::Time(1), KeyPart::Float(1.0)],
             id: 1,
+            generation: Some(1),
         };
         let raw = key.encode(ListKind::TrendingPapers);
         assert!(Keyset::decode(&raw, ListKind::DailyPapers, &shape(), "after").is_err());
         let wrong_shape = [KeyPart::Int(0), KeyPart::Float(0.0)];
         assert!(Keyset::decode(&raw, ListKind::TrendingPapers, &wrong_shape, "after").is_err());
+    }
+
+    #[test]
+    fn ranked_cursors_must_carry_a_generation_and_others_must_not() {
+        let ranked_without = Keyset {
+            parts: vec![KeyPart::Time(1), KeyPart::Float(1.0)],
+            id: 1,
+            generation: None,
+        };
+        let raw = ranked_without.encode(ListKind::TrendingPapers);
+        assert!(Keyset::decode(&raw, ListKind::TrendingPapers, &shape(), "after").is_err());
+        let plain_with = Keyset {
+            parts: vec![KeyPart::Time(1)],
+            id: 1,
+            generation: Some(3),
+        };
+        let raw = plain_with.encode(ListKind::PapersBySubmitted);
+        assert!(
+            Keyset::decode(
+                &raw,
+                ListKind::PapersBySubmitted,
+                &[KeyPart::Time(0)],
+                "after"
+            )
+            .is_err()
+        );
     }
 
     #[test]

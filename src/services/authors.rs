@@ -27,6 +27,7 @@ pub fn key_of(author: &author::Model) -> Keyset {
     Keyset {
         parts: vec![KeyPart::Text(author.name_key.clone())],
         id: author.id,
+        generation: None,
     }
 }
 

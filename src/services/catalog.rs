@@ -101,6 +101,7 @@ pub async fn insert_papers(
             project_url: Set(paper.project_url),
             upvote_baseline: Set(paper.upvote_baseline),
             upvote_count: Set(paper.upvote_baseline),
+            rank_count: Set(paper.upvote_baseline),
             author_count: Set(author_count),
             hot_score: Set(hot_score(paper.upvote_baseline, submitted_at)),
             ..Default::default()

@@ -7,5 +7,7 @@ pub mod bylines;
 pub mod catalog;
 mod keyset;
 pub mod papers;
+pub mod rankings;
 pub mod sql;
+pub mod upvotes;
 pub mod users;

@@ -6,10 +6,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use entity::{paper, paper_author, user};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect, Select,
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
+    QueryTrait, Select,
 };
 
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::pagination::{KeyPart, Keyset, ListKind, Page, PageRequest};
 
 use super::keyset::apply_page;
@@ -96,9 +97,9 @@ pub enum PaperOrder {
     Submitted,
     /// By `published_at` (undated papers are the oldest), then `submitted_at`.
     Published,
-    /// By `upvote_count`.
+    /// By upvotes (`rank_count`: the count at the last ranking refresh).
     Upvotes,
-    /// The papers submitted on one UTC day, by `upvote_count`.
+    /// The papers submitted on one UTC day, by upvotes (`rank_count`).
     Daily(NaiveDate),
     /// By trending score (`hot_score`), optionally only papers submitted since a time.
     Trending { since: Option<DateTime<Utc>> },
@@ -127,24 +128,26 @@ impl PaperOrder {
         }
     }
 
-    /// The position of `paper` in this order.
-    pub fn key_of(self, paper: &paper::Model) -> Keyset {
+    /// The position of `paper` in this order (`generation`: the ranking generation of a
+    /// ranked list's page).
+    pub fn key_of(self, paper: &paper::Model, generation: Option<i64>) -> Keyset {
         let parts = match self {
             Self::Submitted => vec![KeyPart::time(paper.submitted_at)],
             Self::Published => vec![
                 KeyPart::day(paper.published_order),
                 KeyPart::time(paper.submitted_at),
             ],
-            Self::Upvotes => vec![KeyPart::Int(paper.upvote_count.into())],
+            Self::Upvotes => vec![KeyPart::Int(paper.rank_count.into())],
             Self::Daily(_) => vec![
                 KeyPart::day(paper.submitted_day),
-                KeyPart::Int(paper.upvote_count.into()),
+                KeyPart::Int(paper.rank_count.into()),
             ],
             Self::Trending { .. } => vec![KeyPart::Float(paper.hot_score)],
         };
         Keyset {
             parts,
             id: paper.id,
+            generation: generation.filter(|_| self.list_kind().is_ranked()),
         }
     }
 
@@ -156,10 +159,10 @@ impl PaperOrder {
                 paper::Column::SubmittedAt,
                 paper::Column::Id,
             ],
-            Self::Upvotes => vec![paper::Column::UpvoteCount, paper::Column::Id],
+            Self::Upvotes => vec![paper::Column::RankCount, paper::Column::Id],
             Self::Daily(_) => vec![
                 paper::Column::SubmittedDay,
-                paper::Column::UpvoteCount,
+                paper::Column::RankCount,
                 paper::Column::Id,
             ],
             Self::Trending { .. } => vec![paper::Column::HotScore, paper::Column::Id],
@@ -198,10 +201,55 @@ impl PaperListing {
 pub async fn list(
     db: &impl ConnectionTrait,
     listing: &PaperListing,
-    page: &PageRequest,
-) -> AppResult<Page<paper::Model>> {
-    let rows = paged_select(listing, page)?.all(db).await?;
-    Ok(page.into_page(rows))
+    request: &PageRequest,
+) -> AppResult<PaperPage> {
+    let select = paged_select(listing, request)?;
+    if !listing.order.list_kind().is_ranked() {
+        let rows = select.all(db).await?;
+        return Ok(PaperPage {
+            page: request.into_page(rows),
+            generation: None,
+        });
+    }
+    // The generation is read in the same statement as the page, so they always agree.
+    let backend = db.get_database_backend();
+    let statement = select
+        .column_as(Expr::cust(CURRENT_GENERATION), "ranking_generation")
+        .build(backend);
+    let mut generation = None;
+    let mut rows = Vec::new();
+    for row in db.query_all_raw(statement).await? {
+        generation = Some(row.try_get::<i64>("", "ranking_generation")?);
+        rows.push(paper::Model::from_query_result(&row, "")?);
+    }
+    if let Some(current) = generation {
+        for (cursor, field) in [(&request.after, "after"), (&request.before, "before")] {
+            if cursor
+                .as_ref()
+                .is_some_and(|key| key.generation != Some(current))
+            {
+                return Err(AppError::bad_input(
+                    field,
+                    "the ranking was refreshed since this cursor was issued: start again from the first page",
+                ));
+            }
+        }
+    }
+    Ok(PaperPage {
+        page: request.into_page(rows),
+        generation,
+    })
+}
+
+/// The ranking generation, as a scalar subquery.
+const CURRENT_GENERATION: &str = "(SELECT generation FROM ranking_state WHERE id = 1)";
+
+/// A page of papers, with the ranking generation of a ranked list.
+#[derive(Debug, Clone)]
+pub struct PaperPage {
+    pub page: Page<paper::Model>,
+    /// Set for ranked lists with at least one paper on the page.
+    pub generation: Option<i64>,
 }
 
 fn paged_select(listing: &PaperListing, page: &PageRequest) -> AppResult<Select<paper::Entity>> {

@@ -24,6 +24,7 @@ pub fn key_of(user: &user::Model) -> Keyset {
     Keyset {
         parts: vec![KeyPart::Text(user.username_key.clone())],
         id: user.id,
+        generation: None,
     }
 }
 

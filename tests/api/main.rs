@@ -22,4 +22,5 @@ mod reads;
 mod schema;
 mod statements;
 mod tokens;
+mod upvotes;
 mod websocket;

@@ -73,3 +73,28 @@ async fn total_count_costs_a_statement_only_when_selected() {
     assert_eq!(without, 1);
     assert_eq!(with, 2);
 }
+
+#[tokio::test]
+async fn a_signed_in_front_page_with_viewer_has_upvoted_is_batched_too() {
+    let app = app_with_synthetic_data().await;
+    let token = &app.quick_users("counted", 1).await[0];
+    let front_page = |size: u32| {
+        format!(
+            "{{ papers(first: {size}) {{ nodes {{ title upvoteCount viewerHasUpvoted \
+               authors {{ name }} submittedBy {{ username }} }} }} }}"
+        )
+    };
+    let statements = |query: String| {
+        let app = &app;
+        async move {
+            let before = app.statements_executed();
+            app.gql(&query).bearer(token).send().await.expect_ok();
+            app.statements_executed() - before
+        }
+    };
+    let small = statements(front_page(5)).await;
+    let large = statements(front_page(100)).await;
+    // The viewer's account, the page, its bylines, its submitters, the viewer's upvotes.
+    assert_eq!(small, 5);
+    assert_eq!(large, small);
+}

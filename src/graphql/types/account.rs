@@ -2,7 +2,7 @@
 
 use async_graphql::{InputObject, SimpleObject};
 
-use super::{DateTime, User};
+use super::{DateTime, Paper, User};
 
 /// A new account.
 #[derive(InputObject)]
@@ -36,4 +36,11 @@ pub struct AuthPayload {
     pub expires_at: DateTime,
     /// The signed-in user (its `email` is visible: it is the viewer).
     pub user: User,
+}
+
+/// The result of an upvote mutation.
+#[derive(SimpleObject)]
+pub struct UpvotePayload {
+    /// The paper as it now stands (`upvoteCount`, `viewerHasUpvoted`).
+    pub paper: Paper,
 }

@@ -8,9 +8,10 @@ use std::borrow::Cow;
 use async_graphql::{Context, Object, OutputType, TypeName};
 
 use crate::graphql::context::{loader, state};
-use crate::graphql::loaders::PaperCountOf;
+use crate::graphql::loaders::{PaperCountOf, UpvoteCountOf};
 use crate::pagination::{Keyset, ListKind, Page};
 use crate::services::papers::{PaperListing, PaperOwner};
+use crate::services::upvotes::UpvoteList;
 use crate::services::{authors, papers, users};
 
 /// How to learn a connection's total size, run only when `totalCount` is selected.
@@ -24,6 +25,8 @@ pub enum TotalCount {
     Authors(Option<String>),
     /// All users.
     Users,
+    /// A paper's upvoters or a user's upvotes (batched across parents).
+    Upvotes(UpvoteList, i64),
 }
 
 impl TotalCount {
@@ -37,6 +40,10 @@ impl TotalCount {
                 .unwrap_or(0),
             Self::Authors(name_contains) => authors::count(db, name_contains.as_deref()).await?,
             Self::Users => users::count(db).await?,
+            Self::Upvotes(list, id) => loader(ctx)?
+                .load_one(UpvoteCountOf(*list, *id))
+                .await?
+                .unwrap_or(0),
         };
         Ok(i32::try_from(count).unwrap_or(i32::MAX))
     }

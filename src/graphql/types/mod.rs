@@ -10,7 +10,7 @@ mod paper;
 mod scalars;
 mod user;
 
-pub use account::{AuthPayload, LoginInput, RegisterInput};
+pub use account::{AuthPayload, LoginInput, RegisterInput, UpvotePayload};
 pub use author::Author;
 pub use connection::{Connection, TotalCount};
 pub use inputs::{

@@ -5,14 +5,14 @@ use std::sync::Arc;
 use async_graphql::{Context, ID, Object};
 use entity::paper;
 
-use crate::graphql::context::loader;
-use crate::graphql::loaders::{BylineOf, UserById};
+use crate::graphql::context::{loader, viewer};
+use crate::graphql::loaders::{BylineOf, HasUpvoted, UserById};
+use crate::graphql::upvote_lists::upvoters_of;
 use crate::ids::{GlobalId, NodeKind};
-use crate::pagination::{Keyset, Page};
-use crate::services::papers::{PaperListing, PaperOrder};
+use crate::services::papers::{PaperListing, PaperOrder, PaperPage};
 
 use super::connection::{Connection, TotalCount};
-use super::{Author, Date, DateTime, User};
+use super::{Author, Date, DateTime, User, page_cost};
 
 /// A research paper in the feed.
 #[derive(Clone)]
@@ -31,23 +31,17 @@ impl Paper {
     }
 
     /// A connection over a page of papers in `order`.
-    pub fn connection(
-        page: Page<paper::Model>,
-        order: PaperOrder,
-        total: TotalCount,
-    ) -> Connection<Paper> {
-        let page = page.map(|model| {
-            let key: Keyset = order.key_of(&model);
+    pub fn connection(page: PaperPage, order: PaperOrder, total: TotalCount) -> Connection<Paper> {
+        let generation = page.generation;
+        let page = page.page.map(|model| {
+            let key = order.key_of(&model, generation);
             (Paper::from(model), key)
         });
         Connection::new(page, order.list_kind(), total)
     }
 
     /// A connection over a page of `listing`, counting the listing on demand.
-    pub fn listing_connection(
-        page: Page<paper::Model>,
-        listing: PaperListing,
-    ) -> Connection<Paper> {
+    pub fn listing_connection(page: PaperPage, listing: PaperListing) -> Connection<Paper> {
         let order = listing.order;
         Self::connection(page, order, TotalCount::Papers(Box::new(listing)))
     }
@@ -118,8 +112,33 @@ impl Paper {
         self.0.project_url.as_deref()
     }
 
-    /// Upvotes: the count imported from the source plus upvotes cast here. Always exact.
+    /// Upvotes: the count imported from the source plus upvotes cast here. Always exact
+    /// and live (ranked lists order by the count at their last refresh; see `papers`).
     async fn upvote_count(&self) -> i32 {
         self.0.upvote_count
+    }
+
+    /// Whether the signed-in viewer has upvoted this paper; false for anonymous requests.
+    async fn viewer_has_upvoted(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        let Some(user_id) = viewer(ctx).user_id() else {
+            return Ok(false);
+        };
+        let key = HasUpvoted {
+            user_id,
+            paper_id: self.0.id,
+        };
+        Ok(loader(ctx)?.load_one(key).await?.unwrap_or(false))
+    }
+
+    /// The users who upvoted this paper here, newest upvote first. (`totalCount` counts
+    /// them; `upvoteCount` also includes the imported baseline.)
+    #[graphql(complexity = "page_cost(first, None, child_complexity)")]
+    async fn upvoters(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size, 1–100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
+    ) -> async_graphql::Result<Connection<User>> {
+        upvoters_of(ctx, self.0.id, first, after).await
     }
 }

@@ -7,6 +7,7 @@ use entity::user;
 
 use crate::graphql::context::viewer;
 use crate::graphql::owned_papers::papers_of;
+use crate::graphql::upvote_lists::upvoted_by;
 use crate::ids::{GlobalId, NodeKind};
 use crate::services::papers::PaperOwner;
 
@@ -71,6 +72,17 @@ impl User {
     async fn email(&self, ctx: &Context<'_>) -> Option<&str> {
         (self.seen_by_self || viewer(ctx).can_see_private_fields_of(self.model.id))
             .then_some(self.model.email.as_str())
+    }
+
+    /// Papers this user upvoted, newest upvote first.
+    #[graphql(complexity = "page_cost(first, None, child_complexity)")]
+    async fn upvoted_papers(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size, 1–100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
+    ) -> async_graphql::Result<Connection<Paper>> {
+        upvoted_by(ctx, self.model.id, first, after).await
     }
 
     /// Papers this user submitted, newest first.

@@ -43,6 +43,8 @@ impl TestApp {
         // Tests log in and fail on purpose from one address; they opt into tighter limits.
         config.auth.login_client_attempts = 10_000;
         config.auth.registrations_per_hour = 10_000;
+        // Rankings refresh when a test says so (`rankings::refresh`), never in the middle.
+        config.activity.ranking_refresh_seconds = 3_600;
         adjust(&mut config);
         let app = Application::build(config)
             .await
@@ -105,6 +107,37 @@ impl TestApp {
         }
     }
 
+    /// `count` accounts inserted straight into the database (no password hashing), with an
+    /// access token for each, signed with the test secret.
+    pub async fn quick_users(&self, prefix: &str, count: usize) -> Vec<String> {
+        use sea_orm::{ConnectionTrait, Statement};
+        let db = self.state.db.writer();
+        let backend = db.get_database_backend();
+        let mut tokens = Vec::with_capacity(count);
+        for index in 0..count {
+            let name = format!("{prefix}{index}");
+            let row = db
+                .query_one_raw(Statement::from_sql_and_values(
+                    backend,
+                    match backend {
+                        sea_orm::DbBackend::Postgres => "INSERT INTO users (username, username_key, email, email_key, password_hash, role, created_at) VALUES ($1, $1, $2, $2, '!', 'USER', $3) RETURNING id",
+                        _ => "INSERT INTO users (username, username_key, email, email_key, password_hash, role, created_at) VALUES (?1, ?1, ?2, ?2, '!', 'USER', ?3) RETURNING id",
+                    },
+                    [
+                        name.clone().into(),
+                        format!("{name}@example.org").into(),
+                        chrono::Utc::now().into(),
+                    ],
+                ))
+                .await
+                .unwrap()
+                .unwrap();
+            let id: i64 = row.try_get_by_index(0).unwrap();
+            tokens.push(sign_token(id));
+        }
+        tokens
+    }
+
     /// Starts a graceful shutdown, as SIGTERM would.
     pub fn shut_down(&mut self) {
         if let Some(shutdown) = self.shutdown.take() {
@@ -116,6 +149,21 @@ impl TestApp {
     pub fn statements_executed(&self) -> u64 {
         self.state.db.statements_executed()
     }
+}
+
+/// An access token for user `id`, as the server would issue it.
+pub fn sign_token(id: i64) -> String {
+    let now = chrono::Utc::now().timestamp();
+    let claims = serde_json::json!({
+        "sub": id.to_string(), "iat": now, "exp": now + 900,
+        "iss": "paperboard", "aud": "paperboard-api", "jti": format!("test-{id}-{now}"),
+    });
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(TEST_JWT_SECRET.as_bytes()),
+    )
+    .unwrap()
 }
 
 /// An account registered by a test.

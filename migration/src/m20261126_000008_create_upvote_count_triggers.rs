@@ -1,0 +1,73 @@
+//! Triggers that keep `papers.upvote_count` equal to `upvote_baseline` + upvote rows on every
+//! insert and delete of an upvote — whoever writes, however concurrently — and queue the
+//! paper for the next ranking refresh.
+
+use sea_orm_migration::prelude::*;
+use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend, Statement};
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+const SQLITE_UP: &[&str] = &[
+    "CREATE TRIGGER upvotes_count_insert AFTER INSERT ON upvotes BEGIN
+        UPDATE papers SET upvote_count = upvote_count + 1 WHERE id = NEW.paper_id;
+        INSERT OR IGNORE INTO ranking_queue (paper_id) VALUES (NEW.paper_id);
+    END",
+    "CREATE TRIGGER upvotes_count_delete AFTER DELETE ON upvotes BEGIN
+        UPDATE papers SET upvote_count = upvote_count - 1 WHERE id = OLD.paper_id;
+        INSERT OR IGNORE INTO ranking_queue (paper_id) VALUES (OLD.paper_id);
+    END",
+];
+
+const POSTGRES_UP: &[&str] = &[
+    "CREATE FUNCTION upvotes_count() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP = 'INSERT' THEN
+            UPDATE papers SET upvote_count = upvote_count + 1 WHERE id = NEW.paper_id;
+            INSERT INTO ranking_queue (paper_id) VALUES (NEW.paper_id) ON CONFLICT DO NOTHING;
+        ELSE
+            UPDATE papers SET upvote_count = upvote_count - 1 WHERE id = OLD.paper_id;
+            INSERT INTO ranking_queue (paper_id) VALUES (OLD.paper_id) ON CONFLICT DO NOTHING;
+        END IF;
+        RETURN NULL;
+    END
+    $$",
+    "CREATE TRIGGER upvotes_count AFTER INSERT OR DELETE ON upvotes
+        FOR EACH ROW EXECUTE FUNCTION upvotes_count()",
+];
+
+const SQLITE_DOWN: &[&str] = &[
+    "DROP TRIGGER upvotes_count_insert",
+    "DROP TRIGGER upvotes_count_delete",
+];
+
+const POSTGRES_DOWN: &[&str] = &[
+    "DROP TRIGGER upvotes_count ON upvotes",
+    "DROP FUNCTION upvotes_count()",
+];
+
+async fn run(manager: &SchemaManager<'_>, sqlite: &[&str], postgres: &[&str]) -> Result<(), DbErr> {
+    let backend = manager.get_database_backend();
+    let statements = match backend {
+        DbBackend::Postgres => postgres,
+        _ => sqlite,
+    };
+    for sql in statements {
+        manager
+            .get_connection()
+            .execute_raw(Statement::from_string(backend, *sql))
+            .await?;
+    }
+    Ok(())
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        run(manager, SQLITE_UP, POSTGRES_UP).await
+    }
+
+    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        run(manager, SQLITE_DOWN, POSTGRES_DOWN).await
+    }
+}

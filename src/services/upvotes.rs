@@ -1,0 +1,314 @@
+//! Upvotes: casting and removing them, and the lists they make.
+//!
+//! An upvote is one row per (user, paper). Database triggers keep `papers.upvote_count`
+//! equal to the baseline plus the rows on every insert and delete, so an upvote is a single
+//! statement: exact under any concurrency, and idempotent through the primary key.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use entity::{paper, user};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
+    SqlErr,
+};
+
+use crate::clock;
+use crate::error::{AppError, AppResult};
+use crate::pagination::{KeyPart, Keyset, ListKind, Page, PageRequest};
+
+use super::papers;
+use super::sql;
+
+/// What an upvote mutation did.
+#[derive(Debug, Clone)]
+pub struct UpvoteOutcome {
+    /// The paper after the change.
+    pub paper: paper::Model,
+    /// Whether anything changed (a repeated upvote or removal changes nothing).
+    pub changed: bool,
+}
+
+/// `user_id` upvotes `paper_id`; a repeated upvote changes nothing.
+///
+/// # Errors
+/// `NOT_FOUND` when there is no such paper.
+pub async fn upvote(
+    db: &crate::db::Database,
+    user_id: i64,
+    paper_id: i64,
+) -> AppResult<UpvoteOutcome> {
+    let writer = db.writer();
+    let inserted = writer
+        .execute_raw(sql::statement(
+            writer.get_database_backend(),
+            "INSERT INTO upvotes (user_id, paper_id, created_at) VALUES (?, ?, ?) \
+             ON CONFLICT DO NOTHING",
+            vec![user_id.into(), paper_id.into(), clock::now().into()],
+        ))
+        .await
+        .map_err(missing_paper)?
+        .rows_affected();
+    outcome(db, paper_id, inserted > 0).await
+}
+
+/// `user_id` withdraws their upvote of `paper_id`; removing an absent upvote changes nothing.
+///
+/// # Errors
+/// `NOT_FOUND` when there is no such paper.
+pub async fn remove(
+    db: &crate::db::Database,
+    user_id: i64,
+    paper_id: i64,
+) -> AppResult<UpvoteOutcome> {
+    let writer = db.writer();
+    let deleted = writer
+        .execute_raw(sql::statement(
+            writer.get_database_backend(),
+            "DELETE FROM upvotes WHERE user_id = ? AND paper_id = ?",
+            vec![user_id.into(), paper_id.into()],
+        ))
+        .await?
+        .rows_affected();
+    outcome(db, paper_id, deleted > 0).await
+}
+
+async fn outcome(
+    db: &crate::db::Database,
+    paper_id: i64,
+    changed: bool,
+) -> AppResult<UpvoteOutcome> {
+    // Read from the writer: after its own commit it always sees the new count.
+    let paper = papers::by_id(db.writer(), paper_id)
+        .await?
+        .ok_or(AppError::NotFound { resource: "paper" })?;
+    Ok(UpvoteOutcome { paper, changed })
+}
+
+fn missing_paper(error: DbErr) -> AppError {
+    match error.sql_err() {
+        Some(SqlErr::ForeignKeyConstraintViolation(_)) => AppError::NotFound { resource: "paper" },
+        _ => error.into(),
+    }
+}
+
+/// Which of `paper_ids` `user_id` has upvoted.
+///
+/// # Errors
+/// `INTERNAL_SERVER_ERROR` on database failure.
+pub async fn upvoted_among(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    paper_ids: &[i64],
+) -> AppResult<HashSet<i64>> {
+    if paper_ids.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let ids: Vec<i64> = entity::upvote::Entity::find()
+        .select_only()
+        .column(entity::upvote::Column::PaperId)
+        .filter(entity::upvote::Column::UserId.eq(user_id))
+        .filter(entity::upvote::Column::PaperId.is_in(paper_ids.iter().copied()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(ids.into_iter().collect())
+}
+
+/// The two lists upvotes make, both newest upvote first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UpvoteList {
+    /// The users who upvoted a paper.
+    UpvotersOf,
+    /// The papers a user upvoted.
+    UpvotedBy,
+}
+
+impl UpvoteList {
+    /// The cursor family of this list.
+    pub fn list_kind(self) -> ListKind {
+        match self {
+            Self::UpvotersOf => ListKind::UpvotersByTime,
+            Self::UpvotedBy => ListKind::UpvotedPapersByTime,
+        }
+    }
+
+    /// The types of a cursor's key parts.
+    pub fn cursor_shape() -> Vec<KeyPart> {
+        vec![KeyPart::Time(0)]
+    }
+
+    /// `(owner column, listed column, joined table)`.
+    fn columns(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            Self::UpvotersOf => ("paper_id", "user_id", "users"),
+            Self::UpvotedBy => ("user_id", "paper_id", "papers"),
+        }
+    }
+}
+
+/// One listed row and when its upvote was cast.
+#[derive(Debug, Clone)]
+pub struct Upvoted<T> {
+    pub item: T,
+    pub upvoted_at: DateTime<Utc>,
+}
+
+impl<T> Upvoted<T> {
+    /// The row's position in its list.
+    pub fn key(&self, id: i64) -> Keyset {
+        Keyset {
+            parts: vec![KeyPart::time(self.upvoted_at)],
+            id,
+            generation: None,
+        }
+    }
+}
+
+/// A page of one owner's list, as keyset SQL over the upvotes index.
+async fn page_rows(
+    db: &impl ConnectionTrait,
+    list: UpvoteList,
+    owner_id: i64,
+    request: &PageRequest,
+) -> AppResult<Vec<sea_orm::QueryResult>> {
+    let (owner, listed, table) = list.columns();
+    let mut sql = format!(
+        "SELECT t.*, u.created_at AS upvoted_at FROM upvotes u JOIN {table} t ON t.id = u.{listed} \
+         WHERE u.{owner} = ?"
+    );
+    let mut values: Vec<sea_orm::Value> = vec![owner_id.into()];
+    // Newest first: "after" means older.
+    for (cursor, comparison) in [(&request.after, "<"), (&request.before, ">")] {
+        if let Some(key) = cursor {
+            let at = key
+                .parts
+                .first()
+                .and_then(KeyPart::to_value)
+                .ok_or_else(|| AppError::bad_input("after", "cursor is out of range"))?;
+            sql.push_str(&format!(
+                " AND (u.created_at, u.{listed}) {comparison} (?, ?)"
+            ));
+            values.push(at);
+            values.push(key.id.into());
+        }
+    }
+    let direction = if request.backward { "ASC" } else { "DESC" };
+    sql.push_str(&format!(
+        " ORDER BY u.created_at {direction}, u.{listed} {direction} LIMIT ?"
+    ));
+    values.push(
+        i64::try_from(request.fetch_limit())
+            .unwrap_or(i64::MAX)
+            .into(),
+    );
+    Ok(db
+        .query_all_raw(sql::statement(db.get_database_backend(), &sql, values))
+        .await?)
+}
+
+/// A page of the users who upvoted `paper_id`.
+///
+/// # Errors
+/// `BAD_USER_INPUT` for an out-of-range cursor; `INTERNAL_SERVER_ERROR` on database failure.
+pub async fn upvoters(
+    db: &impl ConnectionTrait,
+    paper_id: i64,
+    request: &PageRequest,
+) -> AppResult<Page<Upvoted<user::Model>>> {
+    let rows = page_rows(db, UpvoteList::UpvotersOf, paper_id, request).await?;
+    Ok(request.into_page(decode(rows)?))
+}
+
+/// A page of the papers `user_id` upvoted.
+///
+/// # Errors
+/// `BAD_USER_INPUT` for an out-of-range cursor; `INTERNAL_SERVER_ERROR` on database failure.
+pub async fn upvoted_papers(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    request: &PageRequest,
+) -> AppResult<Page<Upvoted<paper::Model>>> {
+    let rows = page_rows(db, UpvoteList::UpvotedBy, user_id, request).await?;
+    Ok(request.into_page(decode(rows)?))
+}
+
+fn decode<T: FromQueryResult>(rows: Vec<sea_orm::QueryResult>) -> AppResult<Vec<Upvoted<T>>> {
+    rows.iter()
+        .map(|row| {
+            Ok(Upvoted {
+                item: T::from_query_result(row, "")?,
+                upvoted_at: row.try_get("", "upvoted_at")?,
+            })
+        })
+        .collect()
+}
+
+/// The first `limit` entries of each owner's list, in one statement.
+///
+/// # Errors
+/// `INTERNAL_SERVER_ERROR` on database failure.
+pub async fn first_pages<T: FromQueryResult>(
+    db: &impl ConnectionTrait,
+    list: UpvoteList,
+    owner_ids: &[i64],
+    limit: u64,
+) -> AppResult<HashMap<i64, Vec<Upvoted<T>>>> {
+    if owner_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let (owner, listed, table) = list.columns();
+    let sql = format!(
+        "SELECT * FROM (SELECT t.*, u.{owner} AS owner_id, u.created_at AS upvoted_at, \
+         ROW_NUMBER() OVER (PARTITION BY u.{owner} ORDER BY u.created_at DESC, u.{listed} DESC) \
+         AS rank_in_owner FROM upvotes u JOIN {table} t ON t.id = u.{listed} \
+         WHERE u.{owner} IN ({})) ranked WHERE rank_in_owner <= ? ORDER BY owner_id, rank_in_owner",
+        sql::placeholders(owner_ids.len())
+    );
+    let mut values: Vec<sea_orm::Value> = owner_ids.iter().map(|id| (*id).into()).collect();
+    values.push(i64::try_from(limit).unwrap_or(i64::MAX).into());
+    let rows = db
+        .query_all_raw(sql::statement(db.get_database_backend(), &sql, values))
+        .await?;
+    let mut pages: HashMap<i64, Vec<Upvoted<T>>> = HashMap::new();
+    for row in rows {
+        let owner_id: i64 = row.try_get("", "owner_id")?;
+        pages.entry(owner_id).or_default().push(Upvoted {
+            item: T::from_query_result(&row, "")?,
+            upvoted_at: row.try_get("", "upvoted_at")?,
+        });
+    }
+    Ok(pages)
+}
+
+/// How many upvote rows each owner has (a paper's upvoters, or a user's upvotes).
+///
+/// # Errors
+/// `INTERNAL_SERVER_ERROR` on database failure.
+pub async fn counts(
+    db: &impl ConnectionTrait,
+    list: UpvoteList,
+    owner_ids: &[i64],
+) -> AppResult<HashMap<i64, i64>> {
+    if owner_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let (owner, _, _) = list.columns();
+    let sql = format!(
+        "SELECT {owner} AS owner_id, COUNT(*) AS count FROM upvotes WHERE {owner} IN ({}) \
+         GROUP BY {owner}",
+        sql::placeholders(owner_ids.len())
+    );
+    let values = owner_ids.iter().map(|id| (*id).into()).collect();
+    let rows = db
+        .query_all_raw(sql::statement(db.get_database_backend(), &sql, values))
+        .await?;
+    let mut counts = HashMap::with_capacity(rows.len());
+    for row in rows {
+        counts.insert(
+            row.try_get::<i64>("", "owner_id")?,
+            row.try_get::<i64>("", "count")?,
+        );
+    }
+    Ok(counts)
+}
