@@ -9,6 +9,8 @@
 #   scale  front-page latency at 10,000 and 1,000,000 papers (SQLite and PostgreSQL).
 #   login  login throughput with 16 concurrent clients, and the front page's p99 with and
 #          without those logins running (SQLite).
+#   upvotes  upvote/remove throughput with 64 signed-in clients (SQLite and PostgreSQL),
+#          the counts checked exact afterwards, and the signed-in front page.
 #
 # Environment: DURATION (seconds per run, default 20), PG_URL (server URL, default
 # postgres://postgres@127.0.0.1:5432), BACKENDS (default "sqlite postgres").
@@ -184,11 +186,66 @@ login_benchmark() {
   stop_server
 }
 
+# tokens_lua COUNT -> a Lua table of access tokens of user000001…COUNT
+tokens_lua() {
+  local count="$1" password="$2"
+  echo 'local tokens = {'
+  for i in $(seq 1 "$count"); do
+    local name
+    name=$(printf 'user%06d' "$i")
+    curl -s "http://127.0.0.1:$PORT/graphql" -H 'content-type: application/json' \
+      -d "{\"query\":\"mutation { login(input: {usernameOrEmail: \\\"$name\\\", password: \\\"$password\\\"}) { accessToken } }\"}" \
+      | python3 -c 'import json,sys; print("  \"" + json.load(sys.stdin)["data"]["login"]["accessToken"] + "\",")'
+  done
+  echo '}'
+}
+
+papers_lua() {
+  echo 'local papers = {'
+  python3 -c 'import base64
+for i in range(99001, 100001):
+    print("  \"" + base64.urlsafe_b64encode(f"Paper:{i}".encode()).decode().rstrip("=") + "\",")'
+  echo '}'
+}
+
+count_mismatches() {
+  local backend="$1" url="$2"
+  local sql="SELECT COUNT(*) FROM papers p WHERE p.upvote_count <> p.upvote_baseline + (SELECT COUNT(*) FROM upvotes u WHERE u.paper_id = p.id)"
+  if [ "$backend" = sqlite ]; then
+    local file="${url#sqlite://}"
+    sqlite3 "${file%%\?*}" "$sql"
+  else
+    psql "$url" -Atc "$sql"
+  fi
+}
+
+upvotes_benchmark() {
+  machine
+  local password="benchmark password"
+  for backend in $BACKENDS; do
+    log ""
+    log "== $backend, 100,000 papers, 1,000,000 upvotes, 64 signed-in clients =="
+    local url
+    url=$(fresh_database "$backend" paperboard_upvotes)
+    PAPERBOARD_GENERATE_PASSWORD="$password" generate "$url"
+    PAPERBOARD_UPVOTES_PER_MINUTE=1000000000 PAPERBOARD_LOGIN_CLIENT_ATTEMPTS=1000000 start_server "$url"
+    { tokens_lua 64 "$password"; papers_lua; cat bench/upvote.lua; } >"$WORK/upvote.lua"
+    load "$WORK/upvote.lua" 64 "upvote or remove (50/50), 64 connections"
+    grep -h "failed mutations" "$WORK/last-report" | sed 's/^/  /' | tee -a "$OUT"
+    log "  papers whose upvoteCount differs from baseline + upvote rows: $(count_mismatches "$backend" "$url")"
+    { tokens_lua 1 "$password" | sed -n 2p | sed 's/^ *\(.*\),$/local token = \1/'; cat bench/front-page-signed-in.lua; } >"$WORK/signed-in.lua"
+    load "$WORK/signed-in.lua" 32 "front page with viewerHasUpvoted, signed in, 32 connections"
+    stop_server
+    drop_database "$backend" paperboard_upvotes
+  done
+}
+
 case "$MODE" in
   read) read_benchmark ;;
   scale) scale_benchmark ;;
   login) login_benchmark ;;
-  *) echo "usage: bench/run.sh [read|scale|login]" >&2; exit 2 ;;
+  upvotes) upvotes_benchmark ;;
+  *) echo "usage: bench/run.sh [read|scale|login|upvotes]" >&2; exit 2 ;;
 esac
 log ""
 log "results: $OUT"

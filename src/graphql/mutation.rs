@@ -13,7 +13,8 @@ use crate::services::accounts::{self, Registration};
 use crate::services::upvotes;
 use crate::state::AppState;
 
-use super::context::{state, viewer};
+use super::context::{loader, state, viewer};
+use super::loaders::HasUpvoted;
 use super::types::{AuthPayload, DateTime, LoginInput, Paper, RegisterInput, UpvotePayload, User};
 
 /// The address a request came from, when known (the transport attaches it).
@@ -92,9 +93,7 @@ impl MutationRoot {
     ) -> async_graphql::Result<UpvotePayload> {
         let (state, user_id, paper_id) = upvote_arguments(ctx, &paper_id)?;
         let outcome = upvotes::upvote(&state.db, user_id, paper_id).await?;
-        Ok(UpvotePayload {
-            paper: Paper::from(outcome.paper),
-        })
+        upvoted_payload(ctx, user_id, outcome.paper, true).await
     }
 
     /// Withdraws the signed-in user's upvote. Removing an absent upvote changes nothing.
@@ -106,9 +105,7 @@ impl MutationRoot {
     ) -> async_graphql::Result<UpvotePayload> {
         let (state, user_id, paper_id) = upvote_arguments(ctx, &paper_id)?;
         let outcome = upvotes::remove(&state.db, user_id, paper_id).await?;
-        Ok(UpvotePayload {
-            paper: Paper::from(outcome.paper),
-        })
+        upvoted_payload(ctx, user_id, outcome.paper, false).await
     }
 
     /// Ends the session of a refresh token: `true` when it revoked one, `false` for an
@@ -120,6 +117,24 @@ impl MutationRoot {
     ) -> async_graphql::Result<bool> {
         Ok(accounts::logout(&state(ctx)?.db, &refresh_token).await?)
     }
+}
+
+/// The payload of an upvote mutation; the viewer's upvote state is known, so it is given to
+/// the loader rather than read back.
+async fn upvoted_payload(
+    ctx: &Context<'_>,
+    user_id: i64,
+    paper: entity::paper::Model,
+    upvoted: bool,
+) -> async_graphql::Result<UpvotePayload> {
+    let key = HasUpvoted {
+        user_id,
+        paper_id: paper.id,
+    };
+    loader(ctx)?.feed_one(key, upvoted).await;
+    Ok(UpvotePayload {
+        paper: Paper::from(paper),
+    })
 }
 
 /// The state, the viewer's id and the decoded paper id of an upvote mutation, after the
