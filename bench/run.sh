@@ -155,6 +155,9 @@ scale_benchmark() {
       start_server "$url"
       load bench/front-page.lua 1 "front page, 1 connection"
       load bench/front-page.lua 32 "front page, 32 connections"
+      load bench/daily.lua 1 "dailyPapers (latest day), 1 connection"
+      load bench/trending.lua 1 "trendingPapers (WEEK), 1 connection"
+      load bench/top.lua 1 "papers by upvotes, 1 connection"
       stop_server
       drop_database "$backend" paperboard_scale
     done

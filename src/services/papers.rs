@@ -12,6 +12,7 @@ use sea_orm::{
 
 use crate::error::{AppError, AppResult};
 use crate::pagination::{KeyPart, Keyset, ListKind, Page, PageRequest};
+use crate::ranking::hot_score;
 
 use super::keyset::apply_page;
 use super::sql;
@@ -172,9 +173,12 @@ impl PaperOrder {
     fn scope(self, select: Select<paper::Entity>) -> Select<paper::Entity> {
         match self {
             Self::Daily(day) => select.filter(paper::Column::SubmittedDay.eq(day)),
-            Self::Trending { since: Some(since) } => {
-                select.filter(paper::Column::SubmittedAt.gte(since))
-            }
+            // Every paper submitted since `since` scores at least what a paper without
+            // upvotes submitted at `since` does, so the score index is scanned only down
+            // to there — even when the window is empty.
+            Self::Trending { since: Some(since) } => select
+                .filter(paper::Column::SubmittedAt.gte(since))
+                .filter(paper::Column::HotScore.gte(hot_score(0, since))),
             _ => select,
         }
     }
