@@ -170,6 +170,10 @@ pub struct ActivityConfig {
     #[arg(long, env = "PAPERBOARD_UPVOTES_PER_MINUTE", default_value_t = 120)]
     pub upvotes_per_minute: u32,
 
+    /// Papers one user may submit per hour.
+    #[arg(long, env = "PAPERBOARD_SUBMISSIONS_PER_HOUR", default_value_t = 20)]
+    pub submissions_per_hour: u32,
+
     /// Seconds between ranking refreshes: upvote-ranked lists (and their cursors) change
     /// only at a refresh.
     #[arg(long, env = "PAPERBOARD_RANKING_REFRESH_SECONDS", default_value_t = 30)]
@@ -180,6 +184,7 @@ impl Default for ActivityConfig {
     fn default() -> Self {
         Self {
             upvotes_per_minute: 120,
+            submissions_per_hour: 20,
             ranking_refresh_seconds: 30,
         }
     }

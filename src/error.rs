@@ -60,6 +60,9 @@ pub enum AppError {
     /// `RATE_LIMITED`: too many attempts; retry after the given delay.
     #[error("too many requests; retry in {} s", retry_after.as_secs().max(1))]
     RateLimited { retry_after: Duration },
+    /// `RATE_LIMITED`: a subscriber fell behind and missed events.
+    #[error("this subscription fell behind and missed {missed} events; refetch to catch up")]
+    FellBehind { missed: u64 },
     /// `QUERY_TOO_COMPLEX`: the operation exceeds a size, depth or complexity limit.
     #[error("{0}")]
     QueryTooComplex(String),
@@ -98,7 +101,7 @@ impl AppError {
             Self::BadInput { .. } => ErrorCode::BadUserInput,
             Self::NotFound { .. } => ErrorCode::NotFound,
             Self::Conflict { .. } => ErrorCode::Conflict,
-            Self::RateLimited { .. } => ErrorCode::RateLimited,
+            Self::RateLimited { .. } | Self::FellBehind { .. } => ErrorCode::RateLimited,
             Self::QueryTooComplex(_) => ErrorCode::QueryTooComplex,
             Self::Internal(_) => ErrorCode::InternalServerError,
         }
@@ -114,6 +117,9 @@ impl AppError {
             Self::RateLimited { retry_after } => {
                 let seconds = i32::try_from(retry_after.as_secs().max(1)).unwrap_or(i32::MAX);
                 extensions.set("retryAfterSeconds", seconds);
+            }
+            Self::FellBehind { missed } => {
+                extensions.set("missedEvents", i32::try_from(*missed).unwrap_or(i32::MAX));
             }
             _ => {}
         }

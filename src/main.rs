@@ -7,9 +7,11 @@ use clap::{Parser, Subcommand};
 use paperboard::auth::password::Passwords;
 use paperboard::config::DatabaseConfig;
 use paperboard::db::Database;
+use paperboard::events::{self, Change};
 use paperboard::import::parse_demo_json;
 use paperboard::services::{accounts, catalog};
 use paperboard::{Application, Config, clock, generate, graphql, telemetry};
+use sea_orm::DbBackend;
 
 /// mimalloc: a measurably faster allocator than glibc's under many small, cross-thread
 /// allocations (GraphQL values, SQL rows).
@@ -192,6 +194,19 @@ async fn import(database: &DatabaseConfig, file: &PathBuf) -> anyhow::Result<()>
     let outcome = catalog::import(&db, papers)
         .await
         .context("the import failed; nothing was stored")?;
+    // Servers sharing a PostgreSQL database hear about the new papers; a SQLite server runs
+    // in another process and is not told: its subscribers get no event for these papers.
+    if db.backend() == DbBackend::Postgres {
+        for paper_id in &outcome.inserted {
+            events::notify(
+                db.writer(),
+                Change::PaperAdded {
+                    paper_id: *paper_id,
+                },
+            )
+            .await;
+        }
+    }
     print_out(&format!(
         "imported {} new paper(s); {} already present",
         outcome.inserted.len(),

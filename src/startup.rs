@@ -15,6 +15,7 @@ use crate::auth::{Auth, AuthSetupError};
 use crate::config::Config;
 use crate::db::{Database, DatabaseError};
 use crate::error::AppError;
+use crate::events::{EventBus, HubInput, run_hub};
 use crate::graphql::build_schema;
 use crate::http::{InvalidOrigin, router};
 use crate::services::{catalog, rankings};
@@ -50,6 +51,7 @@ pub struct Application {
     local_addr: SocketAddr,
     router: Router,
     state: AppState,
+    hub: HubInput,
 }
 
 impl Application {
@@ -70,8 +72,9 @@ impl Application {
             }
         }
         let auth = Auth::new(&config.auth, &config.database.data_dir)?;
+        let (events, hub) = EventBus::new(&db);
         let bind = config.bind;
-        let state = AppState::new(db, config, auth);
+        let state = AppState::new(db, config, auth, events);
         let schema = build_schema(state.clone(), &state.config.limits);
         let router = router(state.clone(), schema)?;
         let listener = TcpListener::bind(bind)
@@ -85,6 +88,7 @@ impl Application {
             local_addr,
             router,
             state,
+            hub,
         })
     }
 
@@ -116,8 +120,10 @@ impl Application {
             listener,
             router,
             state,
+            hub,
             ..
         } = self;
+        let hub = tokio::spawn(run_hub(state.clone(), hub));
         let refresher = tokio::spawn(refresh_rankings(
             state.db.clone(),
             Duration::from_secs(state.config.activity.ranking_refresh_seconds.max(1)),
@@ -136,6 +142,7 @@ impl Application {
         .with_graceful_shutdown(signal)
         .await?;
         refresher.abort();
+        hub.abort();
         let left = state.sockets.wait_closed(SOCKET_DRAIN).await;
         if left > 0 {
             tracing::warn!(sockets = left, "sockets still open after the drain period");

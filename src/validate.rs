@@ -60,20 +60,23 @@ pub fn abstract_text(value: &str) -> Result<String, String> {
 }
 
 /// A byline: 1..=200 distinct, non-empty names (`allow_empty` for imports whose source
-/// lacked the names).
-pub fn authors(names: &[String], allow_empty: bool) -> Result<Vec<String>, (usize, String)> {
+/// lacked the names). An error names the position at fault, or none for the list itself.
+pub fn authors(
+    names: &[String],
+    allow_empty: bool,
+) -> Result<Vec<String>, (Option<usize>, String)> {
     if names.is_empty() && !allow_empty {
-        return Err((0, "at least one author is required".to_owned()));
+        return Err((None, "at least one author is required".to_owned()));
     }
     if names.len() > MAX_AUTHORS {
-        return Err((MAX_AUTHORS, format!("at most {MAX_AUTHORS} authors")));
+        return Err((None, format!("at most {MAX_AUTHORS} authors")));
     }
     let mut byline: Vec<String> = Vec::with_capacity(names.len());
     for (index, name) in names.iter().enumerate() {
         let name = single_line(name, "author name", MAX_AUTHOR_NAME_CHARS)
-            .map_err(|message| (index, message))?;
+            .map_err(|message| (Some(index), message))?;
         if byline.contains(&name) {
-            return Err((index, format!("author {name:?} appears twice")));
+            return Err((Some(index), format!("author {name:?} appears twice")));
         }
         byline.push(name);
     }

@@ -203,21 +203,15 @@ impl Loader<HasUpvoted> for DbLoader {
     type Error = SharedError;
 
     async fn load(&self, keys: &[HasUpvoted]) -> Result<HashMap<HasUpvoted, bool>, SharedError> {
-        let mut by_user: HashMap<i64, Vec<i64>> = HashMap::new();
-        for key in keys {
-            by_user.entry(key.user_id).or_default().push(key.paper_id);
-        }
-        let mut answers = HashMap::with_capacity(keys.len());
-        for (user_id, paper_ids) in by_user {
-            let upvoted = upvotes::upvoted_among(self.db.reader(), user_id, &paper_ids)
-                .await
-                .map_err(failed)?;
-            for paper_id in paper_ids {
-                let key = HasUpvoted { user_id, paper_id };
-                answers.insert(key, upvoted.contains(&paper_id));
-            }
-        }
-        Ok(answers)
+        let users: Vec<i64> = unique(keys.iter().map(|key| key.user_id));
+        let papers: Vec<i64> = unique(keys.iter().map(|key| key.paper_id));
+        let upvoted = upvotes::upvoted_pairs(self.db.reader(), &users, &papers)
+            .await
+            .map_err(failed)?;
+        Ok(keys
+            .iter()
+            .map(|key| (*key, upvoted.contains(&(key.user_id, key.paper_id))))
+            .collect())
     }
 }
 
@@ -304,4 +298,11 @@ fn group_by_limit(keys: impl Iterator<Item = (u64, i64)>) -> HashMap<u64, Vec<i6
         groups.entry(limit).or_default().push(owner_id);
     }
     groups
+}
+
+fn unique(ids: impl Iterator<Item = i64>) -> Vec<i64> {
+    let mut ids: Vec<i64> = ids.collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
 }

@@ -7,19 +7,21 @@ mod mutation;
 mod owned_papers;
 mod prefetch;
 mod query;
+mod subscription;
 pub mod types;
 mod upvote_lists;
 
-use async_graphql::{EmptySubscription, SDLExportOptions, Schema};
+use async_graphql::{SDLExportOptions, Schema};
 
 use crate::config::GraphqlLimits;
 use crate::state::AppState;
 
 pub use mutation::{ClientAddr, MutationRoot};
 pub use query::QueryRoot;
+pub use subscription::SubscriptionRoot;
 
 /// The served schema.
-pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// Most directives on one field.
 const MAX_DIRECTIVES: usize = 8;
@@ -38,8 +40,8 @@ pub fn build_schema(state: AppState, limits: &GraphqlLimits) -> AppSchema {
         .finish()
 }
 
-fn schema_builder() -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
-    Schema::build(QueryRoot, MutationRoot, EmptySubscription)
+fn schema_builder() -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
+    Schema::build(QueryRoot, MutationRoot, SubscriptionRoot)
 }
 
 /// The schema in SDL, with sorted fields, arguments and enum values: `schema.graphql`.

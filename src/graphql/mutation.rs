@@ -8,14 +8,19 @@ use entity::user;
 use crate::auth::{Role, RoleGuard};
 use crate::clock;
 use crate::error::AppError;
+use crate::events::Change;
 use crate::ids::{GlobalId, NodeKind};
 use crate::services::accounts::{self, Registration};
-use crate::services::upvotes;
+use crate::services::catalog;
+use crate::services::upvotes::{self, UpvoteOutcome};
 use crate::state::AppState;
 
 use super::context::{loader, state, viewer};
 use super::loaders::HasUpvoted;
-use super::types::{AuthPayload, DateTime, LoginInput, Paper, RegisterInput, UpvotePayload, User};
+use super::types::{
+    AuthPayload, DateTime, LoginInput, Paper, RegisterInput, SubmitPaperInput, SubmitPaperPayload,
+    UpvotePayload, User,
+};
 
 /// The address a request came from, when known (the transport attaches it).
 #[derive(Debug, Clone, Copy)]
@@ -93,6 +98,7 @@ impl MutationRoot {
     ) -> async_graphql::Result<UpvotePayload> {
         let (state, user_id, paper_id) = upvote_arguments(ctx, &paper_id)?;
         let outcome = upvotes::upvote(&state.db, user_id, paper_id).await?;
+        publish_upvote_change(state, &outcome).await;
         upvoted_payload(ctx, user_id, outcome.paper, true).await
     }
 
@@ -105,7 +111,49 @@ impl MutationRoot {
     ) -> async_graphql::Result<UpvotePayload> {
         let (state, user_id, paper_id) = upvote_arguments(ctx, &paper_id)?;
         let outcome = upvotes::remove(&state.db, user_id, paper_id).await?;
+        publish_upvote_change(state, &outcome).await;
         upvoted_payload(ctx, user_id, outcome.paper, false).await
+    }
+
+    /// Adds a paper to the feed, submitted by the signed-in user. A paper whose arXiv id is
+    /// already listed is a `CONFLICT`; nothing is stored on any error.
+    #[graphql(guard = "RoleGuard(Role::User)")]
+    async fn submit_paper(
+        &self,
+        ctx: &Context<'_>,
+        input: SubmitPaperInput,
+    ) -> async_graphql::Result<SubmitPaperPayload> {
+        let state = state(ctx)?;
+        let user_id = viewer(ctx)
+            .user_id()
+            .ok_or(AppError::Unauthenticated("sign in first"))?;
+        let paper = input.validate(user_id, clock::now().date_naive())?;
+        state
+            .submission_limiter
+            .take(&user_id, std::time::Instant::now())
+            .map_err(|retry_after| AppError::RateLimited { retry_after })?;
+        let stored = catalog::submit(&state.db, paper).await?;
+        state
+            .events
+            .publish(Change::PaperAdded {
+                paper_id: stored.id,
+            })
+            .await;
+        Ok(SubmitPaperPayload {
+            paper: Paper::from(stored),
+        })
+    }
+
+    /// Removes a paper, its byline and its upvotes. Admins only.
+    #[graphql(guard = "RoleGuard(Role::Admin)")]
+    async fn delete_paper(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<ID> {
+        let state = state(ctx)?;
+        let paper_id = GlobalId::decode_as(&id, NodeKind::Paper, "id")?;
+        if !catalog::delete(&state.db, paper_id).await? {
+            return Err(AppError::NotFound { resource: "paper" }.into());
+        }
+        state.bylines.forget(paper_id);
+        Ok(id)
     }
 
     /// Ends the session of a refresh token: `true` when it revoked one, `false` for an
@@ -116,6 +164,16 @@ impl MutationRoot {
         refresh_token: String,
     ) -> async_graphql::Result<bool> {
         Ok(accounts::logout(&state(ctx)?.db, &refresh_token).await?)
+    }
+}
+
+async fn publish_upvote_change(state: &AppState, outcome: &UpvoteOutcome) {
+    if outcome.changed {
+        let change = Change::UpvoteChanged {
+            paper_id: outcome.paper.id,
+            upvote_count: outcome.paper.upvote_count,
+        };
+        state.events.publish(change).await;
     }
 }
 

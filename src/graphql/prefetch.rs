@@ -116,13 +116,11 @@ impl<'a> Primer<'a> {
             && selection.field("viewerHasUpvoted").exists()
         {
             let ids: Vec<i64> = papers.iter().map(|paper| paper.id).collect();
-            let upvoted = upvotes::upvoted_among(self.db, user_id, &ids).await?;
+            let upvoted = upvotes::upvoted_pairs(self.db, &[user_id], &ids).await?;
             self.loader
                 .feed_many(ids.into_iter().map(|paper_id| {
-                    (
-                        HasUpvoted { user_id, paper_id },
-                        upvoted.contains(&paper_id),
-                    )
+                    let key = HasUpvoted { user_id, paper_id };
+                    (key, upvoted.contains(&(user_id, paper_id)))
                 }))
                 .await;
         }

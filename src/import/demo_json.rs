@@ -192,7 +192,11 @@ impl RecordReader<'_> {
         let byline = match validate::authors(&names, true) {
             Ok(byline) => byline,
             Err((position, message)) => {
-                self.problem(&format!("authors[{position}]"), message);
+                let field = match position {
+                    Some(position) => format!("authors[{position}]"),
+                    None => "authors".to_owned(),
+                };
+                self.problem(&field, message);
                 return None;
             }
         };

@@ -8,16 +8,17 @@ use chrono::{DateTime, NaiveDate, Utc};
 use entity::{author, paper, paper_author};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait,
-    QueryFilter, QuerySelect, Statement, TransactionTrait,
+    QueryFilter, QuerySelect, SqlErr, Statement, TransactionTrait,
 };
 
 use crate::clock;
 use crate::db::Database;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::import::{DEMO_PAPERS_JSON, parse_demo_json};
 use crate::ranking::hot_score;
 
 use super::authors::name_key;
+use super::papers;
 
 /// Rows per multi-row statement, well under SQLite's and PostgreSQL's parameter limits.
 const CHUNK: usize = 500;
@@ -84,41 +85,16 @@ pub async fn insert_papers(
     let author_ids = ensure_authors(db, fresh.iter().flat_map(|paper| &paper.authors)).await?;
 
     let mut inserted = Vec::with_capacity(fresh.len());
-    let mut byline_rows = Vec::new();
+    let mut bylines = Vec::new();
     for paper in fresh {
-        let submitted_at = paper.submitted_at.map_or(now, clock::stored);
-        let author_count = i32::try_from(paper.authors.len()).unwrap_or(i32::MAX);
-        let row = paper::ActiveModel {
-            arxiv_id: Set(paper.arxiv_id),
-            title: Set(paper.title),
-            r#abstract: Set(paper.abstract_text),
-            published_at: Set(paper.published_at),
-            published_order: Set(published_order(paper.published_at)),
-            submitted_at: Set(submitted_at),
-            submitted_day: Set(submitted_at.date_naive()),
-            submitted_by: Set(paper.submitted_by),
-            github_url: Set(paper.github_url),
-            project_url: Set(paper.project_url),
-            upvote_baseline: Set(paper.upvote_baseline),
-            upvote_count: Set(paper.upvote_baseline),
-            rank_count: Set(paper.upvote_baseline),
-            author_count: Set(author_count),
-            hot_score: Set(hot_score(paper.upvote_baseline, submitted_at)),
-            ..Default::default()
-        };
-        let paper_id = paper::Entity::insert(row).exec(db).await?.last_insert_id;
-        for (position, name) in paper.authors.iter().enumerate() {
-            if let Some(author_id) = author_ids.get(name) {
-                byline_rows.push(paper_author::ActiveModel {
-                    paper_id: Set(paper_id),
-                    position: Set(i32::try_from(position).unwrap_or(i32::MAX)),
-                    author_id: Set(*author_id),
-                });
-            }
-        }
+        let paper_id = paper::Entity::insert(paper_row(&paper, now))
+            .exec(db)
+            .await?
+            .last_insert_id;
+        bylines.extend(byline_rows(paper_id, &paper.authors, &author_ids));
         inserted.push(paper_id);
     }
-    for chunk in byline_rows.chunks(CHUNK) {
+    for chunk in bylines.chunks(CHUNK) {
         paper_author::Entity::insert_many(chunk.to_vec())
             .exec(db)
             .await?;
@@ -127,6 +103,97 @@ pub async fn insert_papers(
         skipped: total - inserted.len(),
         inserted,
     })
+}
+
+/// The row of a new paper, submitted at its own time or `now`.
+fn paper_row(paper: &NewPaper, now: DateTime<Utc>) -> paper::ActiveModel {
+    let submitted_at = paper.submitted_at.map_or(now, clock::stored);
+    paper::ActiveModel {
+        arxiv_id: Set(paper.arxiv_id.clone()),
+        title: Set(paper.title.clone()),
+        r#abstract: Set(paper.abstract_text.clone()),
+        published_at: Set(paper.published_at),
+        published_order: Set(published_order(paper.published_at)),
+        submitted_at: Set(submitted_at),
+        submitted_day: Set(submitted_at.date_naive()),
+        submitted_by: Set(paper.submitted_by),
+        github_url: Set(paper.github_url.clone()),
+        project_url: Set(paper.project_url.clone()),
+        upvote_baseline: Set(paper.upvote_baseline),
+        upvote_count: Set(paper.upvote_baseline),
+        rank_count: Set(paper.upvote_baseline),
+        author_count: Set(i32::try_from(paper.authors.len()).unwrap_or(i32::MAX)),
+        hot_score: Set(hot_score(paper.upvote_baseline, submitted_at)),
+        ..Default::default()
+    }
+}
+
+fn byline_rows(
+    paper_id: i64,
+    authors: &[String],
+    author_ids: &HashMap<String, i64>,
+) -> Vec<paper_author::ActiveModel> {
+    authors
+        .iter()
+        .enumerate()
+        .filter_map(|(position, name)| {
+            Some(paper_author::ActiveModel {
+                paper_id: Set(paper_id),
+                position: Set(i32::try_from(position).unwrap_or(i32::MAX)),
+                author_id: Set(*author_ids.get(name)?),
+            })
+        })
+        .collect()
+}
+
+/// Adds one submitted paper, byline included, in one transaction.
+///
+/// # Errors
+/// `CONFLICT` on `input.arxivId` when a paper with that arXiv id exists (nothing is stored);
+/// `INTERNAL_SERVER_ERROR` on failure.
+pub async fn submit(db: &Database, paper: NewPaper) -> AppResult<paper::Model> {
+    let transaction = db.writer().begin().await?;
+    if let Some(arxiv_id) = &paper.arxiv_id
+        && papers::by_arxiv_id(&transaction, arxiv_id).await?.is_some()
+    {
+        return Err(arxiv_id_taken());
+    }
+    let author_ids = ensure_authors(&transaction, &paper.authors).await?;
+    let stored = paper::Entity::insert(paper_row(&paper, clock::now()))
+        .exec_with_returning(&transaction)
+        .await
+        .map_err(|error| match error.sql_err() {
+            // A concurrent submission of the same arXiv id won the race.
+            Some(SqlErr::UniqueConstraintViolation(_)) => arxiv_id_taken(),
+            _ => error.into(),
+        })?;
+    let bylines = byline_rows(stored.id, &paper.authors, &author_ids);
+    if !bylines.is_empty() {
+        paper_author::Entity::insert_many(bylines)
+            .exec(&transaction)
+            .await?;
+    }
+    transaction.commit().await?;
+    Ok(stored)
+}
+
+fn arxiv_id_taken() -> AppError {
+    AppError::conflict(
+        "input.arxivId",
+        "a paper with this arXiv id is already listed",
+    )
+}
+
+/// Removes a paper with its byline and upvotes; `false` when there was none.
+///
+/// # Errors
+/// `INTERNAL_SERVER_ERROR` on failure.
+pub async fn delete(db: &Database, paper_id: i64) -> AppResult<bool> {
+    let deleted = paper::Entity::delete_by_id(paper_id)
+        .exec(db.writer())
+        .await?
+        .rows_affected;
+    Ok(deleted > 0)
 }
 
 /// The records that match neither a stored paper nor an earlier record of the batch.

@@ -91,6 +91,40 @@ impl PaperFilter {
     }
 }
 
+impl PaperFilter {
+    /// Whether a paper (with its byline's author ids and its submitter) passes the filter:
+    /// the same conditions as in SQL, for papers that arrive as events.
+    pub fn matches(
+        &self,
+        paper: &paper::Model,
+        author_ids: &[i64],
+        submitter: Option<&user::Model>,
+    ) -> bool {
+        self.submitted_after
+            .is_none_or(|at| paper.submitted_at > at)
+            && self
+                .submitted_before
+                .is_none_or(|at| paper.submitted_at < at)
+            && self
+                .published_from
+                .is_none_or(|day| paper.published_at.is_some_and(|published| published >= day))
+            && self
+                .published_to
+                .is_none_or(|day| paper.published_at.is_some_and(|published| published <= day))
+            && self.author_id.is_none_or(|id| author_ids.contains(&id))
+            && self.submitted_by_username.as_ref().is_none_or(|name| {
+                submitter.is_some_and(|user| user.username_key == name.to_lowercase())
+            })
+            && self
+                .submitted_by_user_id
+                .is_none_or(|id| paper.submitted_by == Some(id))
+            && self.min_upvotes.is_none_or(|min| paper.upvote_count >= min)
+            && self
+                .has_code
+                .is_none_or(|has_code| paper.github_url.is_some() == has_code)
+    }
+}
+
 /// The orders a paper list can come in.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum PaperOrder {

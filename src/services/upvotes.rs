@@ -92,27 +92,29 @@ fn missing_paper(error: DbErr) -> AppError {
     }
 }
 
-/// Which of `paper_ids` `user_id` has upvoted.
+/// Which (user, paper) pairs among `user_ids` × `paper_ids` are upvotes, in one statement
+/// (one user and a page of papers, or a paper and many subscribers).
 ///
 /// # Errors
 /// `INTERNAL_SERVER_ERROR` on database failure.
-pub async fn upvoted_among(
+pub async fn upvoted_pairs(
     db: &impl ConnectionTrait,
-    user_id: i64,
+    user_ids: &[i64],
     paper_ids: &[i64],
-) -> AppResult<HashSet<i64>> {
-    if paper_ids.is_empty() {
+) -> AppResult<HashSet<(i64, i64)>> {
+    if user_ids.is_empty() || paper_ids.is_empty() {
         return Ok(HashSet::new());
     }
-    let ids: Vec<i64> = entity::upvote::Entity::find()
+    let pairs: Vec<(i64, i64)> = entity::upvote::Entity::find()
         .select_only()
+        .column(entity::upvote::Column::UserId)
         .column(entity::upvote::Column::PaperId)
-        .filter(entity::upvote::Column::UserId.eq(user_id))
+        .filter(entity::upvote::Column::UserId.is_in(user_ids.iter().copied()))
         .filter(entity::upvote::Column::PaperId.is_in(paper_ids.iter().copied()))
         .into_tuple()
         .all(db)
         .await?;
-    Ok(ids.into_iter().collect())
+    Ok(pairs.into_iter().collect())
 }
 
 /// The two lists upvotes make, both newest upvote first.

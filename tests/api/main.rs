@@ -21,6 +21,7 @@ mod pagination;
 mod reads;
 mod schema;
 mod statements;
+mod subscriptions;
 mod tokens;
 mod upvotes;
 mod websocket;

@@ -8,6 +8,7 @@ mod inputs;
 mod node;
 mod paper;
 mod scalars;
+mod submission;
 mod user;
 
 pub use account::{AuthPayload, LoginInput, RegisterInput, UpvotePayload};
@@ -19,6 +20,7 @@ pub use inputs::{
 pub use node::Node;
 pub use paper::Paper;
 pub use scalars::{Date, DateTime};
+pub use submission::{SubmitPaperInput, SubmitPaperPayload, UpvoteEvent};
 pub use user::User;
 
 /// The complexity of a list field: its children count once per requested item.

@@ -5,8 +5,9 @@ use std::sync::Arc;
 use async_graphql::{Context, ID, Object};
 use entity::paper;
 
+use crate::error::AppError;
 use crate::graphql::context::{loader, viewer};
-use crate::graphql::loaders::{BylineOf, HasUpvoted, UserById};
+use crate::graphql::loaders::{BylineOf, HasUpvoted, RequestLoader, UserById};
 use crate::graphql::upvote_lists::upvoters_of;
 use crate::ids::{GlobalId, NodeKind};
 use crate::services::papers::{PaperListing, PaperOrder, PaperPage};
@@ -16,18 +17,41 @@ use super::{Author, Date, DateTime, User, page_cost};
 
 /// A research paper in the feed.
 #[derive(Clone)]
-pub struct Paper(Arc<paper::Model>);
+pub struct Paper {
+    model: Arc<paper::Model>,
+    /// The loader of the event this paper arrived with, shared by every subscriber that
+    /// resolves it; `None` for papers of ordinary requests (which use the request's loader).
+    event_loader: Option<Arc<RequestLoader>>,
+}
 
 impl From<paper::Model> for Paper {
     fn from(model: paper::Model) -> Self {
-        Self(Arc::new(model))
+        Self {
+            model: Arc::new(model),
+            event_loader: None,
+        }
     }
 }
 
 impl Paper {
+    /// A paper delivered by a subscription event, resolved with the event's shared loader.
+    pub fn from_event(model: Arc<paper::Model>, loader: Arc<RequestLoader>) -> Self {
+        Self {
+            model,
+            event_loader: Some(loader),
+        }
+    }
+
     /// The stored row.
     pub fn model(&self) -> &paper::Model {
-        &self.0
+        &self.model
+    }
+
+    fn loader<'a>(&'a self, ctx: &Context<'a>) -> Result<&'a RequestLoader, AppError> {
+        match &self.event_loader {
+            Some(loader) => Ok(loader),
+            None => loader(ctx),
+        }
     }
 
     /// A connection over a page of papers in `order`.
@@ -51,26 +75,26 @@ impl Paper {
 impl Paper {
     /// Opaque global id.
     pub async fn id(&self) -> ID {
-        ID(GlobalId::encode(NodeKind::Paper, self.0.id))
+        ID(GlobalId::encode(NodeKind::Paper, self.model.id))
     }
 
     /// arXiv identifier without version, e.g. `2410.10977`.
     async fn arxiv_id(&self) -> Option<&str> {
-        self.0.arxiv_id.as_deref()
+        self.model.arxiv_id.as_deref()
     }
 
     async fn title(&self) -> &str {
-        &self.0.title
+        &self.model.title
     }
 
     #[graphql(name = "abstract")]
     async fn abstract_text(&self) -> &str {
-        &self.0.r#abstract
+        &self.model.r#abstract
     }
 
     /// The byline, in order.
     async fn authors(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Author>> {
-        let byline = loader(ctx)?.load_one(BylineOf(self.0.id)).await?;
+        let byline = self.loader(ctx)?.load_one(BylineOf(self.model.id)).await?;
         Ok(byline
             .map(|byline| byline.iter().cloned().map(Author::from).collect())
             .unwrap_or_default())
@@ -78,25 +102,26 @@ impl Paper {
 
     /// Length of the byline.
     async fn author_count(&self) -> i32 {
-        self.0.author_count
+        self.model.author_count
     }
 
     /// Publication date, when known.
     async fn published_at(&self) -> Option<Date> {
-        self.0.published_at.map(Date)
+        self.model.published_at.map(Date)
     }
 
     /// When the paper entered the feed.
     async fn submitted_at(&self) -> DateTime {
-        DateTime(self.0.submitted_at)
+        DateTime(self.model.submitted_at)
     }
 
     /// Who submitted it; null for imported papers and deleted accounts.
     async fn submitted_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
-        let Some(user_id) = self.0.submitted_by else {
+        let Some(user_id) = self.model.submitted_by else {
             return Ok(None);
         };
-        Ok(loader(ctx)?
+        Ok(self
+            .loader(ctx)?
             .load_one(UserById(user_id))
             .await?
             .map(User::from))
@@ -104,18 +129,18 @@ impl Paper {
 
     /// Code repository.
     async fn github_url(&self) -> Option<&str> {
-        self.0.github_url.as_deref()
+        self.model.github_url.as_deref()
     }
 
     /// Project page.
     async fn project_url(&self) -> Option<&str> {
-        self.0.project_url.as_deref()
+        self.model.project_url.as_deref()
     }
 
     /// Upvotes: the count imported from the source plus upvotes cast here. Always exact
     /// and live (ranked lists order by the count at their last refresh; see `papers`).
     async fn upvote_count(&self) -> i32 {
-        self.0.upvote_count
+        self.model.upvote_count
     }
 
     /// Whether the signed-in viewer has upvoted this paper; false for anonymous requests.
@@ -125,9 +150,9 @@ impl Paper {
         };
         let key = HasUpvoted {
             user_id,
-            paper_id: self.0.id,
+            paper_id: self.model.id,
         };
-        Ok(loader(ctx)?.load_one(key).await?.unwrap_or(false))
+        Ok(self.loader(ctx)?.load_one(key).await?.unwrap_or(false))
     }
 
     /// The users who upvoted this paper here, newest upvote first. (`totalCount` counts
@@ -139,6 +164,6 @@ impl Paper {
         #[graphql(desc = "Page size, 1–100 (default 20).")] first: Option<i32>,
         #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
     ) -> async_graphql::Result<Connection<User>> {
-        upvoters_of(ctx, self.0.id, first, after).await
+        upvoters_of(ctx, self.model.id, first, after).await
     }
 }

@@ -46,6 +46,8 @@ pub use protocol::Protocol;
 const INIT_TIMEOUT: Duration = Duration::from_secs(3);
 /// Largest message (and frame) a client may send.
 const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+/// Read buffer per socket; client messages are small, larger ones arrive in several reads.
+const READ_BUFFER_BYTES: usize = 2 * 1024;
 /// Outgoing messages queued per socket before operations wait for the client.
 const OUTBOX: usize = 64;
 
@@ -85,6 +87,10 @@ pub async fn upgrade(state: HttpState, client: ClientAddr, mut parts: Parts) -> 
     upgrade
         .max_message_size(MAX_MESSAGE_BYTES)
         .max_frame_size(MAX_MESSAGE_BYTES)
+        // tungstenite allocates its read buffer up front (128 KiB by default): at ten
+        // thousand idle sockets that alone would be over a gigabyte.
+        .read_buffer_size(READ_BUFFER_BYTES)
+        .write_buffer_size(0)
         .on_upgrade(move |socket| {
             Connection {
                 state,

@@ -19,8 +19,10 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub state: AppState,
     shutdown: Option<oneshot::Sender<()>>,
-    // Dropped last: the server must stop before its database goes.
-    _db: TestDb,
+    // Dropped last: the server must stop before its database goes. `None` for a second
+    // instance on another app's database.
+    db: Option<TestDb>,
+    config: Config,
 }
 
 impl TestApp {
@@ -46,7 +48,11 @@ impl TestApp {
         // Rankings refresh when a test says so (`rankings::refresh`), never in the middle.
         config.activity.ranking_refresh_seconds = 3_600;
         adjust(&mut config);
-        let app = Application::build(config)
+        Self::start(config, Some(db)).await
+    }
+
+    async fn start(config: Config, db: Option<TestDb>) -> Self {
+        let app = Application::build(config.clone())
             .await
             .expect("the application builds");
         let addr = app.local_addr();
@@ -60,8 +66,19 @@ impl TestApp {
             client: reqwest::Client::new(),
             state,
             shutdown: Some(shutdown),
-            _db: db,
+            db,
+            config,
         }
+    }
+
+    /// Another instance serving this app's database (drop it before this app).
+    pub async fn second_instance(&self) -> Self {
+        Self::start(self.config.clone(), None).await
+    }
+
+    /// Whether the tests run on PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        self.db.as_ref().is_some_and(TestDb::is_postgres)
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -48,6 +48,10 @@ impl TestDb {
         Self::Postgres { server_url, name }
     }
 
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, Self::Postgres { .. })
+    }
+
     pub fn config(&self) -> DatabaseConfig {
         match self {
             Self::Sqlite(dir) => DatabaseConfig::sqlite_in(dir.path()),

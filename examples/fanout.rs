@@ -1,0 +1,173 @@
+//! Fan-out benchmark client: opens N WebSocket subscribers (graphql-transport-ws,
+//! `paperAdded`), submits one paper over HTTP, and measures how long after the mutation's
+//! response each subscriber receives it. Run by `bench/run.sh fanout`.
+//!
+//! ```text
+//! cargo run --release --example fanout -- SUBSCRIBERS TOKEN HTTP_URL WS_URL [WS_URL…]
+//! ```
+//!
+//! Subscribers are spread over the WebSocket URLs (several instances); the paper is
+//! submitted to `HTTP_URL`. Prints connection times, delivery latencies and, between
+//! "subscribed" and "submitting", waits for a line on standard input so that the caller can
+//! measure the servers' memory with every subscriber idle.
+
+#![expect(
+    clippy::print_stdout,
+    clippy::expect_used,
+    clippy::unwrap_used,
+    reason = "a benchmark tool"
+)]
+
+use std::io::BufRead;
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::sync::{Semaphore, mpsc};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+
+/// Sockets opening at once.
+const CONNECTING_AT_ONCE: usize = 256;
+/// How long subscribers wait for the paper.
+const DELIVERY_TIMEOUT: Duration = Duration::from_secs(60);
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    assert!(
+        args.len() >= 5,
+        "usage: fanout SUBSCRIBERS TOKEN HTTP_URL WS_URL [WS_URL…]"
+    );
+    let subscribers: usize = args[1].parse().expect("a number of subscribers");
+    let token = args[2].clone();
+    let http_url = args[3].clone();
+    let ws_urls: Vec<String> = args[4..].to_vec();
+
+    let (ready_tx, mut ready_rx) = mpsc::unbounded_channel::<Duration>();
+    let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Option<Instant>>();
+    let gate = std::sync::Arc::new(Semaphore::new(CONNECTING_AT_ONCE));
+    let started = Instant::now();
+    for index in 0..subscribers {
+        let url = ws_urls[index % ws_urls.len()].clone();
+        let (ready_tx, done_tx, gate) = (ready_tx.clone(), done_tx.clone(), gate.clone());
+        tokio::spawn(async move {
+            let permit = gate.acquire_owned().await.unwrap();
+            let connecting = Instant::now();
+            let mut request = url.into_client_request().unwrap();
+            request.headers_mut().insert(
+                "sec-websocket-protocol",
+                HeaderValue::from_static("graphql-transport-ws"),
+            );
+            let (mut socket, _) = tokio_tungstenite::connect_async(request)
+                .await
+                .expect("connect");
+            socket
+                .send(Message::text(
+                    json!({ "type": "connection_init" }).to_string(),
+                ))
+                .await
+                .unwrap();
+            loop {
+                let message = socket.next().await.expect("ack").unwrap();
+                if let Message::Text(text) = message
+                    && serde_json::from_str::<Value>(&text).unwrap()["type"] == "connection_ack"
+                {
+                    break;
+                }
+            }
+            let subscribe = json!({
+                "type": "subscribe", "id": "1",
+                "payload": { "query": "subscription { paperAdded { id title } }" },
+            });
+            socket
+                .send(Message::text(subscribe.to_string()))
+                .await
+                .unwrap();
+            drop(permit);
+            ready_tx.send(connecting.elapsed()).unwrap();
+            let received = tokio::time::timeout(DELIVERY_TIMEOUT, async {
+                while let Some(Ok(message)) = socket.next().await {
+                    if let Message::Text(text) = message
+                        && serde_json::from_str::<Value>(&text).unwrap()["type"] == "next"
+                    {
+                        return Some(Instant::now());
+                    }
+                }
+                None
+            })
+            .await
+            .ok()
+            .flatten();
+            done_tx.send(received).unwrap();
+            // Keep the socket open until every subscriber has reported.
+            tokio::time::sleep(Duration::from_secs(5)).await;
+        });
+    }
+    drop((ready_tx, done_tx));
+
+    let mut connect_times = Vec::with_capacity(subscribers);
+    while connect_times.len() < subscribers {
+        connect_times.push(ready_rx.recv().await.expect("every subscriber connects"));
+    }
+    let all_connected = started.elapsed();
+    // Give the servers a moment to register the last subscriptions.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    println!(
+        "subscribed: {subscribers} in {:.2} s",
+        all_connected.as_secs_f64()
+    );
+    report("connect (TCP + upgrade + init + ack)", &mut connect_times);
+    println!("waiting: press enter to submit");
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).unwrap();
+
+    let body = json!({
+        "query": "mutation($i: SubmitPaperInput!) { submitPaper(input: $i) { paper { id } } }",
+        "variables": { "i": {
+            "title": format!("Fan-out {}", std::process::id()),
+            "abstract": "A paper submitted to measure fan-out.",
+            "authors": ["Bench Mark"],
+        }},
+    });
+    let response = reqwest::Client::new()
+        .post(&http_url)
+        .bearer_auth(&token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let answered = Instant::now();
+    let text = response.text().await.unwrap();
+    assert!(!text.contains("\"errors\""), "submission failed: {text}");
+
+    let mut latencies = Vec::with_capacity(subscribers);
+    let mut missing = 0;
+    for _ in 0..subscribers {
+        match done_rx.recv().await.flatten() {
+            Some(at) => latencies.push(at.saturating_duration_since(answered)),
+            None => missing += 1,
+        }
+    }
+    println!(
+        "delivered: {} of {subscribers} ({missing} missing)",
+        latencies.len()
+    );
+    report("delivery after the mutation's response", &mut latencies);
+}
+
+fn report(what: &str, samples: &mut [Duration]) {
+    if samples.is_empty() {
+        println!("{what}: no samples");
+        return;
+    }
+    samples.sort();
+    let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
+    println!(
+        "{what}: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        at(0.5).as_secs_f64() * 1e3,
+        at(0.99).as_secs_f64() * 1e3,
+        samples[samples.len() - 1].as_secs_f64() * 1e3,
+    );
+}
