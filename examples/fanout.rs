@@ -7,9 +7,9 @@
 //! ```
 //!
 //! Subscribers are spread over the WebSocket URLs (several instances); the paper is
-//! submitted to `HTTP_URL`. Prints connection times, delivery latencies and, between
-//! "subscribed" and "submitting", waits for a line on standard input so that the caller can
-//! measure the servers' memory with every subscriber idle.
+//! submitted to `HTTP_URL`. Prints connection times and delivery latencies; with
+//! `FANOUT_SERVER_PIDS=pid,pid` it also reads the servers' resident memory before the
+//! subscribers connect and once they are all idle, and prints the difference per subscriber.
 
 #![expect(
     clippy::print_stdout,
@@ -18,7 +18,6 @@
     reason = "a benchmark tool"
 )]
 
-use std::io::BufRead;
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
@@ -44,6 +43,13 @@ async fn main() {
     let token = args[2].clone();
     let http_url = args[3].clone();
     let ws_urls: Vec<String> = args[4..].to_vec();
+
+    let pids: Vec<u32> = std::env::var("FANOUT_SERVER_PIDS")
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|pid| pid.trim().parse().ok())
+        .collect();
+    let rss_before = resident_kib(&pids);
 
     let (ready_tx, mut ready_rx) = mpsc::unbounded_channel::<Duration>();
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Option<Instant>>();
@@ -89,10 +95,12 @@ async fn main() {
             ready_tx.send(connecting.elapsed()).unwrap();
             let received = tokio::time::timeout(DELIVERY_TIMEOUT, async {
                 while let Some(Ok(message)) = socket.next().await {
+                    // Timestamp first; a cheap check keeps the client's own work out of it.
+                    let at = Instant::now();
                     if let Message::Text(text) = message
-                        && serde_json::from_str::<Value>(&text).unwrap()["type"] == "next"
+                        && text.as_str().starts_with(r#"{"type":"next""#)
                     {
-                        return Some(Instant::now());
+                        return Some(at);
                     }
                 }
                 None
@@ -112,16 +120,20 @@ async fn main() {
         connect_times.push(ready_rx.recv().await.expect("every subscriber connects"));
     }
     let all_connected = started.elapsed();
-    // Give the servers a moment to register the last subscriptions.
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // Let the servers settle with every subscriber idle.
+    tokio::time::sleep(Duration::from_secs(2)).await;
     println!(
         "subscribed: {subscribers} in {:.2} s",
         all_connected.as_secs_f64()
     );
     report("connect (TCP + upgrade + init + ack)", &mut connect_times);
-    println!("waiting: press enter to submit");
-    let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).unwrap();
+    if !pids.is_empty() {
+        let rss_after = resident_kib(&pids);
+        println!(
+            "server memory: {rss_before} KiB before, {rss_after} KiB with the subscribers idle: {:.1} KiB per subscriber",
+            rss_after.saturating_sub(rss_before) as f64 / subscribers as f64
+        );
+    }
 
     let body = json!({
         "query": "mutation($i: SubmitPaperInput!) { submitPaper(input: $i) { paper { id } } }",
@@ -155,6 +167,20 @@ async fn main() {
         latencies.len()
     );
     report("delivery after the mutation's response", &mut latencies);
+}
+
+/// The summed resident memory of these processes, in KiB.
+fn resident_kib(pids: &[u32]) -> u64 {
+    pids.iter()
+        .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/status")).ok())
+        .filter_map(|status| {
+            status
+                .lines()
+                .find(|line| line.starts_with("VmRSS:"))
+                .and_then(|line| line.split_whitespace().nth(1))
+                .and_then(|kib| kib.parse::<u64>().ok())
+        })
+        .sum()
 }
 
 fn report(what: &str, samples: &mut [Duration]) {

@@ -204,7 +204,8 @@ pub enum Refusal {
 
 /// Bounds and parses a request's operation, checks that its transport allows it, and
 /// attaches the parsed document so the engine does not parse it again. Every transport
-/// calls this before executing anything.
+/// calls this before executing anything. Returns the operation's type when the document
+/// names it unambiguously.
 ///
 /// # Errors
 /// A [`Refusal`] saying why the request must not run.
@@ -212,12 +213,13 @@ pub fn prepare(
     request: &mut async_graphql::Request,
     transport: Transport,
     max_fields: usize,
-) -> Result<(), Refusal> {
+) -> Result<Option<OperationType>, Refusal> {
     check_source(&request.query).map_err(Refusal::Invalid)?;
     let document = async_graphql::parser::parse_query(&request.query)
         .map_err(|error| Refusal::Invalid(AppError::bad_input("query", error.to_string())))?;
     check_document(&document, max_fields).map_err(Refusal::Invalid)?;
-    if let Some(operation) = operation_type(&document, request.operation_name.as_deref())
+    let operation = operation_type(&document, request.operation_name.as_deref());
+    if let Some(operation) = operation
         && !transport.allows(operation)
     {
         let message = match transport {
@@ -230,7 +232,7 @@ pub fn prepare(
         )));
     }
     request.set_parsed_query(document);
-    Ok(())
+    Ok(operation)
 }
 
 #[cfg(test)]

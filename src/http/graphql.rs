@@ -175,7 +175,7 @@ async fn execute(
     caller: Caller,
 ) -> Response {
     match limits::prepare(&mut request, transport, state.app.config.limits.max_fields) {
-        Ok(()) => {
+        Ok(_) => {
             let request = request
                 .data(caller.viewer)
                 .data(caller.addr)

@@ -6,6 +6,7 @@ mod graphql;
 mod responses;
 mod ws;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -26,6 +27,8 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct HttpState {
     pub app: AppState,
     pub schema: AppSchema,
+    /// Executions shared by identical anonymous subscriptions.
+    pub shared: Arc<ws::SharedOperations>,
 }
 
 /// A configured CORS origin is not a valid header value.
@@ -39,7 +42,11 @@ pub struct InvalidOrigin(pub String);
 /// A configured CORS origin is malformed.
 pub fn router(app: AppState, schema: AppSchema) -> Result<Router, InvalidOrigin> {
     let cors = cors_layer(&app.config.cors_origins)?;
-    let state = HttpState { app, schema };
+    let state = HttpState {
+        app,
+        schema,
+        shared: Arc::default(),
+    };
     Ok(Router::new()
         .route(
             "/graphql",

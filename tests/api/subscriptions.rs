@@ -538,3 +538,55 @@ async fn a_paper_submitted_on_one_instance_reaches_subscribers_of_another() {
         sent.elapsed()
     );
 }
+
+#[tokio::test]
+async fn identical_anonymous_subscriptions_share_results_and_leave_independently() {
+    let app = TestApp::spawn().await;
+    let token = &app.quick_users("sharer", 1).await[0];
+    let query = "subscription { paperAdded { title } }";
+    let mut first = app.ws_ready(TRANSPORT_WS, None).await;
+    first.subscribe("subscribe", "one", query, json!({})).await;
+    let mut second = app.ws_ready(LEGACY_WS, None).await;
+    second.subscribe("start", "two", query, json!({})).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    submit(&app, token, paper("2501.00070", "Shared")).await;
+    assert_eq!(
+        first.next_json().await["payload"]["data"]["paperAdded"]["title"],
+        "Shared"
+    );
+    let legacy = second.next_json().await;
+    assert_eq!(
+        (legacy["type"].as_str(), legacy["id"].as_str()),
+        (Some("data"), Some("two"))
+    );
+    assert_eq!(legacy["payload"]["data"]["paperAdded"]["title"], "Shared");
+
+    // One leaves; the other keeps receiving.
+    first
+        .send_json(json!({ "type": "complete", "id": "one" }))
+        .await;
+    submit(&app, token, paper("2501.00071", "Still Shared")).await;
+    assert_eq!(
+        second.next_json().await["payload"]["data"]["paperAdded"]["title"],
+        "Still Shared"
+    );
+
+    // Everyone leaves; a newcomer starts afresh and only sees what follows.
+    second
+        .send_json(json!({ "type": "stop", "id": "two" }))
+        .await;
+    assert_eq!(
+        second.next_json().await,
+        json!({ "type": "complete", "id": "two" })
+    );
+    let mut third = app.ws_ready(TRANSPORT_WS, None).await;
+    third
+        .subscribe("subscribe", "three", query, json!({}))
+        .await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    submit(&app, token, paper("2501.00072", "Fresh")).await;
+    assert_eq!(
+        third.next_json().await["payload"]["data"]["paperAdded"]["title"],
+        "Fresh"
+    );
+}

@@ -16,10 +16,12 @@
 //! * keep-alives are sent periodically; server shutdown closes every socket with 1001.
 
 mod protocol;
+mod shared;
 
-use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
+use async_graphql::parser::types::OperationType;
 use axum::extract::FromRequestParts;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::http::StatusCode;
@@ -28,8 +30,7 @@ use axum::response::{IntoResponse, Response};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
-use tokio::sync::mpsc;
-use tokio::task::AbortHandle;
+use tokio_stream::StreamMap;
 
 use crate::auth::Viewer;
 use crate::error::{AppError, tag_untagged_errors};
@@ -41,15 +42,15 @@ use super::{HttpState, responses};
 
 use protocol::ClientMessage;
 pub use protocol::Protocol;
+use shared::OperationKey;
+pub use shared::SharedOperations;
 
 /// How long a socket may wait before `connection_init`.
 const INIT_TIMEOUT: Duration = Duration::from_secs(3);
 /// Largest message (and frame) a client may send.
 const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 /// Read buffer per socket; client messages are small, larger ones arrive in several reads.
-const READ_BUFFER_BYTES: usize = 2 * 1024;
-/// Outgoing messages queued per socket before operations wait for the client.
-const OUTBOX: usize = 64;
+const READ_BUFFER_BYTES: usize = 1024;
 
 /// Close codes of the graphql-transport-ws protocol (and 1001 for shutdown).
 mod close {
@@ -110,16 +111,6 @@ struct Connection {
 type Sink = SplitSink<WebSocket, Message>;
 type Stream = SplitStream<WebSocket>;
 
-/// A message for the socket, from an operation task.
-enum Outgoing {
-    Text(String),
-    /// Operation `id` (generation `generation`) has finished.
-    Finished {
-        id: String,
-        generation: u64,
-    },
-}
-
 /// A way the connection ends, with its close frame.
 struct Closing {
     code: u16,
@@ -137,7 +128,7 @@ impl Closing {
 
 impl Connection {
     async fn run(self, socket: WebSocket) {
-        let sockets = std::sync::Arc::clone(&self.state.app.sockets);
+        let sockets = Arc::clone(&self.state.app.sockets);
         let _open = sockets.track();
         let (mut sink, mut stream) = socket.split();
         let outcome = self.serve(&mut sink, &mut stream).await;
@@ -245,8 +236,9 @@ impl Connection {
         closing: &mut tokio::sync::watch::Receiver<bool>,
     ) -> Result<(), Closing> {
         let limits = &self.state.app.config.sockets;
-        let (outbox, mut results) = mpsc::channel::<Outgoing>(OUTBOX);
-        let mut operations = Operations::default();
+        // Every operation's results are polled here, in the socket's own task: no task or
+        // channel per operation, and a slow socket simply stops pulling (see `events`).
+        let mut operations: StreamMap<String, OperationStream> = StreamMap::new();
         let period = Duration::from_secs(limits.keepalive_seconds.max(1));
         let mut keepalive = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
         let expiry = async {
@@ -256,197 +248,139 @@ impl Connection {
             }
         };
         tokio::pin!(expiry);
-        let outcome = loop {
+        loop {
             tokio::select! {
                 incoming = stream.next() => {
                     let text = match incoming {
-                        None | Some(Ok(Message::Close(_))) => break Ok(()),
-                        Some(Err(error)) => break Err(read_failure(error)),
+                        None | Some(Ok(Message::Close(_))) => return Ok(()),
+                        Some(Err(error)) => return Err(read_failure(error)),
                         Some(Ok(Message::Text(text))) => text,
                         Some(Ok(Message::Binary(_))) => {
-                            break Err(Closing::new(close::INVALID_MESSAGE, "Invalid message"));
+                            return Err(Closing::new(close::INVALID_MESSAGE, "Invalid message"));
                         }
                         Some(Ok(_)) => continue,
                     };
                     match self.protocol.parse(&text) {
-                        None => break Err(Closing::new(close::INVALID_MESSAGE, "Invalid message")),
+                        None => return Err(Closing::new(close::INVALID_MESSAGE, "Invalid message")),
                         Some(ClientMessage::ConnectionInit(_)) => {
-                            break Err(Closing::new(close::TOO_MANY, "Too many initialisation requests"));
+                            return Err(Closing::new(close::TOO_MANY, "Too many initialisation requests"));
                         }
-                        Some(ClientMessage::Ping(payload)) => {
-                            if let Err(closing) = send(sink, self.protocol.pong(payload)).await {
-                                break Err(closing);
-                            }
-                        }
+                        Some(ClientMessage::Ping(payload)) => send(sink, self.protocol.pong(payload)).await?,
                         Some(ClientMessage::Pong) => {}
-                        Some(ClientMessage::Terminate) => break Ok(()),
+                        Some(ClientMessage::Terminate) => return Ok(()),
                         Some(ClientMessage::Complete { id }) => {
-                            if operations.stop(&id) && self.protocol == Protocol::LegacyWs
-                                && let Err(closing) = send(sink, self.protocol.complete(&id)).await
-                            {
-                                break Err(closing);
+                            if operations.remove(&id).is_some() && self.protocol == Protocol::LegacyWs {
+                                send(sink, self.protocol.complete(&id)).await?;
                             }
                         }
                         Some(ClientMessage::Subscribe { id, payload }) => {
-                            if operations.is_running(&id) {
-                                break Err(Closing::new(
+                            if operations.contains_key(&id) {
+                                return Err(Closing::new(
                                     close::DUPLICATE_ID,
                                     format!("Subscriber for {id} already exists"),
                                 ));
                             }
                             if operations.len() >= limits.max_operations_per_socket {
                                 let error = AppError::RateLimited { retry_after: Duration::from_secs(1) };
-                                let refused = self.protocol.error(&id, &[error.into_server_error()]);
-                                if let Err(closing) = send(sink, refused).await {
-                                    break Err(closing);
-                                }
+                                send(sink, self.protocol.error(&id, &[error.into_server_error()])).await?;
                                 continue;
                             }
-                            let generation = operations.next_generation();
-                            let task = tokio::spawn(run_operation(
-                                self.state.clone(),
-                                self.protocol,
-                                id.clone(),
-                                generation,
-                                *payload,
-                                viewer,
-                                self.client,
-                                outbox.clone(),
-                            ));
-                            operations.start(id, generation, task.abort_handle());
+                            match self.start(*payload, viewer) {
+                                Ok(results) => {
+                                    operations.insert(id, results);
+                                }
+                                Err(error) => send(sink, self.protocol.error(&id, &[error])).await?,
+                            }
                         }
                     }
                 }
-                Some(result) = results.recv() => match result {
-                    Outgoing::Text(text) => {
-                        if let Err(closing) = send(sink, text).await {
-                            break Err(closing);
+                Some((id, emitted)) = operations.next(), if !operations.is_empty() => {
+                    let text = match emitted {
+                        Emitted::Failed(errors) => {
+                            operations.remove(&id);
+                            self.protocol.error(&id, &errors)
                         }
-                    }
-                    Outgoing::Finished { id, generation } => operations.finished(&id, generation),
-                },
-                _ = keepalive.tick() => {
-                    if let Err(closing) = send(sink, self.protocol.keep_alive()).await {
-                        break Err(closing);
-                    }
+                        Emitted::Payload(payload) => self.protocol.next(&id, &payload),
+                        Emitted::Done => self.protocol.complete(&id),
+                    };
+                    send(sink, text).await?;
                 }
-                () = &mut expiry => break Err(Closing::new(close::FORBIDDEN, "Forbidden: access token expired")),
-                _ = closing.changed() => break Err(Closing::new(close::GOING_AWAY, "server shutting down")),
+                _ = keepalive.tick() => send(sink, self.protocol.keep_alive()).await?,
+                () = &mut expiry => return Err(Closing::new(close::FORBIDDEN, "Forbidden: access token expired")),
+                _ = closing.changed() => return Err(Closing::new(close::GOING_AWAY, "server shutting down")),
+            }
+        }
+    }
+
+    /// Starts one operation: its results as a stream, or why it was refused. Anonymous
+    /// subscriptions join the shared execution of their operation (see `shared`).
+    fn start(
+        &self,
+        mut request: async_graphql::Request,
+        viewer: Viewer,
+    ) -> Result<OperationStream, async_graphql::ServerError> {
+        let max_fields = self.state.app.config.limits.max_fields;
+        let operation = match limits::prepare(&mut request, Transport::WebSocket, max_fields) {
+            Ok(operation) => operation,
+            Err(Refusal::Invalid(error) | Refusal::WrongTransport(error)) => {
+                return Err(error.into_server_error());
             }
         };
-        operations.stop_all();
-        outcome
+        if operation == Some(OperationType::Subscription) && viewer == Viewer::Anonymous {
+            let key = OperationKey {
+                query: request.query.clone(),
+                operation_name: request.operation_name.clone(),
+                variables: serde_json::to_string(&request.variables).unwrap_or_default(),
+            };
+            let shared = self
+                .state
+                .shared
+                .join(key, || self.execute(request, viewer));
+            return Ok(Box::pin(shared));
+        }
+        Ok(self.execute(request, viewer))
+    }
+
+    /// Runs a prepared operation, each result serialised as it comes.
+    fn execute(&self, request: async_graphql::Request, viewer: Viewer) -> OperationStream {
+        let request = request
+            .data(viewer)
+            .data(self.client)
+            .data(loaders::for_request(&self.state.app));
+        let mut first = true;
+        let results = self
+            .state
+            .schema
+            .execute_stream(request)
+            .map(move |mut response| {
+                tag_untagged_errors(&mut response.errors);
+                // An operation that fails before producing data (validation) is an `error`.
+                let failed = first
+                    && response.data == async_graphql::Value::Null
+                    && !response.errors.is_empty();
+                first = false;
+                if failed {
+                    Emitted::Failed(Arc::new(response.errors))
+                } else {
+                    Emitted::Payload(serde_json::to_string(&response).unwrap_or_default().into())
+                }
+            });
+        Box::pin(results.chain(futures_util::stream::once(async { Emitted::Done })))
     }
 }
 
-/// The operations running on one socket, by client-chosen id.
-#[derive(Default)]
-struct Operations {
-    running: HashMap<String, (u64, AbortHandle)>,
-    generations: u64,
+/// What an operation produces.
+#[derive(Clone)]
+pub enum Emitted {
+    /// One result (`next`), as JSON.
+    Payload(Arc<str>),
+    /// The operation failed before producing results (`error`).
+    Failed(Arc<Vec<async_graphql::ServerError>>),
+    /// No more results (`complete`).
+    Done,
 }
 
-impl Operations {
-    fn len(&self) -> usize {
-        self.running.len()
-    }
-
-    fn is_running(&self, id: &str) -> bool {
-        self.running.contains_key(id)
-    }
-
-    fn next_generation(&mut self) -> u64 {
-        self.generations += 1;
-        self.generations
-    }
-
-    fn start(&mut self, id: String, generation: u64, task: AbortHandle) {
-        self.running.insert(id, (generation, task));
-    }
-
-    /// Stops operation `id`; `true` when it was running.
-    fn stop(&mut self, id: &str) -> bool {
-        match self.running.remove(id) {
-            Some((_, task)) => {
-                task.abort();
-                true
-            }
-            None => false,
-        }
-    }
-
-    /// Forgets operation `id` if it is still the run that finished (the id may be reused).
-    fn finished(&mut self, id: &str, generation: u64) {
-        if self
-            .running
-            .get(id)
-            .is_some_and(|(running, _)| *running == generation)
-        {
-            self.running.remove(id);
-        }
-    }
-
-    fn stop_all(&mut self) {
-        for (_, (_, task)) in self.running.drain() {
-            task.abort();
-        }
-    }
-}
-
-/// Runs one operation and forwards its results to the socket.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one task's whole context, passed once"
-)]
-async fn run_operation(
-    state: HttpState,
-    protocol: Protocol,
-    id: String,
-    generation: u64,
-    mut request: async_graphql::Request,
-    viewer: Viewer,
-    client: ClientAddr,
-    outbox: mpsc::Sender<Outgoing>,
-) {
-    let max_fields = state.app.config.limits.max_fields;
-    if let Err(refusal) = limits::prepare(&mut request, Transport::WebSocket, max_fields) {
-        let (Refusal::Invalid(error) | Refusal::WrongTransport(error)) = refusal;
-        let _ = outbox
-            .send(Outgoing::Text(
-                protocol.error(&id, &[error.into_server_error()]),
-            ))
-            .await;
-        let _ = outbox.send(Outgoing::Finished { id, generation }).await;
-        return;
-    }
-    let request = request
-        .data(viewer)
-        .data(client)
-        .data(loaders::for_request(&state.app));
-    let mut results = state.schema.execute_stream(request);
-    let mut first = true;
-    while let Some(mut response) = results.next().await {
-        tag_untagged_errors(&mut response.errors);
-        // An operation that fails before producing data (parse, validation) is an `error`.
-        if first && response.data == async_graphql::Value::Null && !response.errors.is_empty() {
-            let _ = outbox
-                .send(Outgoing::Text(protocol.error(&id, &response.errors)))
-                .await;
-            let _ = outbox.send(Outgoing::Finished { id, generation }).await;
-            return;
-        }
-        first = false;
-        if outbox
-            .send(Outgoing::Text(protocol.next(&id, &response)))
-            .await
-            .is_err()
-        {
-            return;
-        }
-    }
-    let _ = outbox.send(Outgoing::Text(protocol.complete(&id))).await;
-    let _ = outbox.send(Outgoing::Finished { id, generation }).await;
-}
+type OperationStream = std::pin::Pin<Box<dyn futures_util::Stream<Item = Emitted> + Send>>;
 
 /// How to close after a failed read: 1009 for an oversized message, 1002 otherwise.
 fn read_failure(error: axum::Error) -> Closing {

@@ -144,13 +144,23 @@ impl Protocol {
         }
     }
 
-    /// One result of operation `id`: `next`, or legacy `data`.
-    pub fn next(self, id: &str, payload: &async_graphql::Response) -> String {
+    /// One result of operation `id` (`payload`: the result's JSON): `next`, or legacy
+    /// `data`. Written directly: this runs once per subscriber for every event.
+    pub fn next(self, id: &str, payload: &str) -> String {
         let kind = match self {
             Self::TransportWs => "next",
             Self::LegacyWs => "data",
         };
-        json!({ "type": kind, "id": id, "payload": payload }).to_string()
+        let mut text = Vec::with_capacity(128);
+        text.extend_from_slice(br#"{"type":""#);
+        text.extend_from_slice(kind.as_bytes());
+        text.extend_from_slice(br#"","id":"#);
+        // Strings and GraphQL responses always serialise.
+        let _ = serde_json::to_writer(&mut text, id);
+        text.extend_from_slice(br#","payload":"#);
+        text.extend_from_slice(payload.as_bytes());
+        text.push(b'}');
+        String::from_utf8(text).unwrap_or_default()
     }
 
     /// Operation `id` failed before producing results.
@@ -198,6 +208,16 @@ mod tests {
             Protocol::LegacyWs.parse(r#"{"type":"stop","id":"1"}"#),
             Some(ClientMessage::Complete { .. })
         ));
+    }
+
+    #[test]
+    fn results_are_well_formed_json() {
+        let text = Protocol::TransportWs.next("a\"b", r#"{"data":"x"}"#);
+        let parsed: Value = serde_json::from_str(&text).unwrap_or_default();
+        assert_eq!(
+            parsed,
+            json!({ "type": "next", "id": "a\"b", "payload": { "data": "x" } })
+        );
     }
 
     #[test]
