@@ -11,6 +11,10 @@
 #          without those logins running (SQLite).
 #   upvotes  upvote/remove throughput with 64 signed-in clients (SQLite and PostgreSQL),
 #          the counts checked exact afterwards, and the signed-in front page.
+#   fanout one submitted paper delivered to 1,000, 10,000 and 19,000 `paperAdded`
+#          subscribers of one SQLite instance, and to 9,000 + 9,000 subscribers of two
+#          instances sharing PostgreSQL (examples/fanout.rs): connect time, delivery
+#          latency after the mutation's response, server memory per idle subscriber.
 #
 # Environment: DURATION (seconds per run, default 20), PG_URL (server URL, default
 # postgres://postgres@127.0.0.1:5432), BACKENDS (default "sqlite postgres").
@@ -30,9 +34,11 @@ mkdir -p "$RESULTS"
 STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
 OUT="$RESULTS/$MODE-$STAMP.txt"
 SERVER_PID=""
+SECOND_PID=""
 
 cleanup() {
   [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
+  [ -n "$SECOND_PID" ] && kill "$SECOND_PID" 2>/dev/null || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -77,11 +83,16 @@ start_server() {
   local url="$1"
   PAPERBOARD_LOG=warn "$BIN" serve --database-url "$url" --data-dir "$WORK" --bind "127.0.0.1:$PORT" >"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
+  wait_healthy "$PORT" "$WORK/server.log"
+}
+
+# wait_healthy PORT LOG
+wait_healthy() {
   for _ in $(seq 1 100); do
-    curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && return 0
+    curl -fs "http://127.0.0.1:$1/healthz" >/dev/null 2>&1 && return 0
     sleep 0.1
   done
-  cat "$WORK/server.log"; exit 1
+  cat "$2"; exit 1
 }
 
 stop_server() {
@@ -243,12 +254,63 @@ upvotes_benchmark() {
   done
 }
 
+# access_token USERNAME -> registers the user on the running server and prints a token
+access_token() {
+  curl -s "http://127.0.0.1:$PORT/graphql" -H 'content-type: application/json' \
+    -d "{\"query\":\"mutation { register(input: {username: \\\"$1\\\", email: \\\"$1@example.org\\\", password: \\\"benchmark password\\\"}) { accessToken } }\"}" \
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["register"]["accessToken"])'
+}
+
+# fanout TOKEN SUBSCRIBERS PIDS WS_URL… : one run of the fan-out client
+fanout() {
+  local token="$1" subscribers="$2" pids="$3"; shift 3
+  log "\$ FANOUT_SERVER_PIDS=… target/release/examples/fanout $subscribers TOKEN http://127.0.0.1:$PORT/graphql $*"
+  FANOUT_SERVER_PIDS="$pids" target/release/examples/fanout "$subscribers" "$token" \
+    "http://127.0.0.1:$PORT/graphql" "$@" | sed 's/^/  /' | tee -a "$OUT"
+}
+
+fanout_benchmark() {
+  # Each subscriber holds one socket in the server and one in the client.
+  ulimit -n 20000
+  cargo build --release --quiet --example fanout
+  machine
+  log "open files per process: $(ulimit -n); client: examples/fanout.rs (tokio-tungstenite, graphql-transport-ws)"
+  local ws="ws://127.0.0.1:$PORT/graphql"
+  local url run
+  for subscribers in 1000 10000 19000; do
+    for run in 1 2 3; do
+      log ""
+      log "== sqlite, one instance, $subscribers subscribers, run $run of 3 (fresh server) =="
+      url=$(fresh_database sqlite paperboard_fanout)
+      start_server "$url"
+      fanout "$(access_token bench)" "$subscribers" "$SERVER_PID" "$ws"
+      stop_server
+    done
+  done
+  local second=$((PORT + 1))
+  for run in 1 2 3; do
+    log ""
+    log "== postgres, two instances on one database, 9,000 subscribers each, run $run of 3 =="
+    url=$(fresh_database postgres paperboard_fanout)
+    start_server "$url"
+    PAPERBOARD_LOG=warn "$BIN" serve --database-url "$url" --data-dir "$WORK" --bind "127.0.0.1:$second" >"$WORK/second.log" 2>&1 &
+    SECOND_PID=$!
+    wait_healthy "$second" "$WORK/second.log"
+    fanout "$(access_token bench)" 18000 "$SERVER_PID,$SECOND_PID" "$ws" "ws://127.0.0.1:$second/graphql"
+    kill "$SECOND_PID"; wait "$SECOND_PID" 2>/dev/null || true
+    SECOND_PID=""
+    stop_server
+    drop_database postgres paperboard_fanout
+  done
+}
+
 case "$MODE" in
   read) read_benchmark ;;
   scale) scale_benchmark ;;
   login) login_benchmark ;;
   upvotes) upvotes_benchmark ;;
-  *) echo "usage: bench/run.sh [read|scale|login|upvotes]" >&2; exit 2 ;;
+  fanout) fanout_benchmark ;;
+  *) echo "usage: bench/run.sh [read|scale|login|upvotes|fanout]" >&2; exit 2 ;;
 esac
 log ""
 log "results: $OUT"

@@ -32,7 +32,7 @@ const CONNECTING_AT_ONCE: usize = 256;
 /// How long subscribers wait for the paper.
 const DELIVERY_TIMEOUT: Duration = Duration::from_secs(60);
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
     assert!(
@@ -120,12 +120,12 @@ async fn main() {
         connect_times.push(ready_rx.recv().await.expect("every subscriber connects"));
     }
     let all_connected = started.elapsed();
-    // Let the servers settle with every subscriber idle.
-    tokio::time::sleep(Duration::from_secs(2)).await;
     println!(
         "subscribed: {subscribers} in {:.2} s",
         all_connected.as_secs_f64()
     );
+    // Let the servers settle with every subscriber idle.
+    tokio::time::sleep(Duration::from_secs(2)).await;
     report("connect (TCP + upgrade + init + ack)", &mut connect_times);
     if !pids.is_empty() {
         let rss_after = resident_kib(&pids);
@@ -167,6 +167,8 @@ async fn main() {
         latencies.len()
     );
     report("delivery after the mutation's response", &mut latencies);
+    // Closing thousands of sockets is work too: keep it apart from the measured window.
+    tokio::time::sleep(Duration::from_secs(1)).await;
 }
 
 /// The summed resident memory of these processes, in KiB.

@@ -77,9 +77,7 @@ impl Application {
         let state = AppState::new(db, config, auth, events);
         let schema = build_schema(state.clone(), &state.config.limits);
         let router = router(state.clone(), schema)?;
-        let listener = TcpListener::bind(bind)
-            .await
-            .map_err(|source| StartupError::Bind { addr: bind, source })?;
+        let listener = listen(bind).map_err(|source| StartupError::Bind { addr: bind, source })?;
         let local_addr = listener
             .local_addr()
             .map_err(|source| StartupError::Bind { addr: bind, source })?;
@@ -165,4 +163,19 @@ async fn refresh_rankings(db: Database, period: Duration, mut stopping: watch::R
             _ = stopping.changed() => return,
         }
     }
+}
+
+/// Pending connections the kernel queues before `accept`: room for a burst of thousands
+/// of subscribers reconnecting at once (tokio's default is 1,024).
+const LISTEN_BACKLOG: u32 = 4096;
+
+fn listen(addr: std::net::SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
 }
