@@ -18,6 +18,7 @@ pub mod import;
 pub mod pagination;
 pub mod ranking;
 pub mod rate_limit;
+pub mod search;
 pub mod services;
 pub mod sockets;
 pub mod startup;

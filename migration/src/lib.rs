@@ -20,6 +20,8 @@ mod m20261126_000005_create_upvotes_table;
 mod m20261126_000006_create_sessions_table;
 mod m20261126_000007_create_ranking_tables;
 mod m20261126_000008_create_upvote_count_triggers;
+mod m20261126_000009_create_search_index;
+mod per_backend;
 
 /// Applies Paperboard's migrations in order.
 pub struct Migrator;
@@ -36,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000006_create_sessions_table::Migration),
             Box::new(m20261126_000007_create_ranking_tables::Migration),
             Box::new(m20261126_000008_create_upvote_count_triggers::Migration),
+            Box::new(m20261126_000009_create_search_index::Migration),
         ]
     }
 }

@@ -3,7 +3,8 @@
 //! paper for the next ranking refresh.
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend, Statement};
+
+use crate::per_backend::run;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -45,21 +46,6 @@ const POSTGRES_DOWN: &[&str] = &[
     "DROP TRIGGER upvotes_count ON upvotes",
     "DROP FUNCTION upvotes_count()",
 ];
-
-async fn run(manager: &SchemaManager<'_>, sqlite: &[&str], postgres: &[&str]) -> Result<(), DbErr> {
-    let backend = manager.get_database_backend();
-    let statements = match backend {
-        DbBackend::Postgres => postgres,
-        _ => sqlite,
-    };
-    for sql in statements {
-        manager
-            .get_connection()
-            .execute_raw(Statement::from_string(backend, *sql))
-            .await?;
-    }
-    Ok(())
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

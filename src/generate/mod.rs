@@ -140,6 +140,8 @@ pub async fn generate(db: &Database, plan: &Plan) -> Result<Report, GenerateErro
             .await?;
     }
     tracing::info!(upvotes = upvotes.len(), "generated upvotes");
+    crate::services::search::index_all(&transaction).await?;
+    tracing::info!("indexed the papers for search");
     // Ranks were written with the papers: nothing is waiting for a ranking refresh.
     transaction
         .execute_raw(Statement::from_string(

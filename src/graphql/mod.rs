@@ -7,6 +7,7 @@ mod mutation;
 mod owned_papers;
 mod prefetch;
 mod query;
+mod search_results;
 mod subscription;
 pub mod types;
 mod upvote_lists;

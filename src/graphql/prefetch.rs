@@ -12,9 +12,10 @@ use async_graphql::{Context, Lookahead, SelectionField, Value};
 use entity::{author, paper};
 
 use crate::error::AppResult;
-use crate::pagination::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageRequest};
+use crate::pagination::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, PageRequest};
 use crate::services::bylines::{self, BylineCache};
 use crate::services::papers::{self, PaperListing, PaperOwner, PaperPage};
+use crate::services::search::{self, Hit, SearchListing};
 use crate::services::users;
 
 use crate::auth::Viewer;
@@ -36,6 +37,27 @@ pub async fn paper_page(
         primer.papers(&page.page.items, &selection).await?;
     }
     Ok(page)
+}
+
+/// One page of search results for the current field, with everything its connection
+/// selects on the papers primed, and each paper's snippet when `searchSnippet` is selected.
+pub async fn search_page(
+    ctx: &Context<'_>,
+    listing: &SearchListing,
+    request: &PageRequest,
+) -> async_graphql::Result<(Page<Hit>, HashMap<i64, String>)> {
+    let primer = Primer::new(ctx)?;
+    let page = search::search(primer.db, listing, request).await?;
+    let mut snippets = HashMap::new();
+    if let Some(selection) = connection_nodes(&ctx.look_ahead()) {
+        let papers: Vec<paper::Model> = page.items.iter().map(|hit| hit.paper.clone()).collect();
+        primer.papers(&papers, &selection).await?;
+        if selection.field("searchSnippet").exists() {
+            let ids: Vec<i64> = papers.iter().map(|paper| paper.id).collect();
+            snippets = search::snippets(primer.db, &listing.query, &ids).await?;
+        }
+    }
+    Ok((page, snippets))
 }
 
 /// Primes everything the current field's connection selects on `authors`.

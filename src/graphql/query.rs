@@ -16,6 +16,7 @@ use crate::auth::{Role, RoleGuard};
 
 use super::context::{state, viewer};
 use super::prefetch;
+use super::search_results;
 use super::types::{
     Author, Connection, Date, Node, OrderDirection, Paper, PaperFilterInput, PaperOrderField,
     PaperOrderInput, TotalCount, TrendingWindow, User, page_cost,
@@ -195,6 +196,26 @@ impl QueryRoot {
             descending: true,
         };
         list_papers(ctx, listing, &PageArgs::forward(first, after)).await
+    }
+
+    /// Full-text search over titles, abstracts and author names, best match first (ties:
+    /// newest first). The query language: `word` (every word must match; English stemming,
+    /// case and accents ignored), `"exact phrase"`, `prefix*` (at least 3 characters),
+    /// `-excluded` (a word or a phrase). Punctuation separates words; common words (`the`,
+    /// `of`) are ignored outside phrases. Title matches weigh most, then authors, then the
+    /// abstract. An empty query, one longer than 1,000 characters or with more than 32
+    /// terms, or one with nothing to search for is `BAD_USER_INPUT`. Cursors belong to
+    /// their query.
+    #[graphql(complexity = "page_cost(first, None, child_complexity)")]
+    async fn search_papers(
+        &self,
+        ctx: &Context<'_>,
+        query: String,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<PaperFilterInput>,
+    ) -> async_graphql::Result<Connection<Paper>> {
+        search_results::search_papers(ctx, &query, first, after, filter).await
     }
 
     /// An author by global id; null when there is none.

@@ -21,6 +21,8 @@ pub enum ListKind {
     PapersByUpvotes,
     DailyPapers,
     TrendingPapers,
+    /// Search results by score; the cursor's generation slot holds the query's fingerprint.
+    SearchResults,
     AuthorsByName,
     UsersByName,
     UpvotersByTime,
@@ -37,6 +39,12 @@ impl ListKind {
         )
     }
 
+    /// Lists whose cursors carry a generation: the ranked lists' refresh generation, or the
+    /// search results' query fingerprint.
+    fn has_generation(self) -> bool {
+        self.is_ranked() || self == Self::SearchResults
+    }
+
     fn tag(self) -> &'static str {
         match self {
             Self::PapersBySubmitted => "ps",
@@ -44,6 +52,7 @@ impl ListKind {
             Self::PapersByUpvotes => "pu",
             Self::DailyPapers => "pd",
             Self::TrendingPapers => "pt",
+            Self::SearchResults => "sr",
             Self::AuthorsByName => "an",
             Self::UsersByName => "un",
             Self::UpvotersByTime => "uv",
@@ -166,7 +175,7 @@ impl Keyset {
                 .zip(shape)
                 .all(|(part, want)| part.same_type(want))
             && parts.iter().all(|part| part.to_value().is_some());
-        if !shape_matches || id <= 0 || generation.is_some() != list.is_ranked() {
+        if !shape_matches || id <= 0 || generation.is_some() != list.has_generation() {
             return Err(invalid());
         }
         Ok(Self {

@@ -18,7 +18,7 @@ use crate::import::{DEMO_PAPERS_JSON, parse_demo_json};
 use crate::ranking::hot_score;
 
 use super::authors::name_key;
-use super::papers;
+use super::{papers, search};
 
 /// Rows per multi-row statement, well under SQLite's and PostgreSQL's parameter limits.
 const CHUNK: usize = 500;
@@ -99,6 +99,7 @@ pub async fn insert_papers(
             .exec(db)
             .await?;
     }
+    search::index_papers(db, &inserted).await?;
     Ok(InsertOutcome {
         skipped: total - inserted.len(),
         inserted,
@@ -173,6 +174,7 @@ pub async fn submit(db: &Database, paper: NewPaper) -> AppResult<paper::Model> {
             .exec(&transaction)
             .await?;
     }
+    search::index_papers(&transaction, &[stored.id]).await?;
     transaction.commit().await?;
     Ok(stored)
 }

@@ -8,6 +8,7 @@ pub mod catalog;
 mod keyset;
 pub mod papers;
 pub mod rankings;
+pub mod search;
 pub mod sql;
 pub mod upvotes;
 pub mod users;

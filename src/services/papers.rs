@@ -41,7 +41,7 @@ pub struct PaperFilter {
 }
 
 impl PaperFilter {
-    fn apply(&self, mut select: Select<paper::Entity>) -> Select<paper::Entity> {
+    pub(crate) fn apply(&self, mut select: Select<paper::Entity>) -> Select<paper::Entity> {
         if let Some(at) = self.submitted_after {
             select = select.filter(paper::Column::SubmittedAt.gt(at));
         }

@@ -20,6 +20,7 @@ mod limits;
 mod pagination;
 mod reads;
 mod schema;
+mod search;
 mod statements;
 mod subscriptions;
 mod tokens;

@@ -11,14 +11,17 @@ use crate::graphql::context::{loader, state};
 use crate::graphql::loaders::{PaperCountOf, UpvoteCountOf};
 use crate::pagination::{Keyset, ListKind, Page};
 use crate::services::papers::{PaperListing, PaperOwner};
+use crate::services::search::SearchListing;
 use crate::services::upvotes::UpvoteList;
-use crate::services::{authors, papers, users};
+use crate::services::{authors, papers, search, users};
 
 /// How to learn a connection's total size, run only when `totalCount` is selected.
 #[derive(Debug, Clone)]
 pub enum TotalCount {
     /// Papers of a listing.
     Papers(Box<PaperListing>),
+    /// Papers matching a search.
+    Search(Box<SearchListing>),
     /// Papers of an author or submitter (batched across parents).
     PapersOf(PaperOwner, i64),
     /// Authors whose name contains a string.
@@ -34,6 +37,7 @@ impl TotalCount {
         let db = state(ctx)?.db.reader();
         let count = match self {
             Self::Papers(listing) => papers::count(db, listing).await?,
+            Self::Search(listing) => search::count(db, listing).await?,
             Self::PapersOf(owner, id) => loader(ctx)?
                 .load_one(PaperCountOf(*owner, *id))
                 .await?

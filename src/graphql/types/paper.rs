@@ -22,6 +22,8 @@ pub struct Paper {
     /// The loader of the event this paper arrived with, shared by every subscriber that
     /// resolves it; `None` for papers of ordinary requests (which use the request's loader).
     event_loader: Option<Arc<RequestLoader>>,
+    /// The highlighted excerpt of a search result, when its search selected one.
+    search_snippet: Option<Arc<str>>,
 }
 
 impl From<paper::Model> for Paper {
@@ -29,6 +31,7 @@ impl From<paper::Model> for Paper {
         Self {
             model: Arc::new(model),
             event_loader: None,
+            search_snippet: None,
         }
     }
 }
@@ -39,6 +42,15 @@ impl Paper {
         Self {
             model,
             event_loader: Some(loader),
+            search_snippet: None,
+        }
+    }
+
+    /// A search result, with its highlighted excerpt when one was made.
+    pub fn search_result(model: paper::Model, snippet: Option<String>) -> Self {
+        Self {
+            search_snippet: snippet.map(Arc::from),
+            ..Self::from(model)
         }
     }
 
@@ -98,6 +110,12 @@ impl Paper {
         Ok(byline
             .map(|byline| byline.iter().cloned().map(Author::from).collect())
             .unwrap_or_default())
+    }
+
+    /// In `searchPapers` results: a short excerpt of the abstract around the matched words,
+    /// as HTML — the text escaped, each match wrapped in `<mark>…</mark>`. Null elsewhere.
+    async fn search_snippet(&self) -> Option<&str> {
+        self.search_snippet.as_deref()
     }
 
     /// Length of the byline.
