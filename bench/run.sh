@@ -11,6 +11,9 @@
 #          without those logins running (SQLite).
 #   upvotes  upvote/remove throughput with 64 signed-in clients (SQLite and PostgreSQL),
 #          the counts checked exact afterwards, and the signed-in front page.
+#   search searchPapers latency (1 connection) for a one-word, a two-word and a phrase query
+#          (and a rare and a very common word) at 100,000 and 1,000,000 papers, SQLite and
+#          PostgreSQL.
 #   fanout one submitted paper delivered to 1,000, 10,000 and 19,000 `paperAdded`
 #          subscribers of one SQLite instance, and to 9,000 + 9,000 subscribers of two
 #          instances sharing PostgreSQL (examples/fanout.rs): connect time, delivery
@@ -254,6 +257,41 @@ upvotes_benchmark() {
   done
 }
 
+# Queries over the generator's vocabulary, whose words are drawn with Zipf's law: the word of
+# frequency rank r appears in a share of the papers that does not depend on their number.
+SEARCH_QUERIES=(
+  "mekeba|one word (vocabulary rank 1,000)"
+  "vesaba mekeba|two words (ranks 300 and 1,000)"
+  '"network token"|phrase (ranks 20 and 30)'
+  "mekepa|rare word (rank 10,000)"
+  "network|common word (rank 20)"
+)
+
+search_benchmark() {
+  machine
+  for backend in $BACKENDS; do
+    for papers in 100000 1000000; do
+      log ""
+      log "== $backend, $papers papers =="
+      local url
+      url=$(fresh_database "$backend" paperboard_search)
+      generate "$url" --papers "$papers" --authors $((papers * 3 / 2)) --users 20000 --upvotes 1000000
+      start_server "$url"
+      local entry query label json matches
+      for entry in "${SEARCH_QUERIES[@]}"; do
+        query="${entry%%|*}" label="${entry#*|}"
+        json=$(python3 -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$query")
+        matches=$(curl -s "http://127.0.0.1:$PORT/graphql" -H 'content-type: application/json' \
+          -d "{\"query\":\"query(\$q: String!) { searchPapers(query: \$q) { totalCount } }\",\"variables\":{\"q\":$json}}" \
+          | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["searchPapers"]["totalCount"])')
+        SEARCH_QUERY_JSON="$json" load bench/search.lua 1 "$label: $query ($matches matches), 1 connection"
+      done
+      stop_server
+      drop_database "$backend" paperboard_search
+    done
+  done
+}
+
 # access_token USERNAME -> registers the user on the running server and prints a token
 access_token() {
   curl -s "http://127.0.0.1:$PORT/graphql" -H 'content-type: application/json' \
@@ -310,7 +348,8 @@ case "$MODE" in
   login) login_benchmark ;;
   upvotes) upvotes_benchmark ;;
   fanout) fanout_benchmark ;;
-  *) echo "usage: bench/run.sh [read|scale|login|upvotes|fanout]" >&2; exit 2 ;;
+  search) search_benchmark ;;
+  *) echo "usage: bench/run.sh [read|scale|login|upvotes|fanout|search]" >&2; exit 2 ;;
 esac
 log ""
 log "results: $OUT"

@@ -176,6 +176,7 @@ async fn connect_sqlite(url: &str, max_connections: u32) -> Result<DatabaseConne
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(SQLITE_BUSY_TIMEOUT)
+                .pragma("mmap_size", "1073741824")
         });
     sea_orm::Database::connect(options).await
 }

@@ -5,6 +5,7 @@
 //! unusable password hash (nobody can log in) unless a hash is supplied for benchmarks.
 
 mod rng;
+mod vocabulary;
 mod words;
 
 use std::collections::HashSet;
@@ -18,6 +19,7 @@ use crate::services::catalog::published_order;
 use crate::services::sql;
 
 use rng::Rng;
+use vocabulary::Vocabulary;
 
 /// The stored hash of generated accounts without a password: not a PHC string, so no
 /// password ever verifies against it.
@@ -390,6 +392,7 @@ async fn insert_papers(
     );
     let mut bylines = BulkInsert::new(db, "paper_authors", &["paper_id", "position", "author_id"]);
     let mut byline_rows = 0u64;
+    let vocabulary = Vocabulary::new();
     let mut last_month = String::new();
     let mut number_in_month = 0u32;
     for (index, submitted_at) in submitted.iter().enumerate() {
@@ -411,8 +414,8 @@ async fn insert_papers(
             .push([
                 id.into(),
                 Some(format!("{month}.{number_in_month:05}")).into(),
-                title(rng).into(),
-                abstract_text(rng).into(),
+                title(rng, &vocabulary).into(),
+                abstract_text(rng, &vocabulary).into(),
                 Some(published).into(),
                 published_order(Some(published)).into(),
                 (*submitted_at).into(),
@@ -459,16 +462,16 @@ fn draw_byline(rng: &mut Rng, authors: u64) -> Vec<u64> {
     byline
 }
 
-fn title(rng: &mut Rng) -> String {
+fn title(rng: &mut Rng, vocabulary: &Vocabulary) -> String {
     let mut title = rng.pick(words::TITLE_HEADS).to_owned();
     for _ in 0..(4 + rng.below(7)) {
         title.push(' ');
-        title.push_str(rng.pick(words::WORDS));
+        title.push_str(vocabulary.draw(rng));
     }
     title
 }
 
-fn abstract_text(rng: &mut Rng) -> String {
+fn abstract_text(rng: &mut Rng, vocabulary: &Vocabulary) -> String {
     let mut text = String::with_capacity(1_200);
     for sentence in 0..(6 + rng.below(5)) {
         if sentence > 0 {
@@ -482,7 +485,7 @@ fn abstract_text(rng: &mut Rng) -> String {
         }
         for _ in 0..(12 + rng.below(12)) {
             text.push(' ');
-            text.push_str(rng.pick(words::WORDS));
+            text.push_str(vocabulary.draw(rng));
         }
         text.push('.');
     }

@@ -64,7 +64,14 @@ pub async fn index_papers(db: &impl ConnectionTrait, ids: &[i64]) -> AppResult<(
             }
         }
         for statement in index_sql(backend, &scope) {
-            db.execute_raw(sql::statement(backend, &statement, values.clone()))
+            // The scope's list may appear more than once; every placeholder is one of its ids.
+            let bound = values
+                .iter()
+                .cycle()
+                .take(statement.matches('?').count())
+                .cloned()
+                .collect();
+            db.execute_raw(sql::statement(backend, &statement, bound))
                 .await?;
         }
     }
@@ -87,12 +94,30 @@ pub async fn index_all(db: &impl ConnectionTrait) -> Result<(), sea_orm::DbErr> 
                 .await?;
         }
     }
+    // A GIN index is built far faster in one pass than row by row.
+    let rebuild_gin = backend == DbBackend::Postgres;
+    if rebuild_gin {
+        db.execute_raw(sql::statement(
+            backend,
+            &format!("DROP INDEX {GIN_INDEX}"),
+            Vec::new(),
+        ))
+        .await?;
+    }
     for statement in index_sql(backend, "") {
         db.execute_raw(sql::statement(backend, &statement, Vec::new()))
             .await?;
     }
+    if rebuild_gin {
+        let create = format!("CREATE INDEX {GIN_INDEX} ON paper_search USING GIN (document)");
+        db.execute_raw(sql::statement(backend, &create, Vec::new()))
+            .await?;
+    }
     Ok(())
 }
+
+/// PostgreSQL's index of the search vectors (created by the migrations).
+const GIN_INDEX: &str = "idx_paper_search_document";
 
 /// The statements that index the papers `scope` (a `WHERE` on `papers p`) selects.
 fn index_sql(backend: DbBackend, scope: &str) -> Vec<String> {
@@ -100,15 +125,28 @@ fn index_sql(backend: DbBackend, scope: &str) -> Vec<String> {
         let vector = |config: &str| {
             format!(
                 "setweight(to_tsvector('{config}', p.title), 'A') \
-                 || setweight(to_tsvector('{config}', byline.names), 'B') \
+                 || setweight(to_tsvector('{config}', COALESCE(byline.names, '')), 'B') \
                  || setweight(to_tsvector('{config}', p.abstract), 'C')"
+            )
+        };
+        // Bylines are aggregated in one pass: a correlated subquery per paper is planned as
+        // a hash join over both tables *per paper* when the tables have no statistics yet
+        // (as in the generator's transaction).
+        let bylines = if scope.is_empty() {
+            "SELECT pa.paper_id, string_agg(a.name, ' ' ORDER BY pa.position) AS names \
+             FROM paper_authors pa JOIN authors a ON a.id = pa.author_id GROUP BY pa.paper_id"
+                .to_owned()
+        } else {
+            format!(
+                "SELECT pa.paper_id, string_agg(a.name, ' ' ORDER BY pa.position) AS names \
+                 FROM paper_authors pa JOIN authors a ON a.id = pa.author_id \
+                 WHERE pa.paper_id IN (SELECT p.id FROM papers p {scope}) GROUP BY pa.paper_id"
             )
         };
         vec![format!(
             "INSERT INTO paper_search (paper_id, document) \
              SELECT p.id, {} || {} \
-             FROM papers p CROSS JOIN LATERAL (SELECT COALESCE(string_agg(a.name, ' ' ORDER BY pa.position), '') AS names \
-               FROM paper_authors pa JOIN authors a ON a.id = pa.author_id WHERE pa.paper_id = p.id) byline \
+             FROM papers p LEFT JOIN ({bylines}) byline ON byline.paper_id = p.id \
              {scope} \
              ON CONFLICT (paper_id) DO UPDATE SET document = EXCLUDED.document",
             vector(STEMMED_CONFIG),
@@ -245,9 +283,26 @@ pub async fn search(
     let backend = db.get_database_backend();
     let (select, score) = matching(backend, listing);
     let id = Expr::col((paper::Entity, paper::Column::Id));
-    let select = apply_page(select, vec![score.clone(), id], true, request)?
-        .column_as(score, "search_score");
-    let rows = db.query_all_raw(select.build(backend)).await?;
+    // Every match is scored and sorted, so the sort carries only ids and scores; the page's
+    // rows are read afterwards, by id.
+    let ranked = apply_page(select, vec![score.clone(), id.clone()], true, request)?
+        .select_only()
+        .column_as(id, "id")
+        .column_as(score, "search_score")
+        .build(backend);
+    let order = if request.backward { "ASC" } else { "DESC" };
+    let sql = format!(
+        "SELECT papers.*, ranked.search_score FROM ({}) ranked \
+         JOIN papers ON papers.id = ranked.id \
+         ORDER BY ranked.search_score {order}, papers.id {order}",
+        ranked.sql
+    );
+    let statement = sea_orm::Statement {
+        sql,
+        values: ranked.values,
+        db_backend: backend,
+    };
+    let rows = db.query_all_raw(statement).await?;
     let mut hits = Vec::with_capacity(rows.len());
     for row in rows {
         hits.push(Hit {
