@@ -305,8 +305,18 @@ fn paged_select(listing: &PaperListing, page: &PageRequest) -> AppResult<Select<
 /// # Errors
 /// `INTERNAL_SERVER_ERROR` on database failure.
 pub async fn count(db: &impl ConnectionTrait, listing: &PaperListing) -> AppResult<i64> {
-    let count = listing
-        .select()
+    count_selected(db, listing.select()).await
+}
+
+/// How many papers `select` selects.
+///
+/// # Errors
+/// `INTERNAL_SERVER_ERROR` on database failure.
+pub(crate) async fn count_selected(
+    db: &impl ConnectionTrait,
+    select: Select<paper::Entity>,
+) -> AppResult<i64> {
+    let count = select
         .select_only()
         .column_as(
             Expr::col((paper::Entity, paper::Column::Id)).count(),

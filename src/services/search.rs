@@ -19,7 +19,7 @@ use crate::pagination::{Page, PageRequest};
 use crate::search::{SearchQuery, WordIndex};
 
 use super::keyset::apply_page;
-use super::papers::PaperFilter;
+use super::papers::{self, PaperFilter};
 use super::sql;
 
 /// Marks the start of a highlighted match in a snippet, before it is turned into HTML.
@@ -319,16 +319,7 @@ pub async fn search(
 /// `INTERNAL_SERVER_ERROR` on database failure.
 pub async fn count(db: &impl ConnectionTrait, listing: &SearchListing) -> AppResult<i64> {
     let (select, _) = matching(db.get_database_backend(), listing);
-    let count = select
-        .select_only()
-        .column_as(
-            Expr::col((paper::Entity, paper::Column::Id)).count(),
-            "count",
-        )
-        .into_tuple::<i64>()
-        .one(db)
-        .await?;
-    Ok(count.unwrap_or(0))
+    papers::count_selected(db, select).await
 }
 
 /// A short excerpt of each paper's abstract around the query's matches, as HTML: the text
