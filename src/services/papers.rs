@@ -470,28 +470,9 @@ pub async fn paper_counts_of(
     owner: PaperOwner,
     owner_ids: &[i64],
 ) -> AppResult<HashMap<i64, i64>> {
-    if owner_ids.is_empty() {
-        return Ok(HashMap::new());
-    }
     let (table, owner_column) = match owner {
         PaperOwner::Author => ("paper_authors", "author_id"),
         PaperOwner::Submitter => ("papers", "submitted_by"),
     };
-    let sql = format!(
-        "SELECT {owner_column} AS owner_id, COUNT(*) AS count FROM {table} \
-         WHERE {owner_column} IN ({}) GROUP BY {owner_column}",
-        sql::placeholders(owner_ids.len())
-    );
-    let values = owner_ids.iter().map(|id| (*id).into()).collect();
-    let rows = db
-        .query_all_raw(sql::statement(db.get_database_backend(), &sql, values))
-        .await?;
-    let mut counts = HashMap::with_capacity(rows.len());
-    for row in rows {
-        counts.insert(
-            row.try_get::<i64>("", "owner_id")?,
-            row.try_get::<i64>("", "count")?,
-        );
-    }
-    Ok(counts)
+    sql::counts_by_owner(db, table, owner_column, owner_ids).await
 }

@@ -1,7 +1,11 @@
 //! Hand-written SQL for the few queries the query builder cannot express (window functions),
 //! written once with `?` placeholders and rendered for the connected backend.
 
-use sea_orm::{DbBackend, Statement, Value};
+use std::collections::HashMap;
+
+use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
+
+use crate::error::AppResult;
 
 /// A statement from SQL with `?` placeholders, numbered `$1, $2…` for PostgreSQL.
 ///
@@ -40,6 +44,39 @@ pub fn placeholders(count: usize) -> String {
         list.push('?');
     }
     list
+}
+
+/// How many rows of `table` each of `owner_ids` has in `owner_column` (owners without rows
+/// are absent), in one statement.
+///
+/// # Errors
+/// `INTERNAL_SERVER_ERROR` on database failure.
+pub async fn counts_by_owner(
+    db: &impl ConnectionTrait,
+    table: &str,
+    owner_column: &str,
+    owner_ids: &[i64],
+) -> AppResult<HashMap<i64, i64>> {
+    if owner_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let sql = format!(
+        "SELECT {owner_column} AS owner_id, COUNT(*) AS count FROM {table} \
+         WHERE {owner_column} IN ({}) GROUP BY {owner_column}",
+        placeholders(owner_ids.len())
+    );
+    let values = owner_ids.iter().map(|id| (*id).into()).collect();
+    let rows = db
+        .query_all_raw(statement(db.get_database_backend(), &sql, values))
+        .await?;
+    let mut counts = HashMap::with_capacity(rows.len());
+    for row in rows {
+        counts.insert(
+            row.try_get::<i64>("", "owner_id")?,
+            row.try_get::<i64>("", "count")?,
+        );
+    }
+    Ok(counts)
 }
 
 #[cfg(test)]

@@ -292,25 +292,6 @@ pub async fn counts(
     list: UpvoteList,
     owner_ids: &[i64],
 ) -> AppResult<HashMap<i64, i64>> {
-    if owner_ids.is_empty() {
-        return Ok(HashMap::new());
-    }
     let (owner, _, _) = list.columns();
-    let sql = format!(
-        "SELECT {owner} AS owner_id, COUNT(*) AS count FROM upvotes WHERE {owner} IN ({}) \
-         GROUP BY {owner}",
-        sql::placeholders(owner_ids.len())
-    );
-    let values = owner_ids.iter().map(|id| (*id).into()).collect();
-    let rows = db
-        .query_all_raw(sql::statement(db.get_database_backend(), &sql, values))
-        .await?;
-    let mut counts = HashMap::with_capacity(rows.len());
-    for row in rows {
-        counts.insert(
-            row.try_get::<i64>("", "owner_id")?,
-            row.try_get::<i64>("", "count")?,
-        );
-    }
-    Ok(counts)
+    sql::counts_by_owner(db, "upvotes", owner, owner_ids).await
 }

@@ -335,14 +335,7 @@ async fn submitted_papers_are_searchable_and_deleted_ones_are_gone() {
         assert_eq!(results["nodes"][0]["id"], id, "{query}");
     }
 
-    use sea_orm::{ConnectionTrait, Statement};
-    let db = app.state.db.writer();
-    db.execute_raw(Statement::from_string(
-        db.get_database_backend(),
-        "UPDATE users SET role = 'ADMIN' WHERE username = 'searcher'",
-    ))
-    .await
-    .unwrap();
+    app.promote("searcher").await;
     app.gql("mutation($id: ID!) { deletePaper(id: $id) }")
         .variables(json!({ "id": id }))
         .bearer(&member.access_token)

@@ -453,14 +453,9 @@ async fn only_admins_delete_papers_and_deletion_takes_byline_and_upvotes() {
     );
 
     let admin = app.register("overseer").await;
+    app.promote("overseer").await;
     use sea_orm::{ConnectionTrait, Statement};
     let db = app.state.db.writer();
-    db.execute_raw(Statement::from_string(
-        db.get_database_backend(),
-        "UPDATE users SET role = 'ADMIN' WHERE username = 'overseer'",
-    ))
-    .await
-    .unwrap();
     let deleted = app
         .gql(delete)
         .variables(json!({ "id": id }))

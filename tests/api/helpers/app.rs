@@ -155,6 +155,14 @@ impl TestApp {
         tokens
     }
 
+    /// Makes `username` an admin, as `paperboard user promote` does.
+    pub async fn promote(&self, username: &str) {
+        let promoted = paperboard::services::accounts::promote(&self.state.db, username)
+            .await
+            .expect("promotion");
+        assert!(promoted, "no user {username}");
+    }
+
     /// Starts a graceful shutdown, as SIGTERM would.
     pub fn shut_down(&mut self) {
         if let Some(shutdown) = self.shutdown.take() {
