@@ -336,7 +336,6 @@ pub async fn snippets(
         return Ok(HashMap::new());
     }
     let backend = db.get_database_backend();
-    let list = sql::placeholders(ids.len());
     let (sql, mut values) = if backend == DbBackend::Postgres {
         let options = format!(
             "StartSel={MATCH_START}, StopSel={MATCH_END}, MaxWords={SNIPPET_WORDS}, \
@@ -363,7 +362,8 @@ pub async fn snippets(
             format!(
                 "SELECT rowid AS id, snippet({table}, 1, '{MATCH_START}', '{MATCH_END}', '…', \
                  {SNIPPET_WORDS}) AS snippet FROM {table} \
-                 WHERE {table} MATCH ? AND rowid IN ({list})"
+                 WHERE {table} MATCH ? AND rowid IN ({})",
+                sql::placeholders(ids.len())
             ),
             vec![query.fts5_matching(driver).unwrap_or_default().into()],
         )
