@@ -27,7 +27,6 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgr
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
 use tokio_stream::StreamMap;
@@ -108,9 +107,6 @@ struct Connection {
     client: ClientAddr,
 }
 
-type Sink = SplitSink<WebSocket, Message>;
-type Stream = SplitStream<WebSocket>;
-
 /// A way the connection ends, with its close frame.
 struct Closing {
     code: u16,
@@ -127,27 +123,28 @@ impl Closing {
 }
 
 impl Connection {
-    async fn run(self, socket: WebSocket) {
+    async fn run(self, mut socket: WebSocket) {
         let sockets = Arc::clone(&self.state.app.sockets);
         let _open = sockets.track();
-        let (mut sink, mut stream) = socket.split();
-        let outcome = self.serve(&mut sink, &mut stream).await;
+        // One task reads and writes the socket, so it is not split: no lock around each
+        // half on every poll.
+        let outcome = self.serve(&mut socket).await;
         if let Err(closing) = outcome {
             let reason = truncate(&closing.reason, 120);
             let frame = CloseFrame {
                 code: closing.code,
                 reason: Utf8Bytes::from(reason),
             };
-            let _ = sink.send(Message::Close(Some(frame))).await;
+            let _ = socket.send(Message::Close(Some(frame))).await;
         }
-        let _ = sink.close().await;
+        let _ = socket.close().await;
     }
 
     /// Runs the protocol; `Err` says how to close.
-    async fn serve(&self, sink: &mut Sink, stream: &mut Stream) -> Result<(), Closing> {
+    async fn serve(&self, socket: &mut WebSocket) -> Result<(), Closing> {
         let mut closing = self.state.app.sockets.closing();
         let init = tokio::select! {
-            init = tokio::time::timeout(INIT_TIMEOUT, stream.next()) => init,
+            init = tokio::time::timeout(INIT_TIMEOUT, socket.next()) => init,
             _ = closing.changed() => return Err(Closing::new(close::GOING_AWAY, "server shutting down")),
         };
         let payload = match init {
@@ -178,7 +175,7 @@ impl Connection {
                     _ => Closing::new(close::INTERNAL, "internal server error"),
                 };
                 if let Some(message) = self.protocol.connection_error(&closing.reason) {
-                    let _ = sink.send(Message::Text(message.into())).await;
+                    let _ = socket.send(Message::Text(message.into())).await;
                 }
                 return Err(closing);
             }
@@ -189,9 +186,8 @@ impl Connection {
             })?),
             None => None,
         };
-        send(sink, self.protocol.ack()).await?;
-        self.operate(sink, stream, viewer, expires_at, &mut closing)
-            .await
+        send(socket, self.protocol.ack()).await?;
+        self.operate(socket, viewer, expires_at, &mut closing).await
     }
 
     /// The viewer of a `connection_init` payload and when its token expires.
@@ -229,8 +225,7 @@ impl Connection {
 
     async fn operate(
         &self,
-        sink: &mut Sink,
-        stream: &mut Stream,
+        socket: &mut WebSocket,
         viewer: Viewer,
         expires_at: Option<tokio::time::Instant>,
         closing: &mut tokio::sync::watch::Receiver<bool>,
@@ -248,9 +243,13 @@ impl Connection {
             }
         };
         tokio::pin!(expiry);
+        // Created once: a fresh `changed()` per turn of the loop would enter and leave the
+        // shutdown signal's waiter list on every delivered event.
+        let shutdown = closing.changed();
+        tokio::pin!(shutdown);
         loop {
             tokio::select! {
-                incoming = stream.next() => {
+                incoming = socket.next() => {
                     let text = match incoming {
                         None | Some(Ok(Message::Close(_))) => return Ok(()),
                         Some(Err(error)) => return Err(read_failure(error)),
@@ -265,12 +264,12 @@ impl Connection {
                         Some(ClientMessage::ConnectionInit(_)) => {
                             return Err(Closing::new(close::TOO_MANY, "Too many initialisation requests"));
                         }
-                        Some(ClientMessage::Ping(payload)) => send(sink, self.protocol.pong(payload)).await?,
+                        Some(ClientMessage::Ping(payload)) => send(socket, self.protocol.pong(payload)).await?,
                         Some(ClientMessage::Pong) => {}
                         Some(ClientMessage::Terminate) => return Ok(()),
                         Some(ClientMessage::Complete { id }) => {
                             if operations.remove(&id).is_some() && self.protocol == Protocol::LegacyWs {
-                                send(sink, self.protocol.complete(&id)).await?;
+                                send(socket, self.protocol.complete(&id)).await?;
                             }
                         }
                         Some(ClientMessage::Subscribe { id, payload }) => {
@@ -282,14 +281,14 @@ impl Connection {
                             }
                             if operations.len() >= limits.max_operations_per_socket {
                                 let error = AppError::RateLimited { retry_after: Duration::from_secs(1) };
-                                send(sink, self.protocol.error(&id, &[error.into_server_error()])).await?;
+                                send(socket, self.protocol.error(&id, &[error.into_server_error()])).await?;
                                 continue;
                             }
                             match self.start(*payload, viewer) {
                                 Ok(results) => {
                                     operations.insert(id, results);
                                 }
-                                Err(error) => send(sink, self.protocol.error(&id, &[error])).await?,
+                                Err(error) => send(socket, self.protocol.error(&id, &[error])).await?,
                             }
                         }
                     }
@@ -303,11 +302,11 @@ impl Connection {
                         Emitted::Payload(payload) => self.protocol.next(&id, &payload),
                         Emitted::Done => self.protocol.complete(&id),
                     };
-                    send(sink, text).await?;
+                    send(socket, text).await?;
                 }
-                _ = keepalive.tick() => send(sink, self.protocol.keep_alive()).await?,
+                _ = keepalive.tick() => send(socket, self.protocol.keep_alive()).await?,
                 () = &mut expiry => return Err(Closing::new(close::FORBIDDEN, "Forbidden: access token expired")),
-                _ = closing.changed() => return Err(Closing::new(close::GOING_AWAY, "server shutting down")),
+                _ = &mut shutdown => return Err(Closing::new(close::GOING_AWAY, "server shutting down")),
             }
         }
     }
@@ -391,8 +390,9 @@ fn read_failure(error: axum::Error) -> Closing {
     }
 }
 
-async fn send(sink: &mut Sink, text: String) -> Result<(), Closing> {
-    sink.send(Message::Text(text.into()))
+async fn send(socket: &mut WebSocket, text: String) -> Result<(), Closing> {
+    socket
+        .send(Message::Text(text.into()))
         .await
         .map_err(|_| Closing::new(close::GOING_AWAY, "send failed"))
 }
