@@ -1,6 +1,6 @@
 //! Keyset conditions and orderings shared by every list query.
 
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::{Expr, ExprTrait, SelectStatement};
 use sea_orm::{Order, QueryFilter, QueryOrder, QuerySelect, Select};
 
 use crate::error::AppError;
@@ -14,21 +14,56 @@ pub(crate) fn apply_page<E: sea_orm::EntityTrait>(
     descending: bool,
     page: &PageRequest,
 ) -> Result<Select<E>, AppError> {
-    if let Some(after) = &page.after {
-        select = select.filter(beyond(columns.clone(), after, descending)?);
+    let bounds = PageBounds::new(&columns, descending, page)?;
+    for condition in bounds.conditions {
+        select = select.filter(condition);
     }
-    if let Some(before) = &page.before {
-        select = select.filter(beyond(columns.clone(), before, !descending)?);
-    }
-    let order = if descending != page.backward {
-        Order::Desc
-    } else {
-        Order::Asc
-    };
     for column in columns {
-        select = select.order_by(column, order.clone());
+        select = select.order_by(column, bounds.order.clone());
     }
     Ok(select.limit(page.fetch_limit()))
+}
+
+/// [`apply_page`] for a statement built with sea-query rather than over an entity.
+pub(crate) fn apply_page_to_statement(
+    statement: &mut SelectStatement,
+    columns: Vec<Expr>,
+    descending: bool,
+    page: &PageRequest,
+) -> Result<(), AppError> {
+    let bounds = PageBounds::new(&columns, descending, page)?;
+    for condition in bounds.conditions {
+        statement.and_where(condition);
+    }
+    for column in columns {
+        statement.order_by_expr(column, bounds.order.clone());
+    }
+    statement.limit(page.fetch_limit());
+    Ok(())
+}
+
+/// A page's range conditions and its sort direction.
+struct PageBounds {
+    conditions: Vec<Expr>,
+    order: Order,
+}
+
+impl PageBounds {
+    fn new(columns: &[Expr], descending: bool, page: &PageRequest) -> Result<Self, AppError> {
+        let mut conditions = Vec::with_capacity(2);
+        if let Some(after) = &page.after {
+            conditions.push(beyond(columns.to_vec(), after, descending)?);
+        }
+        if let Some(before) = &page.before {
+            conditions.push(beyond(columns.to_vec(), before, !descending)?);
+        }
+        let order = if descending != page.backward {
+            Order::Desc
+        } else {
+            Order::Asc
+        };
+        Ok(Self { conditions, order })
+    }
 }
 
 /// `(columns…) < key` when `descending`, else `(columns…) > key`: the rows after `key`.

@@ -18,7 +18,7 @@ use super::keyset::apply_page;
 use super::sql;
 
 /// Conditions a paper list can be narrowed by (the `PaperFilter` input, decoded).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct PaperFilter {
     /// Submitted strictly after.
     pub submitted_after: Option<DateTime<Utc>>,
@@ -41,6 +41,11 @@ pub struct PaperFilter {
 }
 
 impl PaperFilter {
+    /// Whether the filter lets every paper through.
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
     pub(crate) fn apply(&self, mut select: Select<paper::Entity>) -> Select<paper::Entity> {
         if let Some(at) = self.submitted_after {
             select = select.filter(paper::Column::SubmittedAt.gt(at));
