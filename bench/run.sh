@@ -158,16 +158,22 @@ read_benchmark() {
   done
 }
 
+# serve_generated BACKEND PAPERS NAME : starts the server on a fresh database NAME filled by
+# the generator with PAPERS papers (1.5 authors per paper, 20,000 users, 1,000,000 upvotes)
+serve_generated() {
+  local backend="$1" papers="$2" name="$3" url
+  log ""
+  log "== $backend, $papers papers =="
+  url=$(fresh_database "$backend" "$name")
+  generate "$url" --papers "$papers" --authors $((papers * 3 / 2)) --users 20000 --upvotes 1000000
+  start_server "$url"
+}
+
 scale_benchmark() {
   machine
   for backend in $BACKENDS; do
     for papers in 10000 1000000; do
-      log ""
-      log "== $backend, $papers papers =="
-      local url
-      url=$(fresh_database "$backend" paperboard_scale)
-      generate "$url" --papers "$papers" --authors $((papers * 3 / 2)) --users 20000 --upvotes 1000000
-      start_server "$url"
+      serve_generated "$backend" "$papers" paperboard_scale
       load bench/front-page.lua 1 "front page, 1 connection"
       load bench/front-page.lua 32 "front page, 32 connections"
       load bench/daily.lua 1 "dailyPapers (latest day), 1 connection"
@@ -272,12 +278,7 @@ search_benchmark() {
   machine
   for backend in $BACKENDS; do
     for papers in 100000 1000000; do
-      log ""
-      log "== $backend, $papers papers =="
-      local url
-      url=$(fresh_database "$backend" paperboard_search)
-      generate "$url" --papers "$papers" --authors $((papers * 3 / 2)) --users 20000 --upvotes 1000000
-      start_server "$url"
+      serve_generated "$backend" "$papers" paperboard_search
       local entry query label json matches
       for entry in "${SEARCH_QUERIES[@]}"; do
         query="${entry%%|*}" label="${entry#*|}"

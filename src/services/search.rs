@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use entity::paper;
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Query};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Query, SelectStatement};
 use sea_orm::{
     ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter, QuerySelect, QueryTrait,
     Select,
@@ -229,6 +229,16 @@ struct IndexMatch {
     score: Expr,
 }
 
+impl IndexMatch {
+    /// The matching rows of the index table, nothing selected yet.
+    fn rows(&self) -> SelectStatement {
+        Query::select()
+            .from(Alias::new(self.table))
+            .and_where(self.condition.clone())
+            .to_owned()
+    }
+}
+
 /// The index rows `query` matches. On SQLite the table is the stemmed index when a wanted
 /// term is looked up there, else the words index; the other index, when the query has terms
 /// for it, narrows by rowid.
@@ -305,12 +315,10 @@ fn ranked_page(
     let index = index_match(backend, &listing.query);
     if listing.filter.is_empty() {
         let id = Expr::cust(index.paper_id.clone());
-        let mut statement = Query::select()
+        let mut statement = index.rows();
+        statement
             .expr_as(id.clone(), Alias::new("id"))
-            .expr_as(index.score.clone(), Alias::new("search_score"))
-            .from(Alias::new(index.table))
-            .and_where(index.condition)
-            .to_owned();
+            .expr_as(index.score.clone(), Alias::new("search_score"));
         apply_page_to_statement(&mut statement, vec![index.score, id], true, request)?;
         return Ok(backend.build(&statement));
     }
@@ -373,10 +381,9 @@ pub async fn count(db: &impl ConnectionTrait, listing: &SearchListing) -> AppRes
     if !listing.filter.is_empty() {
         return papers::count_selected(db, matching(listing, &index)).await;
     }
-    let statement = Query::select()
+    let statement = index
+        .rows()
         .expr_as(Expr::cust("COUNT(*)"), Alias::new("count"))
-        .from(Alias::new(index.table))
-        .and_where(index.condition)
         .to_owned();
     let row = db.query_one_raw(backend.build(&statement)).await?;
     Ok(row
