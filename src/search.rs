@@ -96,6 +96,11 @@ impl SearchQuery {
             .any(|term| !term.excluded && term.index() == index)
     }
 
+    /// Whether some term is excluded.
+    pub fn excludes(&self) -> bool {
+        self.terms.iter().any(|term| term.excluded)
+    }
+
     /// FTS5 syntax for "every wanted term of `index`, none of its excluded ones"; `None` when
     /// `index` has no wanted term. Every word is quoted, so FTS5 operators are inert.
     pub fn fts5_matching(&self, index: WordIndex) -> Option<String> {

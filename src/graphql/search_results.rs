@@ -20,8 +20,10 @@ pub async fn search_papers(
 ) -> async_graphql::Result<Connection<Paper>> {
     let query = SearchQuery::parse(query)?;
     let fingerprint = query.fingerprint();
-    let request =
-        PageArgs::forward(first, after).parse(ListKind::SearchResults, &[KeyPart::Float(0.0)])?;
+    let request = PageArgs::forward(first, after).parse(
+        ListKind::SearchResults,
+        &[KeyPart::Int(0), KeyPart::Float(0.0)],
+    )?;
     if request
         .after
         .as_ref()
@@ -38,7 +40,7 @@ pub async fn search_papers(
     let (page, mut snippets) = prefetch::search_page(ctx, &listing, &request).await?;
     let page = page.map(|hit| {
         let key = Keyset {
-            parts: vec![KeyPart::Float(hit.score)],
+            parts: vec![KeyPart::Int(hit.tier.key()), KeyPart::Float(hit.score)],
             id: hit.paper.id,
             generation: Some(fingerprint),
         };

@@ -357,12 +357,50 @@ async fn a_search_page_costs_a_fixed_number_of_statements() {
     let query = "query($q: String!, $first: Int) { searchPapers(query: $q, first: $first) {
         nodes { title searchSnippet authors { name } submittedBy { username } } } }";
     let mut counts = Vec::new();
-    for first in [2, 30] {
+    for first in [1, 2, 30, 100] {
         let before = app.statements_executed();
-        app.query(query, json!({ "q": "network", "first": first }))
+        let results = app
+            .query(query, json!({ "q": "network", "first": first }))
             .await;
+        assert!(
+            !results["searchPapers"]["nodes"]
+                .as_array()
+                .expect("nodes")
+                .is_empty()
+        );
         counts.push(app.statements_executed() - before);
     }
-    assert_eq!(counts[0], counts[1], "{counts:?}");
-    assert!(counts[0] <= 4, "{counts:?}");
+    // One ranking statement per tier read (the second only when the first runs out: here
+    // for the page of 100), then one each for the snippets, bylines and submitters that
+    // are selected — whatever the page size.
+    assert!(counts.iter().all(|count| *count <= 5), "{counts:?}");
+    assert_eq!(counts[0], counts[2], "{counts:?}");
+    assert_eq!(counts[3], counts[2] + 1, "{counts:?}");
+}
+
+#[tokio::test]
+async fn papers_with_every_term_in_the_title_or_byline_come_first() {
+    let app = TestApp::spawn_with_demo().await;
+    let results = search(&app, "neural").await;
+    let in_title: Vec<bool> = results["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .map(|paper| {
+            paper["title"]
+                .as_str()
+                .unwrap_or_default()
+                .to_lowercase()
+                .contains("neural")
+        })
+        .collect();
+    let first_other = in_title
+        .iter()
+        .position(|hit| !hit)
+        .expect("an abstract-only match");
+    assert!(first_other > 0, "{in_title:?}");
+    assert!(
+        in_title[first_other..].iter().all(|hit| !hit),
+        "{in_title:?}"
+    );
 }

@@ -1,0 +1,172 @@
+//! Keeping the search indexes in step with the papers.
+
+use sea_orm::{ConnectionTrait, DbBackend};
+
+use crate::error::AppResult;
+use crate::services::sql;
+
+use super::coverage::{
+    COVERAGES, Coverage, SQLITE_TABLES, SQLITE_TITLE_TABLES, STEMMED_CONFIG, WORDS_CONFIG,
+    all_sqlite_tables,
+};
+
+/// Writes the index rows of these papers (title, abstract, byline) from their stored rows:
+/// call it in the transaction that stores a paper and its byline.
+///
+/// # Errors
+/// `INTERNAL_SERVER_ERROR` on database failure.
+pub async fn index_papers(db: &impl ConnectionTrait, ids: &[i64]) -> AppResult<()> {
+    for chunk in ids.chunks(500) {
+        let values: Vec<sea_orm::Value> = chunk.iter().map(|id| (*id).into()).collect();
+        let scope = format!("WHERE p.id IN ({})", sql::placeholders(chunk.len()));
+        let backend = db.get_database_backend();
+        if backend == DbBackend::Sqlite {
+            for table in all_sqlite_tables() {
+                let delete = format!(
+                    "DELETE FROM {table} WHERE rowid IN ({})",
+                    sql::placeholders(chunk.len())
+                );
+                db.execute_raw(sql::statement(backend, &delete, values.clone()))
+                    .await?;
+            }
+        }
+        for statement in index_sql(backend, &scope) {
+            // The scope's list may appear more than once; every placeholder is one of its ids.
+            let bound = values
+                .iter()
+                .cycle()
+                .take(statement.matches('?').count())
+                .cloned()
+                .collect();
+            db.execute_raw(sql::statement(backend, &statement, bound))
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Rebuilds the index rows of every paper (after a bulk load).
+///
+/// # Errors
+/// The database's error.
+pub async fn index_all(db: &impl ConnectionTrait) -> Result<(), sea_orm::DbErr> {
+    let backend = db.get_database_backend();
+    if backend == DbBackend::Sqlite {
+        for table in all_sqlite_tables() {
+            let delete = format!("DELETE FROM {table}");
+            db.execute_raw(sql::statement(backend, &delete, Vec::new()))
+                .await?;
+        }
+    }
+    // A GIN index is built far faster in one pass than row by row.
+    let rebuild_gin = backend == DbBackend::Postgres;
+    if rebuild_gin {
+        for coverage in COVERAGES {
+            let drop = format!("DROP INDEX {}", coverage.pg_index());
+            db.execute_raw(sql::statement(backend, &drop, Vec::new()))
+                .await?;
+        }
+    }
+    for statement in index_sql(backend, "") {
+        db.execute_raw(sql::statement(backend, &statement, Vec::new()))
+            .await?;
+    }
+    if rebuild_gin {
+        for coverage in COVERAGES {
+            let create = format!(
+                "CREATE INDEX {} ON paper_search USING GIN ({})",
+                coverage.pg_index(),
+                coverage.pg_column()
+            );
+            db.execute_raw(sql::statement(backend, &create, Vec::new()))
+                .await?;
+        }
+    }
+    if backend == DbBackend::Sqlite {
+        // A bulk insert leaves FTS5 with many segments, and every lookup of a paper's row
+        // by id (snippets) seeks in each one: merged into one, those lookups are about
+        // twice as fast.
+        for table in all_sqlite_tables() {
+            let optimize = format!("INSERT INTO {table} ({table}) VALUES ('optimize')");
+            db.execute_raw(sql::statement(backend, &optimize, Vec::new()))
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// The statements that index the papers `scope` (a `WHERE` on `papers p`) selects.
+fn index_sql(backend: DbBackend, scope: &str) -> Vec<String> {
+    if backend == DbBackend::Postgres {
+        // Title (A) and byline (B), then abstract (C) for the whole paper.
+        let vector = |config: &str, coverage: Coverage| {
+            let mut vector = format!(
+                "setweight(to_tsvector('{config}', p.title), 'A') \
+                 || setweight(to_tsvector('{config}', COALESCE(byline.names, '')), 'B')"
+            );
+            if coverage == Coverage::Whole {
+                vector.push_str(&format!(
+                    " || setweight(to_tsvector('{config}', p.abstract), 'C')"
+                ));
+            }
+            vector
+        };
+        let document = |coverage| {
+            format!(
+                "{} || {}",
+                vector(STEMMED_CONFIG, coverage),
+                vector(WORDS_CONFIG, coverage)
+            )
+        };
+        // Bylines are aggregated in one pass: a correlated subquery per paper is planned as
+        // a hash join over both tables *per paper* when the tables have no statistics yet
+        // (as in the generator's transaction).
+        let bylines = if scope.is_empty() {
+            "SELECT pa.paper_id, string_agg(a.name, ' ' ORDER BY pa.position) AS names \
+             FROM paper_authors pa JOIN authors a ON a.id = pa.author_id GROUP BY pa.paper_id"
+                .to_owned()
+        } else {
+            format!(
+                "SELECT pa.paper_id, string_agg(a.name, ' ' ORDER BY pa.position) AS names \
+                 FROM paper_authors pa JOIN authors a ON a.id = pa.author_id \
+                 WHERE pa.paper_id IN (SELECT p.id FROM papers p {scope}) GROUP BY pa.paper_id"
+            )
+        };
+        vec![format!(
+            "INSERT INTO paper_search (paper_id, document, title_document) \
+             SELECT p.id, {}, {} \
+             FROM papers p LEFT JOIN ({bylines}) byline ON byline.paper_id = p.id \
+             {scope} \
+             ON CONFLICT (paper_id) DO UPDATE \
+             SET document = EXCLUDED.document, title_document = EXCLUDED.title_document",
+            document(Coverage::Whole),
+            document(Coverage::Titles),
+        )]
+    } else {
+        // The stemmed whole-paper table is written from the papers; the others copy its
+        // rows, which is several times faster than gathering each byline again.
+        let [source, words] = SQLITE_TABLES;
+        let mut statements = vec![format!(
+            "INSERT INTO {source} (rowid, title, abstract, authors) \
+             SELECT p.id, p.title, p.abstract, \
+               COALESCE((SELECT group_concat(a.name, ' ') FROM paper_authors pa \
+                 JOIN authors a ON a.id = pa.author_id WHERE pa.paper_id = p.id), '') \
+             FROM papers p {scope}"
+        )];
+        let copy = |table: &str, columns: &[&str]| {
+            let selected: Vec<String> =
+                columns.iter().map(|column| format!("s.{column}")).collect();
+            format!(
+                "INSERT INTO {table} (rowid, {}) SELECT s.rowid, {} \
+                 FROM papers p JOIN {source} s ON s.rowid = p.id {scope}",
+                columns.join(", "),
+                selected.join(", ")
+            )
+        };
+        statements.push(copy(words, &["title", "abstract", "authors"]));
+        for table in SQLITE_TITLE_TABLES {
+            statements.push(copy(table, &["title", "authors"]));
+        }
+        statements
+    }
+}
