@@ -145,6 +145,10 @@ async fn excluded_words_and_phrases_leave_papers_out() {
         arxiv_ids(&search(&app, r#""graph neural network" -"atomistic models""#).await);
     assert!(!without_phrase.contains(&"2506.01686".to_owned()));
     assert!(without_phrase.contains(&"2501.03228".to_owned()));
+    // A title match (the first tier) is left out for an excluded word in its abstract.
+    let results = search(&app, "grokking -polynomial").await;
+    assert_eq!(arxiv_ids(&results), ["2311.04163"]);
+    assert_eq!(results["totalCount"], 1);
 }
 
 #[tokio::test]
