@@ -39,7 +39,7 @@ pub struct SearchListing {
     pub filter: PaperFilter,
 }
 
-/// A matching paper and its score (higher is a better match).
+/// A matching paper, its tier and its score within the tier (higher is a better match).
 #[derive(Debug, Clone)]
 pub struct Hit {
     pub paper: paper::Model,
@@ -193,4 +193,48 @@ pub async fn count(db: &impl ConnectionTrait, listing: &SearchListing) -> AppRes
         .map(|row| row.try_get::<i64>("", "count"))
         .transpose()?
         .unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn after(parts: Vec<KeyPart>) -> PageRequest {
+        PageRequest {
+            after: Some(Keyset {
+                parts,
+                id: 7,
+                generation: Some(1),
+            }),
+            ..PageRequest::first(20)
+        }
+    }
+
+    #[test]
+    fn a_page_without_a_cursor_starts_at_the_first_tier() {
+        let (tier, within) = resume_point(&PageRequest::first(20)).expect("no cursor");
+        assert_eq!(tier, Tier::Titles);
+        assert!(within.is_none());
+    }
+
+    #[test]
+    fn a_cursor_resumes_within_its_tier() {
+        let request = after(vec![KeyPart::Int(Tier::Rest.key()), KeyPart::Float(2.5)]);
+        let (tier, within) = resume_point(&request).expect("valid cursor");
+        assert_eq!(tier, Tier::Rest);
+        let within = within.expect("position in the tier");
+        assert_eq!(within.parts, [KeyPart::Float(2.5)]);
+        assert_eq!(within.id, 7);
+    }
+
+    #[test]
+    fn cursors_with_an_unknown_tier_or_shape_are_refused() {
+        for parts in [
+            vec![KeyPart::Int(2), KeyPart::Float(1.0)],
+            vec![KeyPart::Float(1.0)],
+            vec![KeyPart::Float(1.0), KeyPart::Int(1)],
+        ] {
+            assert!(resume_point(&after(parts.clone())).is_err(), "{parts:?}");
+        }
+    }
 }
