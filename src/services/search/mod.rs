@@ -119,21 +119,19 @@ pub async fn search(
     request: &PageRequest,
 ) -> AppResult<Page<Hit>> {
     let (first_tier, mut after) = resume_point(request)?;
-    let wanted = usize::try_from(request.fetch_limit()).unwrap_or(usize::MAX);
-    let mut hits = Vec::with_capacity(wanted.min(128));
+    let mut hits = Vec::new();
     let tiers = Tier::ORDER
         .into_iter()
         .skip_while(|tier| *tier != first_tier);
     for tier in tiers {
-        let remaining = wanted - hits.len();
-        if remaining == 0 {
+        let fetched = hits.len() as u64;
+        if fetched >= request.fetch_limit() {
             break;
         }
+        // Whatever the page still lacks, plus the one row that tells whether more follow.
         let tier_request = PageRequest {
-            size: remaining as u64 - 1,
-            backward: false,
             after: after.take(),
-            before: None,
+            ..PageRequest::first(request.size - fetched)
         };
         hits.extend(tier_page(db, listing, tier, &tier_request).await?);
     }
