@@ -7,8 +7,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::str::FromStr;
 
-/// Where the data lives.
-#[derive(Debug, Clone, clap::Args)]
+/// Where the data lives. `Debug` shows the URL without its password.
+#[derive(Clone, clap::Args)]
 pub struct DatabaseConfig {
     /// Database URL: `sqlite://PATH` or `postgres://USER@HOST/DB`. Default: the SQLite file
     /// `paperboard.db` in the data directory, created on first start.
@@ -44,6 +44,40 @@ impl DatabaseConfig {
                 self.data_dir.join("paperboard.db").display()
             ),
         }
+    }
+}
+
+impl fmt::Debug for DatabaseConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DatabaseConfig")
+            .field(
+                "database_url",
+                &self.database_url.as_deref().map(redacted_url),
+            )
+            .field("data_dir", &self.data_dir)
+            .field("pool_size", &self.pool_size)
+            .finish()
+    }
+}
+
+/// A database URL fit for logs: its password (and any query, which may carry one, as
+/// libpq's `?password=` does) replaced.
+pub fn redacted_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut parsed) => {
+            if parsed.password().is_some() {
+                // Only URLs that cannot have a password refuse one.
+                let _ = parsed.set_password(Some("[redacted]"));
+            }
+            if parsed
+                .query()
+                .is_some_and(|query| query.contains("password"))
+            {
+                parsed.set_query(Some("[redacted]"));
+            }
+            parsed.to_string()
+        }
+        Err(_) => String::from("[unparseable URL redacted]"),
     }
 }
 
@@ -280,6 +314,25 @@ mod tests {
     fn secrets_are_not_printed() {
         let secret = Secret::new("hunter2-hunter2-hunter2-hunter2-x");
         assert!(!format!("{secret:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn debug_output_never_shows_a_password_or_secret() {
+        let mut config = Config::for_database(DatabaseConfig {
+            database_url: Some(
+                "postgres://paperboard:s3cr3t-pa55@db.internal:5432/paperboard".to_owned(),
+            ),
+            data_dir: PathBuf::from("/var/lib/paperboard"),
+            pool_size: None,
+        });
+        config.auth.jwt_secret = Some(Secret::new("jwt-signing-secret-of-32-bytes-or-more"));
+        let printed = format!("{config:?} {config:#?}");
+        assert!(!printed.contains("s3cr3t-pa55"), "{printed}");
+        assert!(!printed.contains("jwt-signing-secret"), "{printed}");
+        assert!(printed.contains("db.internal"), "the rest stays readable");
+        let query = redacted_url("postgres://u@h/db?password=s3cr3t-pa55");
+        assert!(!query.contains("s3cr3t-pa55"), "{query}");
+        assert_eq!(redacted_url("not a url"), "[unparseable URL redacted]");
     }
 
     #[test]

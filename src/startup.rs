@@ -18,6 +18,7 @@ use crate::error::AppError;
 use crate::events::{EventBus, HubInput, run_hub};
 use crate::graphql::build_schema;
 use crate::http::{InvalidOrigin, router};
+use crate::rate_limit::Limits;
 use crate::services::{catalog, rankings};
 use crate::state::AppState;
 
@@ -127,6 +128,10 @@ impl Application {
             Duration::from_secs(state.config.activity.ranking_refresh_seconds.max(1)),
             state.sockets.closing(),
         ));
+        let pruner = tokio::spawn(prune_limits(
+            Arc::clone(&state.limits),
+            state.sockets.closing(),
+        ));
         let sockets = Arc::clone(&state.sockets);
         // axum drains HTTP requests but not upgraded sockets: tell those to close (1001).
         let signal = async move {
@@ -140,6 +145,7 @@ impl Application {
         .with_graceful_shutdown(signal)
         .await?;
         refresher.abort();
+        pruner.abort();
         hub.abort();
         let left = state.sockets.wait_closed(SOCKET_DRAIN).await;
         if left > 0 {
@@ -159,6 +165,23 @@ async fn refresh_rankings(db: Database, period: Duration, mut stopping: watch::R
                 Ok(Some(generation)) => tracing::debug!(generation, "rankings refreshed"),
                 Ok(None) => {}
                 Err(error) => tracing::warn!(error = ?error, "ranking refresh failed; retrying next period"),
+            },
+            _ = stopping.changed() => return,
+        }
+    }
+}
+
+/// How often shared rate-limit rows that limit nothing any more are deleted.
+const LIMIT_PRUNE_PERIOD: Duration = Duration::from_secs(600);
+
+/// Deletes idle shared rate-limit rows every [`LIMIT_PRUNE_PERIOD`] until shutdown.
+async fn prune_limits(limits: Arc<Limits>, mut stopping: watch::Receiver<bool>) {
+    let mut ticks = tokio::time::interval(LIMIT_PRUNE_PERIOD);
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => match limits.prune().await {
+                Ok(rows) => tracing::debug!(rows, "idle rate-limit rows pruned"),
+                Err(error) => tracing::warn!(error = ?error, "pruning rate-limit rows failed"),
             },
             _ = stopping.changed() => return,
         }

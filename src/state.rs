@@ -1,13 +1,12 @@
 //! The application state: built once, cloned cheaply, injected everywhere. No globals.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use crate::auth::Auth;
 use crate::config::Config;
 use crate::db::Database;
 use crate::events::EventBus;
-use crate::rate_limit::{Rate, RateLimiter};
+use crate::rate_limit::Limits;
 use crate::services::bylines::BylineCache;
 use crate::sockets::Sockets;
 
@@ -19,23 +18,17 @@ pub struct AppState {
     pub auth: Arc<Auth>,
     pub bylines: Arc<BylineCache>,
     pub sockets: Arc<Sockets>,
-    /// Upvote and removal mutations, per user.
-    pub upvote_limiter: Arc<RateLimiter<i64>>,
-    /// Paper submissions, per user.
-    pub submission_limiter: Arc<RateLimiter<i64>>,
+    /// Rate limits and the login throttle.
+    pub limits: Arc<Limits>,
     pub events: Arc<EventBus>,
 }
 
 impl AppState {
     /// Bundles the parts.
     pub fn new(db: Database, config: Config, auth: Auth, events: EventBus) -> Self {
-        let activity = &config.activity;
-        let upvotes = Rate::per(activity.upvotes_per_minute, Duration::from_secs(60));
-        let submissions = Rate::per(activity.submissions_per_hour, Duration::from_secs(3600));
         Self {
             sockets: Sockets::new(config.sockets.max_sockets_per_user),
-            upvote_limiter: Arc::new(RateLimiter::new(upvotes)),
-            submission_limiter: Arc::new(RateLimiter::new(submissions)),
+            limits: Arc::new(Limits::new(&config.activity, &config.auth, &db)),
             events: Arc::new(events),
             db,
             config: Arc::new(config),

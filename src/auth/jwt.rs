@@ -2,7 +2,8 @@
 //!
 //! One algorithm is pinned: a token whose header names any other (`none`, RS256, HS512…) is
 //! refused before its signature is looked at. jsonwebtoken checks `iss` and `aud` only when
-//! they are listed as required claims, so they are; `iat` in the future is refused here.
+//! they are listed as required claims, so they are; `iat` in the future, and `nbf` (RFC 7519
+//! §4.1.5, optional) in the future, are refused here, against the caller's clock.
 
 use std::time::Duration;
 
@@ -27,6 +28,9 @@ struct Claims {
     iss: String,
     aud: String,
     jti: String,
+    /// Never issued here, but honoured when present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    nbf: Option<i64>,
 }
 
 /// Signs and verifies access tokens with one secret.
@@ -60,6 +64,8 @@ pub enum TokenError {
     Expired,
     #[error("token issued in the future")]
     IssuedInTheFuture,
+    #[error("token not valid yet (nbf)")]
+    NotYetValid,
     #[error("token subject is not a user id")]
     BadSubject,
 }
@@ -96,6 +102,7 @@ impl TokenKeys {
             iss: ISSUER.to_owned(),
             aud: AUDIENCE.to_owned(),
             jti: super::random_token(16)?,
+            nbf: None,
         };
         let token = encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(AppError::internal)?;
@@ -114,6 +121,9 @@ impl TokenKeys {
         }
         if claims.iat > now.timestamp() + leeway {
             return Err(TokenError::IssuedInTheFuture);
+        }
+        if claims.nbf.is_some_and(|nbf| nbf > now.timestamp() + leeway) {
+            return Err(TokenError::NotYetValid);
         }
         let user_id: i64 = claims.sub.parse().map_err(|_| TokenError::BadSubject)?;
         if user_id <= 0 {
@@ -149,6 +159,36 @@ mod tests {
         let later = now + chrono::Duration::minutes(16);
         assert!(keys.verify(&token.token, later).is_err());
         Ok(())
+    }
+
+    fn signed(claims: &serde_json::Value) -> String {
+        encode(
+            &Header::new(Algorithm::HS256),
+            claims,
+            &EncodingKey::from_secret(SECRET),
+        )
+        .unwrap_or_default()
+    }
+
+    #[test]
+    fn a_token_not_valid_before_a_future_time_is_refused() {
+        let now = Utc::now().timestamp();
+        let claims = |nbf: i64| {
+            serde_json::json!({
+                "sub": "42", "iat": now, "exp": now + 900, "iss": ISSUER, "aud": AUDIENCE,
+                "jti": "x", "nbf": nbf,
+            })
+        };
+        let later = signed(&claims(now + 3600));
+        assert!(matches!(
+            keys().verify(&later, Utc::now()),
+            Err(TokenError::NotYetValid)
+        ));
+        let already = signed(&claims(now - 60));
+        assert_eq!(
+            keys().verify(&already, Utc::now()).ok().map(|t| t.user_id),
+            Some(42)
+        );
     }
 
     #[test]

@@ -1,14 +1,13 @@
 //! Accounts' credentials: who is asking, and how they proved it.
 //!
 //! Access tokens are short-lived JWTs ([`jwt`]); refresh tokens are opaque random strings
-//! stored only as hashes (see `services::accounts`); passwords are argon2id ([`password`]);
-//! repeated failed logins are slowed down ([`throttle`]).
+//! stored only as hashes (see `services::accounts`); passwords are argon2id ([`password`]).
+//! Repeated failed logins are slowed down by `rate_limit`.
 
 mod guard;
 pub mod jwt;
 pub mod password;
 mod secret;
-pub mod throttle;
 mod viewer;
 
 use base64::Engine;
@@ -20,6 +19,16 @@ pub use secret::{SecretError, jwt_secret};
 pub use viewer::{Role, Viewer};
 
 use crate::error::AppError;
+
+/// The token of an `Authorization` value `Bearer <token>` (scheme in any case), or `None`
+/// when the value is not of that form. HTTP headers and WebSocket `connection_init`
+/// payloads both go through here.
+pub fn bearer_token(authorization: &str) -> Option<&str> {
+    let (scheme, token) = authorization.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() && !token.contains(' '))
+        .then_some(token)
+}
 
 /// `bytes` random bytes from the operating system, base64url-encoded.
 ///
@@ -42,12 +51,10 @@ pub fn token_hash(token: &str) -> String {
     hex
 }
 
-/// Everything that authenticates: token keys, password hashing, login throttling.
+/// Everything that authenticates: token keys and password hashing.
 pub struct Auth {
     pub keys: jwt::TokenKeys,
     pub passwords: password::Passwords,
-    pub throttle: throttle::LoginThrottle,
-    pub registrations: crate::rate_limit::RateLimiter<std::net::IpAddr>,
     pub refresh_lifetime: chrono::Duration,
     pub trust_forwarded_for: bool,
 }
@@ -81,19 +88,25 @@ impl Auth {
                 std::time::Duration::from_secs(config.access_token_seconds),
             ),
             passwords: password::Passwords::new(hashes).map_err(AuthSetupError::Passwords)?,
-            throttle: throttle::LoginThrottle::new(throttle::ThrottlePolicy {
-                account_free_failures: config.login_account_attempts,
-                client_free_failures: config.login_client_attempts,
-                max_backoff: std::time::Duration::from_secs(config.login_max_backoff_seconds),
-            }),
-            registrations: crate::rate_limit::RateLimiter::new(crate::rate_limit::Rate::per(
-                config.registrations_per_hour,
-                std::time::Duration::from_secs(3600),
-            )),
             refresh_lifetime: chrono::Duration::days(
                 i64::try_from(config.refresh_token_days).unwrap_or(30),
             ),
             trust_forwarded_for: config.trust_forwarded_for,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bearer_token;
+
+    #[test]
+    fn only_bearer_credentials_with_one_token_are_read() {
+        assert_eq!(bearer_token("Bearer abc.def"), Some("abc.def"));
+        assert_eq!(bearer_token("bearer  abc "), Some("abc"));
+        assert_eq!(bearer_token("Basic abc"), None);
+        assert_eq!(bearer_token("Bearer"), None);
+        assert_eq!(bearer_token("Bearer "), None);
+        assert_eq!(bearer_token("Bearer a b"), None);
     }
 }

@@ -45,13 +45,8 @@ impl MutationRoot {
             input.password,
             input.display_name.as_deref(),
         )?;
-        if let Some(client) = client_addr(ctx)
-            && let Err(retry_after) = state
-                .auth
-                .registrations
-                .take(&client, std::time::Instant::now())
-        {
-            return Err(AppError::RateLimited { retry_after }.into());
+        if let Some(client) = client_addr(ctx) {
+            state.limits.registrations.take(client).await?;
         }
         let user = accounts::register(&state.db, &state.auth, registration).await?;
         Ok(signed_in(state, user).await?)
@@ -68,6 +63,7 @@ impl MutationRoot {
         let user = accounts::login(
             &state.db,
             &state.auth,
+            &state.limits.logins,
             &input.username_or_email,
             input.password,
             client_addr(ctx),
@@ -96,7 +92,7 @@ impl MutationRoot {
         ctx: &Context<'_>,
         paper_id: ID,
     ) -> async_graphql::Result<UpvotePayload> {
-        let (state, user_id, paper_id) = upvote_arguments(ctx, &paper_id)?;
+        let (state, user_id, paper_id) = upvote_arguments(ctx, &paper_id).await?;
         let outcome = upvotes::upvote(&state.db, user_id, paper_id).await?;
         publish_upvote_change(state, &outcome).await;
         upvoted_payload(ctx, user_id, outcome.paper, true).await
@@ -109,7 +105,7 @@ impl MutationRoot {
         ctx: &Context<'_>,
         paper_id: ID,
     ) -> async_graphql::Result<UpvotePayload> {
-        let (state, user_id, paper_id) = upvote_arguments(ctx, &paper_id)?;
+        let (state, user_id, paper_id) = upvote_arguments(ctx, &paper_id).await?;
         let outcome = upvotes::remove(&state.db, user_id, paper_id).await?;
         publish_upvote_change(state, &outcome).await;
         upvoted_payload(ctx, user_id, outcome.paper, false).await
@@ -128,10 +124,7 @@ impl MutationRoot {
             .user_id()
             .ok_or(AppError::Unauthenticated("sign in first"))?;
         let paper = input.validate(user_id, clock::now().date_naive())?;
-        state
-            .submission_limiter
-            .take(&user_id, std::time::Instant::now())
-            .map_err(|retry_after| AppError::RateLimited { retry_after })?;
+        state.limits.submissions.take(user_id).await?;
         let stored = catalog::submit(&state.db, paper).await?;
         state
             .events
@@ -197,7 +190,7 @@ async fn upvoted_payload(
 
 /// The state, the viewer's id and the decoded paper id of an upvote mutation, after the
 /// viewer's rate limit.
-fn upvote_arguments<'a>(
+async fn upvote_arguments<'a>(
     ctx: &Context<'a>,
     paper_id: &ID,
 ) -> Result<(&'a AppState, i64, i64), AppError> {
@@ -206,10 +199,7 @@ fn upvote_arguments<'a>(
         .user_id()
         .ok_or(AppError::Unauthenticated("sign in first"))?;
     let paper_id = GlobalId::decode_as(paper_id, NodeKind::Paper, "paperId")?;
-    state
-        .upvote_limiter
-        .take(&user_id, std::time::Instant::now())
-        .map_err(|retry_after| AppError::RateLimited { retry_after })?;
+    state.limits.upvotes.take(user_id).await?;
     Ok((state, user_id, paper_id))
 }
 

@@ -11,7 +11,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
-use crate::auth::Viewer;
+use crate::auth::{Viewer, bearer_token};
 use crate::error::AppError;
 use crate::graphql::limits::{self, Refusal, Transport};
 use crate::graphql::{ClientAddr, loaders};
@@ -113,25 +113,25 @@ impl Caller {
         peer: SocketAddr,
     ) -> Result<Self, Response> {
         let addr = ClientAddr(Some(client_ip(state, headers, peer)));
-        let Some(header) = headers.get(header::AUTHORIZATION) else {
+        let mut values = headers.get_all(header::AUTHORIZATION).iter();
+        let Some(header) = values.next() else {
             return Ok(Self {
                 viewer: Viewer::Anonymous,
                 addr,
             });
         };
+        // Two credentials are ambiguous: refuse rather than pick one.
         let token = header
             .to_str()
             .ok()
-            .and_then(|value| value.split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, token)| token.trim())
-            .filter(|token| !token.is_empty());
+            .filter(|_| values.next().is_none())
+            .and_then(bearer_token);
         let viewer = match token {
             Some(token) => accounts::authenticate(&state.app.db, &state.app.auth, token)
                 .await
                 .map(|authenticated| authenticated.viewer),
             None => Err(AppError::Unauthenticated(
-                "the Authorization header must be `Bearer <token>`",
+                "send exactly one Authorization header, `Bearer <token>`",
             )),
         };
         match viewer {

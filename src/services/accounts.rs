@@ -7,7 +7,6 @@
 //! succeeds (the other counts as reuse). `logout` revokes the family.
 
 use std::net::IpAddr;
-use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use entity::{session, user};
@@ -21,6 +20,7 @@ use crate::auth::{Auth, Role, Viewer, random_token, token_hash};
 use crate::clock;
 use crate::db::Database;
 use crate::error::{AppError, AppResult};
+use crate::rate_limit::{LoginAccount, LoginThrottle};
 use crate::validate;
 
 use super::users::{self, lookup_key};
@@ -76,8 +76,15 @@ pub async fn register(
     registration: Registration,
 ) -> AppResult<user::Model> {
     let writer = db.writer();
-    let username_key = lookup_key(&registration.username);
-    let email_key = lookup_key(&registration.email);
+    let (Some(username_key), Some(email_key)) = (
+        lookup_key(&registration.username),
+        lookup_key(&registration.email),
+    ) else {
+        return Err(AppError::bad_input(
+            "input.username",
+            "usernames and emails are ASCII",
+        ));
+    };
     // Checked first for a clear answer without hashing; the unique indexes decide races.
     if users::by_username(writer, &registration.username)
         .await?
@@ -132,6 +139,8 @@ fn unique_violation_to_conflict(error: DbErr) -> AppError {
 }
 
 /// Checks a login. Unknown accounts and wrong passwords fail alike, in about the same time.
+/// Failures count against the account the name resolves to, whether its username or its
+/// email was typed (see [`LoginThrottle`]).
 ///
 /// # Errors
 /// `RATE_LIMITED` while the account or client is backing off; `UNAUTHENTICATED` for any
@@ -139,35 +148,53 @@ fn unique_violation_to_conflict(error: DbErr) -> AppError {
 pub async fn login(
     db: &Database,
     auth: &Auth,
+    throttle: &LoginThrottle,
     username_or_email: &str,
     password: String,
     client: Option<IpAddr>,
 ) -> AppResult<user::Model> {
-    let account = lookup_key(username_or_email.trim());
-    if let Some(retry_after) = auth.throttle.wait(&account, client, Instant::now()) {
+    let typed = username_or_email.trim();
+    let found = if password.len() > validate::MAX_PASSWORD_BYTES {
+        None
+    } else {
+        by_username_or_email(db.reader(), typed).await?
+    };
+    let account = match &found {
+        Some(user) => LoginAccount::Known(user.id),
+        None => LoginAccount::unknown(typed),
+    };
+    if let Some(retry_after) = throttle.wait(&account, client).await? {
         return Err(AppError::RateLimited { retry_after });
     }
-    let found = if account.len() > 254 || password.len() > validate::MAX_PASSWORD_BYTES {
-        None
-    } else if account.contains('@') {
-        user::Entity::find()
-            .filter(user::Column::EmailKey.eq(account.clone()))
-            .one(db.reader())
-            .await?
-    } else {
-        users::by_username(db.reader(), &account).await?
-    };
     let stored = found.as_ref().map(|user| user.password_hash.clone());
     let verified = auth.passwords.verify(password, stored).await?;
     match found {
         Some(user) if verified => {
-            auth.throttle.succeeded(&account);
+            throttle.succeeded(&account).await?;
             Ok(user)
         }
         _ => {
-            auth.throttle.failed(&account, client, Instant::now());
+            throttle.failed(&account, client).await?;
             Err(AppError::Unauthenticated(INVALID_CREDENTIALS))
         }
+    }
+}
+
+/// The account a login name stands for: an email when it holds `@`, else a username.
+async fn by_username_or_email(
+    db: &impl ConnectionTrait,
+    typed: &str,
+) -> AppResult<Option<user::Model>> {
+    let Some(key) = lookup_key(typed).filter(|key| key.len() <= 254) else {
+        return Ok(None);
+    };
+    if key.contains('@') {
+        Ok(user::Entity::find()
+            .filter(user::Column::EmailKey.eq(key))
+            .one(db)
+            .await?)
+    } else {
+        users::by_username(db, &key).await
     }
 }
 
@@ -317,9 +344,12 @@ pub async fn authenticate(db: &Database, auth: &Auth, token: &str) -> AppResult<
 /// # Errors
 /// `INTERNAL_SERVER_ERROR` on failure.
 pub async fn promote(db: &Database, username: &str) -> AppResult<bool> {
+    let Some(key) = lookup_key(username) else {
+        return Ok(false);
+    };
     let updated = user::Entity::update_many()
         .col_expr(user::Column::Role, Expr::val(Role::Admin.as_str()))
-        .filter(user::Column::UsernameKey.eq(lookup_key(username)))
+        .filter(user::Column::UsernameKey.eq(key))
         .exec(db.writer())
         .await?
         .rows_affected;

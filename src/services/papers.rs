@@ -16,6 +16,7 @@ use crate::ranking::hot_score;
 
 use super::keyset::apply_page;
 use super::sql;
+use super::users::lookup_key;
 
 /// Conditions a paper list can be narrowed by (the `PaperFilter` input, decoded).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -71,15 +72,19 @@ impl PaperFilter {
             );
         }
         if let Some(username) = &self.submitted_by_username {
-            select = select.filter(
-                paper::Column::SubmittedBy.in_subquery(
-                    Query::select()
-                        .column(user::Column::Id)
-                        .from(user::Entity)
-                        .and_where(Expr::col(user::Column::UsernameKey).eq(username.to_lowercase()))
-                        .to_owned(),
+            select = match lookup_key(username) {
+                Some(key) => select.filter(
+                    paper::Column::SubmittedBy.in_subquery(
+                        Query::select()
+                            .column(user::Column::Id)
+                            .from(user::Entity)
+                            .and_where(Expr::col(user::Column::UsernameKey).eq(key))
+                            .to_owned(),
+                    ),
                 ),
-            );
+                // No username holds anything but ASCII: no paper matches.
+                None => select.filter(Expr::val(false)),
+            };
         }
         if let Some(user_id) = self.submitted_by_user_id {
             select = select.filter(paper::Column::SubmittedBy.eq(user_id));
@@ -118,7 +123,7 @@ impl PaperFilter {
                 .is_none_or(|day| paper.published_at.is_some_and(|published| published <= day))
             && self.author_id.is_none_or(|id| author_ids.contains(&id))
             && self.submitted_by_username.as_ref().is_none_or(|name| {
-                submitter.is_some_and(|user| user.username_key == name.to_lowercase())
+                submitter.is_some_and(|user| Some(&user.username_key) == lookup_key(name).as_ref())
             })
             && self
                 .submitted_by_user_id

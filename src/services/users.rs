@@ -52,9 +52,12 @@ pub async fn count(db: &impl ConnectionTrait) -> AppResult<i64> {
     Ok(i64::try_from(count).unwrap_or(i64::MAX))
 }
 
-/// The lower-cased form usernames and emails are compared in.
-pub fn lookup_key(value: &str) -> String {
-    value.to_lowercase()
+/// The form usernames and emails are compared in: ASCII lower case, or `None` for a
+/// spelling that holds any other character. Both are ASCII by rule, so such a spelling names
+/// no account; Unicode case folding would turn U+212A KELVIN SIGN into `k` and let a
+/// look-alike reach a real account.
+pub fn lookup_key(value: &str) -> Option<String> {
+    value.is_ascii().then(|| value.to_ascii_lowercase())
 }
 
 /// The user with this id.
@@ -91,8 +94,11 @@ pub async fn by_username(
     db: &impl ConnectionTrait,
     username: &str,
 ) -> AppResult<Option<user::Model>> {
+    let Some(key) = lookup_key(username) else {
+        return Ok(None);
+    };
     Ok(user::Entity::find()
-        .filter(user::Column::UsernameKey.eq(lookup_key(username)))
+        .filter(user::Column::UsernameKey.eq(key))
         .one(db)
         .await?)
 }

@@ -457,3 +457,123 @@ async fn registrations_per_address_are_limited() {
     assert_eq!(third.error_code(), "RATE_LIMITED");
     assert!(!user_exists(&app, "third").await);
 }
+
+#[tokio::test]
+async fn failed_logins_count_against_the_account_whichever_name_is_typed() {
+    let app = TestApp::spawn_with(|config| {
+        config.auth.login_account_attempts = 2;
+        config.auth.login_max_backoff_seconds = 60;
+    })
+    .await;
+    let user = app.register("spelled").await;
+    let login = |name: &'static str, password: String| {
+        app.gql(LOGIN)
+            .variables(json!({ "i": { "usernameOrEmail": name, "password": password } }))
+            .send()
+    };
+    let wrong = || "wrong password here".to_owned();
+    assert_eq!(
+        login("spelled", wrong()).await.error_code(),
+        "UNAUTHENTICATED"
+    );
+    assert_eq!(
+        login("SPELLED@example.org", wrong()).await.error_code(),
+        "UNAUTHENTICATED"
+    );
+    // The third failure, by either name, starts the account's back-off…
+    assert_eq!(
+        login("spelled@example.org", wrong()).await.error_code(),
+        "UNAUTHENTICATED"
+    );
+    // …which holds for both spellings, even with the right password.
+    for name in ["spelled@example.org", "Spelled"] {
+        assert_eq!(
+            login(name, user.password.clone()).await.error_code(),
+            "RATE_LIMITED",
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn usernames_with_non_ascii_look_alikes_match_nothing() {
+    let app = TestApp::spawn().await;
+    let user = app.register("kadmin").await;
+    // U+212A KELVIN SIGN lower-cases to `k` under Unicode rules.
+    let kelvin = "\u{212A}admin";
+    let data = app
+        .query(
+            "query($u: String!) { user(username: $u) { id } }",
+            json!({ "u": kelvin }),
+        )
+        .await;
+    assert_eq!(data["user"], Value::Null);
+    let login = app
+        .gql(LOGIN)
+        .variables(json!({ "i": { "usernameOrEmail": kelvin, "password": user.password } }))
+        .send()
+        .await;
+    assert_eq!(login.error_code(), "UNAUTHENTICATED");
+    let filtered = app
+        .query(
+            "query($u: String!) { papers(filter: { submittedBy: $u }) { totalCount } }",
+            json!({ "u": kelvin }),
+        )
+        .await;
+    assert_eq!(filtered["papers"]["totalCount"], 0);
+    assert!(user_exists(&app, "KADMIN").await, "ASCII case still folds");
+}
+
+/// Behind a load balancer, every instance on one PostgreSQL database spends one budget.
+#[tokio::test]
+async fn instances_sharing_postgresql_share_their_limits() {
+    let app = TestApp::spawn_with(|config| {
+        config.auth.login_account_attempts = 3;
+        config.auth.login_max_backoff_seconds = 60;
+        config.auth.registrations_per_hour = 3;
+    })
+    .await;
+    if !app.is_postgres() {
+        // One SQLite instance counts in memory; nothing is shared to test.
+        return;
+    }
+    let other = app.second_instance().await;
+    let instances = [&app, &other];
+    let user = app.register("shared").await;
+    for attempt in 0..4 {
+        let response = instances[attempt % 2]
+            .gql(LOGIN)
+            .variables(
+                json!({ "i": { "usernameOrEmail": "shared", "password": "wrong password here" } }),
+            )
+            .send()
+            .await;
+        assert_eq!(
+            response.error_code(),
+            "UNAUTHENTICATED",
+            "attempt {attempt}"
+        );
+    }
+    for instance in instances {
+        let response = instance
+            .gql(LOGIN)
+            .variables(json!({ "i": { "usernameOrEmail": "shared", "password": user.password } }))
+            .send()
+            .await;
+        assert_eq!(response.error_code(), "RATE_LIMITED");
+    }
+    // Registrations per address: one was spent above; two more, one on each instance.
+    other.register("second").await;
+    app.register("third").await;
+    let fourth = other
+        .gql(REGISTER)
+        .variables(registration(
+            "fourth",
+            "fourth@example.org",
+            "long enough password",
+        ))
+        .send()
+        .await;
+    assert_eq!(fourth.error_code(), "RATE_LIMITED");
+    drop(other);
+}

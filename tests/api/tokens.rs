@@ -89,6 +89,10 @@ async fn forged_expired_and_foreign_tokens_are_refused() {
             with(&|c| c["iat"] = json!(now() + 3_600)),
             "issued in the future",
         ),
+        (
+            with(&|c| c["nbf"] = json!(now() + 3_600)),
+            "not valid before an hour from now",
+        ),
         (with(&|c| c["iss"] = json!("someone-else")), "wrong issuer"),
         (with(&|c| c["aud"] = json!("another-api")), "wrong audience"),
         (
@@ -181,6 +185,32 @@ async fn malformed_authorization_headers_are_refused() {
     ] {
         assert_refused(&app, header, header).await;
     }
+}
+
+#[tokio::test]
+async fn two_authorization_headers_are_refused_even_when_the_first_is_valid() {
+    let app = TestApp::spawn().await;
+    let user = app.register("doubled").await;
+    let response = app
+        .client
+        .post(app.url("/graphql"))
+        .json(&json!({ "query": VIEWER }))
+        .header("authorization", format!("Bearer {}", user.access_token))
+        .header("authorization", "Bearer nonsense")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    let twice_valid = app
+        .client
+        .post(app.url("/graphql"))
+        .json(&json!({ "query": VIEWER }))
+        .header("authorization", format!("Bearer {}", user.access_token))
+        .header("authorization", format!("Bearer {}", user.access_token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(twice_valid.status(), 401);
 }
 
 #[tokio::test]

@@ -31,7 +31,7 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::Value;
 use tokio_stream::StreamMap;
 
-use crate::auth::Viewer;
+use crate::auth::{Viewer, bearer_token};
 use crate::error::{AppError, tag_untagged_errors};
 use crate::graphql::limits::{self, Refusal, Transport};
 use crate::graphql::{ClientAddr, loaders};
@@ -203,12 +203,7 @@ impl Connection {
         let Some(header) = header else {
             return Ok((Viewer::Anonymous, None));
         };
-        let token = header
-            .as_str()
-            .and_then(|value| value.split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, token)| token.trim())
-            .filter(|token| !token.is_empty());
+        let token = header.as_str().and_then(bearer_token);
         let Some(token) = token else {
             return Err(AppError::Unauthenticated("malformed authorization"));
         };

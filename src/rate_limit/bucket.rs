@@ -1,8 +1,7 @@
-//! Token-bucket rate limits per key (a client address, a user), in memory.
+//! Token buckets per key, in this process's memory (the store of a single instance).
 //!
-//! Each instance limits on its own: behind a load balancer a client gets the limit once per
-//! instance it reaches. Buckets of idle keys are dropped, so memory stays bounded by the
-//! number of keys active within one refill period.
+//! Buckets of idle keys are dropped, so memory stays bounded by the number of keys active
+//! within one refill period.
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -24,6 +23,17 @@ impl Rate {
             per_second: f64::from(count.max(1)) / period.as_secs_f64().max(f64::MIN_POSITIVE),
         }
     }
+
+    /// How long a bucket holding `tokens` (fewer than one) takes to refill to one.
+    pub fn wait_for_token(self, tokens: f64) -> Duration {
+        let wait = (1.0 - tokens) / self.per_second;
+        Duration::from_secs_f64(wait.clamp(0.001, 1e9))
+    }
+
+    /// How long an idle bucket takes to fill up again.
+    pub fn refill_period(self) -> Duration {
+        Duration::from_secs_f64((f64::from(self.burst) / self.per_second).clamp(0.0, 1e9))
+    }
 }
 
 struct Bucket {
@@ -32,7 +42,7 @@ struct Bucket {
 }
 
 /// A token bucket per key.
-pub struct RateLimiter<K> {
+pub struct LocalBuckets<K> {
     rate: Rate,
     buckets: Mutex<HashMap<K, Bucket>>,
 }
@@ -40,7 +50,7 @@ pub struct RateLimiter<K> {
 /// Buckets kept before idle ones are swept.
 const SWEEP_ABOVE: usize = 10_000;
 
-impl<K: Hash + Eq + Clone> RateLimiter<K> {
+impl<K: Hash + Eq + Clone> LocalBuckets<K> {
     /// A limiter allowing `rate` per key.
     pub fn new(rate: Rate) -> Self {
         Self {
@@ -59,10 +69,8 @@ impl<K: Hash + Eq + Clone> RateLimiter<K> {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if buckets.len() > SWEEP_ABOVE {
-            let full_after = f64::from(self.rate.burst) / self.rate.per_second;
-            buckets.retain(|_, bucket| {
-                now.saturating_duration_since(bucket.updated).as_secs_f64() < full_after
-            });
+            let full_after = self.rate.refill_period();
+            buckets.retain(|_, bucket| now.saturating_duration_since(bucket.updated) < full_after);
         }
         let bucket = buckets.entry(key.clone()).or_insert(Bucket {
             tokens: f64::from(self.rate.burst),
@@ -76,8 +84,7 @@ impl<K: Hash + Eq + Clone> RateLimiter<K> {
             bucket.tokens -= 1.0;
             Ok(())
         } else {
-            let wait = (1.0 - bucket.tokens) / self.rate.per_second;
-            Err(Duration::from_secs_f64(wait.max(0.001)))
+            Err(self.rate.wait_for_token(bucket.tokens))
         }
     }
 }
@@ -88,7 +95,7 @@ mod tests {
 
     #[test]
     fn a_burst_is_allowed_then_refilled_over_time() {
-        let limiter = RateLimiter::new(Rate::per(3, Duration::from_secs(3)));
+        let limiter = LocalBuckets::new(Rate::per(3, Duration::from_secs(3)));
         let start = Instant::now();
         for _ in 0..3 {
             assert!(limiter.take(&"k", start).is_ok());

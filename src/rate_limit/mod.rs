@@ -1,0 +1,123 @@
+//! Every limit on how often a client may act: token buckets for actions (upvotes,
+//! submissions, registrations) and the failed-login throttle.
+//!
+//! On SQLite, which serves one instance, the counts live in the process's memory. On
+//! PostgreSQL they live in the database (see [`shared`]), so that several instances behind
+//! a load balancer spend one budget: an attacker gains nothing by spreading attempts over
+//! instances.
+
+mod bucket;
+mod login;
+mod shared;
+
+use std::fmt::Display;
+use std::time::{Duration, Instant};
+
+use sea_orm::DbBackend;
+
+use crate::config::{ActivityConfig, AuthConfig};
+use crate::db::Database;
+use crate::error::{AppError, AppResult};
+
+pub use bucket::Rate;
+pub use login::{LoginAccount, LoginThrottle, ThrottlePolicy};
+
+/// A token bucket per key, in memory or shared through the database.
+pub struct RateLimiter {
+    /// Prefixes keys, so limiters sharing a store never share a bucket.
+    name: &'static str,
+    rate: Rate,
+    store: Store,
+}
+
+enum Store {
+    Local(bucket::LocalBuckets<String>),
+    Shared(Database),
+}
+
+impl RateLimiter {
+    /// A limiter allowing `rate` per key, shared across instances when `db` is PostgreSQL.
+    pub fn new(name: &'static str, rate: Rate, db: &Database) -> Self {
+        let store = if db.backend() == DbBackend::Postgres {
+            Store::Shared(db.clone())
+        } else {
+            Store::Local(bucket::LocalBuckets::new(rate))
+        };
+        Self { name, rate, store }
+    }
+
+    /// Takes one action for `key`.
+    ///
+    /// # Errors
+    /// `RATE_LIMITED` (with the wait) when `key` has no action left;
+    /// `INTERNAL_SERVER_ERROR` when the shared store fails.
+    pub async fn take(&self, key: impl Display) -> AppResult<()> {
+        let key = format!("{}:{key}", self.name);
+        let outcome = match &self.store {
+            Store::Local(buckets) => buckets.take(&key, Instant::now()),
+            Store::Shared(db) => shared::take_token(db, &key, self.rate).await?,
+        };
+        outcome.map_err(|retry_after| AppError::RateLimited { retry_after })
+    }
+}
+
+/// The application's limits.
+pub struct Limits {
+    /// Upvote and removal mutations, per user.
+    pub upvotes: RateLimiter,
+    /// Paper submissions, per user.
+    pub submissions: RateLimiter,
+    /// Registrations, per client address.
+    pub registrations: RateLimiter,
+    /// Failed logins, per account and per client address.
+    pub logins: LoginThrottle,
+    db: Database,
+}
+
+/// How long a shared row may stay idle before it limits nothing: longer than every period.
+const IDLE_ROW: Duration = Duration::from_secs(2 * 3600);
+
+impl Limits {
+    /// The limits configured, on `db`'s store.
+    pub fn new(activity: &ActivityConfig, auth: &AuthConfig, db: &Database) -> Self {
+        let policy = ThrottlePolicy {
+            account_free_failures: auth.login_account_attempts,
+            client_free_failures: auth.login_client_attempts,
+            max_backoff: Duration::from_secs(auth.login_max_backoff_seconds),
+        };
+        let logins = if db.backend() == DbBackend::Postgres {
+            LoginThrottle::shared(policy, db.clone())
+        } else {
+            LoginThrottle::local(policy)
+        };
+        let minute = Duration::from_secs(60);
+        let hour = Duration::from_secs(3600);
+        Self {
+            upvotes: RateLimiter::new("upvote", Rate::per(activity.upvotes_per_minute, minute), db),
+            submissions: RateLimiter::new(
+                "submission",
+                Rate::per(activity.submissions_per_hour, hour),
+                db,
+            ),
+            registrations: RateLimiter::new(
+                "registration",
+                Rate::per(auth.registrations_per_hour, hour),
+                db,
+            ),
+            logins,
+            db: db.clone(),
+        }
+    }
+
+    /// Deletes shared rows that no longer limit anything (in-memory stores sweep
+    /// themselves); the number deleted.
+    ///
+    /// # Errors
+    /// `INTERNAL_SERVER_ERROR` on database failure.
+    pub async fn prune(&self) -> AppResult<u64> {
+        if self.db.backend() != DbBackend::Postgres {
+            return Ok(0);
+        }
+        shared::prune(&self.db, IDLE_ROW).await
+    }
+}
