@@ -96,6 +96,11 @@ pub struct GraphqlLimits {
     /// Maximum number of fields in an operation once fragments are expanded.
     #[arg(long, env = "PAPERBOARD_MAX_FIELDS", default_value_t = 2_000)]
     pub max_fields: usize,
+
+    /// Largest response body, in bytes; a larger answer is replaced by one
+    /// `RESPONSE_TOO_LARGE` error.
+    #[arg(long, env = "PAPERBOARD_MAX_RESPONSE_BYTES", default_value_t = 4 * 1024 * 1024)]
+    pub max_response_bytes: usize,
 }
 
 impl Default for GraphqlLimits {
@@ -104,6 +109,7 @@ impl Default for GraphqlLimits {
             max_depth: 16,
             max_complexity: 20_000,
             max_fields: 2_000,
+            max_response_bytes: 4 * 1024 * 1024,
         }
     }
 }

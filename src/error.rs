@@ -20,6 +20,8 @@ pub enum ErrorCode {
     Conflict,
     RateLimited,
     QueryTooComplex,
+    ResponseTooLarge,
+    ServiceUnavailable,
     InternalServerError,
 }
 
@@ -34,6 +36,8 @@ impl ErrorCode {
             Self::Conflict => "CONFLICT",
             Self::RateLimited => "RATE_LIMITED",
             Self::QueryTooComplex => "QUERY_TOO_COMPLEX",
+            Self::ResponseTooLarge => "RESPONSE_TOO_LARGE",
+            Self::ServiceUnavailable => "SERVICE_UNAVAILABLE",
             Self::InternalServerError => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -66,6 +70,12 @@ pub enum AppError {
     /// `QUERY_TOO_COMPLEX`: the operation exceeds a size, depth or complexity limit.
     #[error("{0}")]
     QueryTooComplex(String),
+    /// `RESPONSE_TOO_LARGE`: the answer would exceed the configured size.
+    #[error("the response would exceed {limit} bytes; select fewer fields or smaller pages")]
+    ResponseTooLarge { limit: usize },
+    /// `SERVICE_UNAVAILABLE`: the database is unreachable; retry after the given delay.
+    #[error("the service is temporarily unavailable; retry in {} s", retry_after.as_secs().max(1))]
+    ServiceUnavailable { retry_after: Duration },
     /// `INTERNAL_SERVER_ERROR`: anything else. The cause is logged, never shown.
     #[error("internal server error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -103,6 +113,8 @@ impl AppError {
             Self::Conflict { .. } => ErrorCode::Conflict,
             Self::RateLimited { .. } | Self::FellBehind { .. } => ErrorCode::RateLimited,
             Self::QueryTooComplex(_) => ErrorCode::QueryTooComplex,
+            Self::ResponseTooLarge { .. } => ErrorCode::ResponseTooLarge,
+            Self::ServiceUnavailable { .. } => ErrorCode::ServiceUnavailable,
             Self::Internal(_) => ErrorCode::InternalServerError,
         }
     }
@@ -114,7 +126,7 @@ impl AppError {
             Self::BadInput { field, .. } | Self::Conflict { field, .. } => {
                 extensions.set("field", field.as_str());
             }
-            Self::RateLimited { retry_after } => {
+            Self::RateLimited { retry_after } | Self::ServiceUnavailable { retry_after } => {
                 let seconds = i32::try_from(retry_after.as_secs().max(1)).unwrap_or(i32::MAX);
                 extensions.set("retryAfterSeconds", seconds);
             }

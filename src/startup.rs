@@ -16,7 +16,8 @@ use crate::config::Config;
 use crate::db::{Database, DatabaseError};
 use crate::error::AppError;
 use crate::events::{EventBus, HubInput, run_hub};
-use crate::graphql::build_schema;
+use crate::graphql::preflight::schema_index::IndexError;
+use crate::graphql::{build_schema, preflight};
 use crate::http::{InvalidOrigin, router};
 use crate::rate_limit::Limits;
 use crate::services::{catalog, rankings};
@@ -44,6 +45,8 @@ pub enum StartupError {
     Cors(#[from] InvalidOrigin),
     #[error("cannot set up authentication")]
     Auth(#[from] AuthSetupError),
+    #[error("cannot prepare the GraphQL checks")]
+    Schema(#[from] IndexError),
 }
 
 /// A built application, bound to its port and ready to serve.
@@ -77,7 +80,8 @@ impl Application {
         let bind = config.bind;
         let state = AppState::new(db, config, auth, events);
         let schema = build_schema(state.clone(), &state.config.limits);
-        let router = router(state.clone(), schema)?;
+        let preflight = preflight(&state.config.limits).await?;
+        let router = router(state.clone(), schema, preflight)?;
         let listener = listen(bind).map_err(|source| StartupError::Bind { addr: bind, source })?;
         let local_addr = listener
             .local_addr()
@@ -176,7 +180,8 @@ const LIMIT_PRUNE_PERIOD: Duration = Duration::from_secs(600);
 
 /// Deletes idle shared rate-limit rows every [`LIMIT_PRUNE_PERIOD`] until shutdown.
 async fn prune_limits(limits: Arc<Limits>, mut stopping: watch::Receiver<bool>) {
-    let mut ticks = tokio::time::interval(LIMIT_PRUNE_PERIOD);
+    let start = tokio::time::Instant::now() + LIMIT_PRUNE_PERIOD;
+    let mut ticks = tokio::time::interval_at(start, LIMIT_PRUNE_PERIOD);
     loop {
         tokio::select! {
             _ = ticks.tick() => match limits.prune().await {

@@ -1,13 +1,14 @@
 //! The GraphQL schema: types, resolvers, loaders and limits. Knows nothing of HTTP.
 
 mod context;
-pub mod limits;
 pub mod loaders;
 mod mutation;
 mod owned_papers;
 mod prefetch;
+pub mod preflight;
 mod query;
 mod search_results;
+pub mod shape;
 mod subscription;
 pub mod types;
 mod upvote_lists;
@@ -16,6 +17,9 @@ use async_graphql::{SDLExportOptions, Schema};
 
 use crate::config::GraphqlLimits;
 use crate::state::AppState;
+
+use preflight::schema_index::IndexError;
+use preflight::{Preflight, SchemaIndex};
 
 pub use mutation::{ClientAddr, MutationRoot};
 pub use query::QueryRoot;
@@ -43,6 +47,20 @@ pub fn build_schema(state: AppState, limits: &GraphqlLimits) -> AppSchema {
 
 fn schema_builder() -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     Schema::build(QueryRoot, MutationRoot, SubscriptionRoot)
+}
+
+/// The checks run before every operation, within `limits`.
+///
+/// # Errors
+/// The schema could not be indexed (a bug).
+pub async fn preflight(limits: &GraphqlLimits) -> Result<Preflight, IndexError> {
+    // Indexed from a schema without limits: the full introspection exceeds small ones.
+    let index = SchemaIndex::of(&schema_builder().finish()).await?;
+    Ok(Preflight::new(
+        index,
+        limits.clone(),
+        types::custom_scalar_checks(),
+    ))
 }
 
 /// The schema in SDL, with sorted fields, arguments and enum values: `schema.graphql`.

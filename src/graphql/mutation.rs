@@ -30,7 +30,7 @@ pub struct ClientAddr(pub Option<IpAddr>);
 #[derive(Default)]
 pub struct MutationRoot;
 
-#[Object]
+#[Object(name = "Mutation")]
 impl MutationRoot {
     /// Creates an account and signs it in.
     async fn register(

@@ -31,7 +31,7 @@ const MAX_NAME_FILTER_CHARS: usize = 200;
 #[derive(Default)]
 pub struct QueryRoot;
 
-#[Object]
+#[Object(name = "Query")]
 impl QueryRoot {
     /// Any object by its global id; null when nothing has that id.
     async fn node(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Node>> {

@@ -18,7 +18,7 @@ use super::types::{Paper, PaperFilterInput, UpvoteEvent};
 #[derive(Default)]
 pub struct SubscriptionRoot;
 
-#[Subscription]
+#[Subscription(name = "Subscription")]
 impl SubscriptionRoot {
     /// Every newly submitted or imported paper that passes `filter` (the same filter as
     /// `papers`).

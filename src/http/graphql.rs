@@ -2,7 +2,8 @@
 //! GraphiQL for browsers.
 //!
 //! The stock async-graphql handlers are not used: they read bodies without a limit, run
-//! mutations sent by GET or as forms (CSRF), and accept batches.
+//! mutations sent by GET or as forms (CSRF), accept batches, ignore `operationName` in a
+//! GET, and answer a body without `query` as an empty document.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -10,14 +11,17 @@ use axum::body::Body;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
+use serde_json::Value as Json;
 
 use crate::auth::{Viewer, bearer_token};
 use crate::error::AppError;
-use crate::graphql::limits::{self, Refusal, Transport};
+use crate::graphql::preflight::{Refusal, Transport};
+use crate::graphql::shape::ResponseShape;
 use crate::graphql::{ClientAddr, loaders};
 use crate::services::accounts;
 
-use super::{HttpState, graphiql, responses, ws};
+use super::responses::{self, Media};
+use super::{HttpState, graphiql, ws};
 
 /// Largest accepted request body.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -29,41 +33,43 @@ pub async fn graphql_post(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    let media = Media::negotiate(&headers);
     if !is_json(&headers) {
         return responses::error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::bad_input("Content-Type", "send the operation as application/json"),
+            media,
         );
     }
     let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
         return responses::error(
             StatusCode::PAYLOAD_TOO_LARGE,
             AppError::bad_input("body", format!("the body exceeds {MAX_BODY_BYTES} bytes")),
+            media,
         );
     };
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
-        return responses::error(
-            StatusCode::BAD_REQUEST,
+        return bad_request(
             AppError::bad_input("body", "batched operations are not supported: send one"),
+            media,
         );
     }
-    let request: async_graphql::Request = match serde_json::from_slice(&bytes) {
-        Ok(request) => request,
-        Err(_) => {
-            return responses::error(
-                StatusCode::BAD_REQUEST,
-                AppError::bad_input(
-                    "body",
-                    "the body must be a JSON object with `query`, and optionally `operationName` and `variables`",
-                ),
-            );
-        }
+    let request = match serde_json::from_slice::<Json>(&bytes) {
+        Ok(Json::Object(fields)) => post_params(fields),
+        _ => Err(AppError::bad_input(
+            "body",
+            "the body must be a JSON object with `query`, and optionally `operationName`, `variables` and `extensions`",
+        )),
     };
-    let caller = match Caller::identify(&state, &headers, peer).await {
+    let request = match request {
+        Ok(request) => request,
+        Err(error) => return bad_request(error, media),
+    };
+    let caller = match Caller::identify(&state, &headers, peer, media).await {
         Ok(caller) => caller,
         Err(refused) => return refused,
     };
-    execute(&state, request, Transport::HttpPost, caller).await
+    execute(&state, request, Transport::HttpPost, caller, media).await
 }
 
 /// `GET /graphql`: GraphiQL for a browser, otherwise a query from the URL's parameters.
@@ -78,24 +84,118 @@ pub async fn graphql_get(
         let client = ClientAddr(Some(client_ip(&state, headers, peer)));
         return ws::upgrade(state, client, parts).await;
     }
-    let raw_query = parts.uri.query().unwrap_or_default().to_owned();
-    if wants_html(headers) && !raw_query.split('&').any(|pair| pair.starts_with("query=")) {
+    let raw_query = parts.uri.query().unwrap_or_default();
+    let params: Vec<(String, String)> = url::form_urlencoded::parse(raw_query.as_bytes())
+        .into_owned()
+        .collect();
+    if wants_html(headers) && !params.iter().any(|(key, _)| key == "query") {
         return Html(graphiql::PAGE).into_response();
     }
-    let request = match async_graphql::http::parse_query_string(&raw_query) {
-        Ok(request) if !request.query.is_empty() => request,
-        _ => {
-            return responses::error(
-                StatusCode::BAD_REQUEST,
-                AppError::bad_input("query", "pass the operation in the `query` URL parameter"),
-            );
-        }
+    let media = Media::negotiate(headers);
+    let request = match get_params(params) {
+        Ok(request) => request,
+        Err(error) => return bad_request(error, media),
     };
-    let caller = match Caller::identify(&state, headers, peer).await {
+    let caller = match Caller::identify(&state, headers, peer, media).await {
         Ok(caller) => caller,
         Err(refused) => return refused,
     };
-    execute(&state, request, Transport::HttpGet, caller).await
+    execute(&state, request, Transport::HttpGet, caller, media).await
+}
+
+/// The GraphQL request of a POST body's fields.
+fn post_params(
+    mut fields: serde_json::Map<String, Json>,
+) -> Result<async_graphql::Request, AppError> {
+    let query = match fields.remove("query") {
+        Some(Json::String(query)) => query,
+        Some(_) => return Err(AppError::bad_input("query", "`query` must be a string")),
+        None => return Err(missing_query()),
+    };
+    let operation_name = match fields.remove("operationName") {
+        None | Some(Json::Null) => None,
+        Some(Json::String(name)) => Some(name),
+        Some(_) => {
+            return Err(AppError::bad_input(
+                "operationName",
+                "`operationName` must be a string",
+            ));
+        }
+    };
+    let variables = json_map(fields.remove("variables"), "variables")?;
+    let extensions = json_map(fields.remove("extensions"), "extensions")?;
+    Ok(build_request(query, operation_name, variables, extensions))
+}
+
+/// The GraphQL request of a GET's URL parameters (`variables` and `extensions` as JSON).
+fn get_params(params: Vec<(String, String)>) -> Result<async_graphql::Request, AppError> {
+    let mut query = None;
+    let mut operation_name = None;
+    let mut variables = None;
+    let mut extensions = None;
+    for (key, value) in params {
+        let slot = match key.as_str() {
+            "query" => &mut query,
+            "operationName" => &mut operation_name,
+            "variables" => &mut variables,
+            "extensions" => &mut extensions,
+            _ => continue,
+        };
+        if slot.replace(value).is_some() {
+            return Err(AppError::bad_input(
+                key.clone(),
+                format!("`{key}` is given twice"),
+            ));
+        }
+    }
+    let query = query.ok_or_else(missing_query)?;
+    let parse_json = |text: Option<String>, field: &str| -> Result<Option<Json>, AppError> {
+        text.filter(|text| !text.is_empty())
+            .map(|text| {
+                serde_json::from_str(&text)
+                    .map_err(|_| AppError::bad_input(field, format!("`{field}` must be JSON")))
+            })
+            .transpose()
+    };
+    let variables = json_map(parse_json(variables, "variables")?, "variables")?;
+    let extensions = json_map(parse_json(extensions, "extensions")?, "extensions")?;
+    let operation_name = operation_name.filter(|name| !name.is_empty());
+    Ok(build_request(query, operation_name, variables, extensions))
+}
+
+fn missing_query() -> AppError {
+    AppError::bad_input("query", "pass the operation as `query`")
+}
+
+/// A JSON object parameter (`variables`, `extensions`): absent, null or an object.
+fn json_map(value: Option<Json>, field: &str) -> Result<serde_json::Map<String, Json>, AppError> {
+    match value {
+        None | Some(Json::Null) => Ok(serde_json::Map::new()),
+        Some(Json::Object(map)) => Ok(map),
+        Some(_) => Err(AppError::bad_input(
+            field,
+            format!("`{field}` must be an object"),
+        )),
+    }
+}
+
+fn build_request(
+    query: String,
+    operation_name: Option<String>,
+    variables: serde_json::Map<String, Json>,
+    extensions: serde_json::Map<String, Json>,
+) -> async_graphql::Request {
+    let mut request = async_graphql::Request::new(query)
+        .variables(async_graphql::Variables::from_json(Json::Object(variables)));
+    if let Some(name) = operation_name {
+        request = request.operation_name(name);
+    }
+    for (key, value) in extensions {
+        if let Ok(value) = async_graphql::Value::from_json(value) {
+            request.extensions.insert(key, value);
+        }
+    }
+    request
 }
 
 /// Who sent a request: the viewer its bearer token stands for, and its address.
@@ -106,11 +206,13 @@ struct Caller {
 
 impl Caller {
     /// No `Authorization` header is an anonymous viewer; a header that is present but not a
-    /// valid bearer token is refused with 401, never downgraded to anonymous.
+    /// valid bearer token, or two headers, are refused with 401, never downgraded to
+    /// anonymous.
     async fn identify(
         state: &HttpState,
         headers: &HeaderMap,
         peer: SocketAddr,
+        media: Media,
     ) -> Result<Self, Response> {
         let addr = ClientAddr(Some(client_ip(state, headers, peer)));
         let mut values = headers.get_all(header::AUTHORIZATION).iter();
@@ -136,19 +238,27 @@ impl Caller {
         };
         match viewer {
             Ok(viewer) => Ok(Self { viewer, addr }),
-            Err(error @ AppError::Unauthenticated(_)) => Err(unauthorized(error)),
-            Err(error) => Err(responses::error(StatusCode::INTERNAL_SERVER_ERROR, error)),
+            Err(error @ AppError::Unauthenticated(_)) => Err(unauthorized(error, media)),
+            Err(error) => Err(responses::error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                error,
+                media,
+            )),
         }
     }
 }
 
-fn unauthorized(error: AppError) -> Response {
-    let mut response = responses::error(StatusCode::UNAUTHORIZED, error);
+fn unauthorized(error: AppError, media: Media) -> Response {
+    let mut response = responses::error(StatusCode::UNAUTHORIZED, error, media);
     response.headers_mut().insert(
         header::WWW_AUTHENTICATE,
         HeaderValue::from_static("Bearer error=\"invalid_token\""),
     );
     response
+}
+
+fn bad_request(error: AppError, media: Media) -> Response {
+    responses::error(StatusCode::BAD_REQUEST, error, media)
 }
 
 /// The peer address, or the last `X-Forwarded-For` entry when a trusted proxy writes it.
@@ -167,35 +277,41 @@ fn client_ip(state: &HttpState, headers: &HeaderMap, peer: SocketAddr) -> IpAddr
     peer.ip()
 }
 
-/// Applies the operation limits, then runs the operation for the caller.
+/// Checks the operation, then runs it for the caller and shapes the answer.
 async fn execute(
     state: &HttpState,
     mut request: async_graphql::Request,
     transport: Transport,
     caller: Caller,
+    media: Media,
 ) -> Response {
-    match limits::prepare(&mut request, transport, state.app.config.limits.max_fields) {
-        Ok(_) => {
-            let request = request
-                .data(caller.viewer)
-                .data(caller.addr)
-                .data(loaders::for_request(&state.app));
-            responses::graphql(state.schema.execute(request).await)
-        }
-        Err(Refusal::Invalid(error)) => {
-            responses::graphql(async_graphql::Response::from_errors(vec![
-                error.into_server_error(),
-            ]))
-        }
+    let prepared = match state.preflight.check(&mut request, transport) {
+        Ok(prepared) => prepared,
+        Err(Refusal::Invalid(errors)) => return responses::request_errors(errors, media),
         Err(Refusal::WrongTransport(error)) if transport == Transport::HttpGet => {
-            let mut response = responses::error(StatusCode::METHOD_NOT_ALLOWED, error);
+            let mut response = responses::error(StatusCode::METHOD_NOT_ALLOWED, error, media);
             response
                 .headers_mut()
                 .insert(header::ALLOW, HeaderValue::from_static("POST"));
-            response
+            return response;
         }
-        Err(Refusal::WrongTransport(error)) => responses::error(StatusCode::BAD_REQUEST, error),
+        Err(Refusal::WrongTransport(error)) => return bad_request(error, media),
+    };
+    let variables = request.variables.clone();
+    let operation_name = request.operation_name.clone();
+    let request = request
+        .data(caller.viewer)
+        .data(caller.addr)
+        .data(loaders::for_request(&state.app));
+    let mut response = state.schema.execute(request).await;
+    ResponseShape {
+        index: state.preflight.index(),
+        document: &prepared.document,
+        operation_name: operation_name.as_deref(),
+        variables: &variables,
     }
+    .apply(&mut response);
+    responses::execution(response, media, state.app.config.limits.max_response_bytes)
 }
 
 fn is_json(headers: &HeaderMap) -> bool {

@@ -17,6 +17,7 @@ use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use tower_http::trace::TraceLayer;
 
 use crate::graphql::AppSchema;
+use crate::graphql::preflight::Preflight;
 use crate::state::AppState;
 
 /// How long a request may take before it is answered with 408.
@@ -27,6 +28,8 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct HttpState {
     pub app: AppState,
     pub schema: AppSchema,
+    /// The checks every operation passes before it runs.
+    pub preflight: Arc<Preflight>,
     /// Executions shared by identical anonymous subscriptions.
     pub shared: Arc<ws::SharedOperations>,
 }
@@ -40,11 +43,16 @@ pub struct InvalidOrigin(pub String);
 ///
 /// # Errors
 /// A configured CORS origin is malformed.
-pub fn router(app: AppState, schema: AppSchema) -> Result<Router, InvalidOrigin> {
+pub fn router(
+    app: AppState,
+    schema: AppSchema,
+    preflight: Preflight,
+) -> Result<Router, InvalidOrigin> {
     let cors = cors_layer(&app.config.cors_origins)?;
     let state = HttpState {
         app,
         schema,
+        preflight: Arc::new(preflight),
         shared: Arc::default(),
     };
     Ok(Router::new()

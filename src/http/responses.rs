@@ -1,30 +1,253 @@
-//! GraphQL-shaped HTTP responses.
+//! GraphQL-shaped HTTP responses, in the media type the client asked for.
+//!
+//! GraphQL over HTTP (the current draft) defines `application/graphql-response+json`: a
+//! request that never started executing (it did not parse, validate, or its variables did
+//! not fit) answers 400 with no `data` key. Clients that ask for the legacy
+//! `application/json` (or nothing, or `*/*`) get 200 for those, also without `data`.
+//! Malformed HTTP requests (no `query`, bad JSON, parameters of the wrong type) are 400 in
+//! both. Every body is bounded: past the configured size the answer is a single
+//! `RESPONSE_TOO_LARGE` error, never a partial body.
 
-use axum::http::{HeaderValue, StatusCode, header};
+use std::io::Write;
+
+use async_graphql::ServerError;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use serde::Serialize;
 
 use crate::error::{AppError, tag_untagged_errors};
+use crate::graphql::shape::cap_errors;
 
-const JSON: HeaderValue = HeaderValue::from_static("application/json");
+/// The media type of GraphQL responses in the current GraphQL-over-HTTP draft.
+const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
 
-/// A GraphQL response: always 200 with JSON, errors (if any) inside.
-pub fn graphql(mut response: async_graphql::Response) -> Response {
+/// The media type a client accepts for its answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Media {
+    /// `application/json`: every GraphQL result is 200.
+    Json,
+    /// `application/graphql-response+json`: request errors are 400.
+    GraphqlResponse,
+}
+
+impl Media {
+    /// The type the `Accept` header prefers; `application/json` unless the client ranks
+    /// `application/graphql-response+json` at least as high.
+    pub fn negotiate(headers: &HeaderMap) -> Self {
+        let mut graphql_response = None;
+        let mut json = None;
+        for value in headers
+            .get_all(header::ACCEPT)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+        {
+            for entry in value.split(',') {
+                let mut parts = entry.split(';');
+                let essence = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+                let quality = parts
+                    .filter_map(|parameter| parameter.trim().strip_prefix("q="))
+                    .find_map(|q| q.trim().parse::<f32>().ok())
+                    .unwrap_or(1.0);
+                let slot = match essence.as_str() {
+                    GRAPHQL_RESPONSE_JSON => &mut graphql_response,
+                    "application/json" | "application/*" | "*/*" => &mut json,
+                    _ => continue,
+                };
+                *slot = Some(slot.map_or(quality, |seen: f32| seen.max(quality)));
+            }
+        }
+        match (graphql_response, json) {
+            (Some(preferred), other) if preferred > 0.0 && preferred >= other.unwrap_or(0.0) => {
+                Self::GraphqlResponse
+            }
+            _ => Self::Json,
+        }
+    }
+
+    fn content_type(self) -> HeaderValue {
+        match self {
+            Self::Json => HeaderValue::from_static("application/json; charset=utf-8"),
+            Self::GraphqlResponse => {
+                HeaderValue::from_static("application/graphql-response+json; charset=utf-8")
+            }
+        }
+    }
+
+    /// The status of an answer without `data`: the request never ran.
+    fn request_error_status(self) -> StatusCode {
+        match self {
+            Self::Json => StatusCode::OK,
+            Self::GraphqlResponse => StatusCode::BAD_REQUEST,
+        }
+    }
+}
+
+/// A GraphQL answer: `data` (unless absent) and `errors` (unless none).
+#[derive(Serialize)]
+struct Body<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<&'a async_graphql::Value>,
+    #[serde(skip_serializing_if = "<[ServerError]>::is_empty")]
+    errors: &'a [ServerError],
+}
+
+/// The result of an execution. An engine result without `data` whose errors have no path
+/// never started executing (the engine's own validation or limits), and is answered as
+/// a request error.
+pub fn execution(
+    mut response: async_graphql::Response,
+    media: Media,
+    max_bytes: usize,
+) -> Response {
     tag_untagged_errors(&mut response.errors);
-    json(StatusCode::OK, &response)
+    cap_errors(&mut response.errors);
+    let never_ran = response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|error| error.path.is_empty());
+    if never_ran {
+        return request_errors(response.errors, media);
+    }
+    let body = Body {
+        data: Some(&response.data),
+        errors: &response.errors,
+    };
+    bounded(StatusCode::OK, &body, media, max_bytes)
 }
 
-/// A request-level failure, as `{"errors": [...]}` with the given status.
-pub fn error(status: StatusCode, error: AppError) -> Response {
-    let body = async_graphql::Response::from_errors(vec![error.into_server_error()]);
-    json(status, &body)
+/// A request that never started executing.
+pub fn request_errors(mut errors: Vec<ServerError>, media: Media) -> Response {
+    tag_untagged_errors(&mut errors);
+    cap_errors(&mut errors);
+    let body = Body {
+        data: None,
+        errors: &errors,
+    };
+    bounded(media.request_error_status(), &body, media, usize::MAX)
 }
 
-fn json(status: StatusCode, body: &impl serde::Serialize) -> Response {
-    match serde_json::to_vec(body) {
-        Ok(bytes) => (status, [(header::CONTENT_TYPE, JSON)], bytes).into_response(),
+/// A request-level failure with the given status, as `{"errors": [...]}`.
+pub fn error(status: StatusCode, error: AppError, media: Media) -> Response {
+    let errors = [error.into_server_error()];
+    let body = Body {
+        data: None,
+        errors: &errors,
+    };
+    bounded(status, &body, media, usize::MAX)
+}
+
+/// Serialises `body`, or answers `RESPONSE_TOO_LARGE` once it passes `max_bytes`.
+fn bounded(status: StatusCode, body: &Body<'_>, media: Media, max_bytes: usize) -> Response {
+    match serialize_bounded(body, max_bytes) {
+        Ok(Some(bytes)) => (
+            status,
+            [(header::CONTENT_TYPE, media.content_type())],
+            bytes,
+        )
+            .into_response(),
+        Ok(None) => {
+            tracing::warn!(
+                limit = max_bytes,
+                "response over the size limit replaced by an error"
+            );
+            let errors = [AppError::ResponseTooLarge { limit: max_bytes }.into_server_error()];
+            let replacement = Body {
+                data: None,
+                errors: &errors,
+            };
+            let status = media.request_error_status();
+            match serde_json::to_vec(&replacement) {
+                Ok(bytes) => (
+                    status,
+                    [(header::CONTENT_TYPE, media.content_type())],
+                    bytes,
+                )
+                    .into_response(),
+                Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+            }
+        }
         Err(cause) => {
             tracing::error!(error = %cause, "serialising a response failed");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
+    }
+}
+
+/// `value` as JSON, or `None` when it would take more than `max_bytes`; serialisation
+/// stops at the limit, so an oversized answer is never held whole.
+pub fn serialize_bounded(
+    value: &impl Serialize,
+    max_bytes: usize,
+) -> Result<Option<Vec<u8>>, serde_json::Error> {
+    let mut writer = BoundedWriter {
+        bytes: Vec::new(),
+        max_bytes,
+    };
+    match serde_json::to_writer(&mut writer, value) {
+        Ok(()) => Ok(Some(writer.bytes)),
+        Err(error) if error.is_io() => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
+struct BoundedWriter {
+    bytes: Vec<u8>,
+    max_bytes: usize,
+}
+
+impl Write for BoundedWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.bytes.len().saturating_add(buf.len()) > self.max_bytes {
+            return Err(std::io::Error::other("response size limit reached"));
+        }
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accept(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        if let Ok(value) = HeaderValue::from_str(value) {
+            headers.insert(header::ACCEPT, value);
+        }
+        headers
+    }
+
+    #[test]
+    fn the_graphql_response_type_is_used_when_ranked_first() {
+        assert_eq!(Media::negotiate(&HeaderMap::new()), Media::Json);
+        assert_eq!(Media::negotiate(&accept("*/*")), Media::Json);
+        assert_eq!(Media::negotiate(&accept("application/json")), Media::Json);
+        assert_eq!(
+            Media::negotiate(&accept("application/graphql-response+json")),
+            Media::GraphqlResponse
+        );
+        assert_eq!(
+            Media::negotiate(&accept(
+                "application/graphql-response+json, application/json;q=0.9"
+            )),
+            Media::GraphqlResponse
+        );
+        assert_eq!(
+            Media::negotiate(&accept(
+                "application/graphql-response+json;q=0.5, application/json"
+            )),
+            Media::Json
+        );
+    }
+
+    #[test]
+    fn serialisation_stops_at_the_limit() -> Result<(), serde_json::Error> {
+        let big = vec!["x".repeat(100); 100];
+        assert!(serialize_bounded(&big, 1_000)?.is_none());
+        assert!(serialize_bounded(&big, 100_000)?.is_some());
+        Ok(())
     }
 }

@@ -13,6 +13,7 @@
 mod helpers;
 
 mod accounts;
+mod conformance;
 mod errors;
 mod http;
 mod import;

@@ -19,6 +19,9 @@ fn schema_graphql_matches_the_code() {
 fn the_contract_names_are_present() {
     let sdl = paperboard::graphql::export_sdl();
     for name in [
+        "type Query {",
+        "type Mutation {",
+        "type Subscription {",
         "interface Node",
         "type PageInfo",
         "type PaperConnection",

@@ -23,6 +23,11 @@ pub use scalars::{Date, DateTime};
 pub use submission::{SubmitPaperInput, SubmitPaperPayload, UpvoteEvent};
 pub use user::User;
 
+/// How the checks before execution recognise valid input for each custom scalar.
+pub fn custom_scalar_checks() -> Vec<(&'static str, super::preflight::ScalarCheck)> {
+    vec![("DateTime", DateTime::accepts), ("Date", Date::accepts)]
+}
+
 /// The complexity of a list field: its children count once per requested item.
 pub fn page_cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
     let size = first

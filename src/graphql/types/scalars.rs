@@ -7,6 +7,13 @@ use chrono::{NaiveDate, SecondsFormat, Utc};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DateTime(pub chrono::DateTime<Utc>);
 
+impl DateTime {
+    /// Whether `value` is a valid input for this scalar.
+    pub fn accepts(value: &Value) -> bool {
+        <Self as ScalarType>::parse(value.clone()).is_ok()
+    }
+}
+
 /// A point in time: RFC 3339, always UTC with microseconds on output
 /// (`2026-11-26T09:30:00.000000Z`); any offset is accepted on input.
 #[Scalar(
@@ -31,6 +38,13 @@ impl ScalarType for DateTime {
 /// A calendar date (see the scalar's description).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Date(pub NaiveDate);
+
+impl Date {
+    /// Whether `value` is a valid input for this scalar.
+    pub fn accepts(value: &Value) -> bool {
+        <Self as ScalarType>::parse(value.clone()).is_ok()
+    }
+}
 
 /// A calendar date, `YYYY-MM-DD`.
 #[Scalar(

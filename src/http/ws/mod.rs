@@ -21,7 +21,7 @@ mod shared;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_graphql::parser::types::OperationType;
+use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use axum::extract::FromRequestParts;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::http::StatusCode;
@@ -33,7 +33,8 @@ use tokio_stream::StreamMap;
 
 use crate::auth::{Viewer, bearer_token};
 use crate::error::{AppError, tag_untagged_errors};
-use crate::graphql::limits::{self, Refusal, Transport};
+use crate::graphql::preflight::{Refusal, Transport};
+use crate::graphql::shape::{ResponseShape, cap_errors};
 use crate::graphql::{ClientAddr, loaders};
 use crate::services::accounts;
 
@@ -82,6 +83,7 @@ pub async fn upgrade(state: HttpState, client: ClientAddr, mut parts: Parts) -> 
                 "Sec-WebSocket-Protocol",
                 "use the graphql-transport-ws or graphql-ws subprotocol",
             ),
+            responses::Media::Json,
         );
     };
     upgrade
@@ -283,7 +285,7 @@ impl Connection {
                                 Ok(results) => {
                                     operations.insert(id, results);
                                 }
-                                Err(error) => send(socket, self.protocol.error(&id, &[error])).await?,
+                                Err(errors) => send(socket, self.protocol.error(&id, &errors)).await?,
                             }
                         }
                     }
@@ -312,15 +314,20 @@ impl Connection {
         &self,
         mut request: async_graphql::Request,
         viewer: Viewer,
-    ) -> Result<OperationStream, async_graphql::ServerError> {
-        let max_fields = self.state.app.config.limits.max_fields;
-        let operation = match limits::prepare(&mut request, Transport::WebSocket, max_fields) {
-            Ok(operation) => operation,
-            Err(Refusal::Invalid(error) | Refusal::WrongTransport(error)) => {
-                return Err(error.into_server_error());
+    ) -> Result<OperationStream, Vec<async_graphql::ServerError>> {
+        let prepared = match self
+            .state
+            .preflight
+            .check(&mut request, Transport::WebSocket)
+        {
+            Ok(prepared) => prepared,
+            Err(Refusal::Invalid(mut errors)) => {
+                cap_errors(&mut errors);
+                return Err(errors);
             }
+            Err(Refusal::WrongTransport(error)) => return Err(vec![error.into_server_error()]),
         };
-        if operation == Some(OperationType::Subscription) && viewer == Viewer::Anonymous {
+        if prepared.operation == OperationType::Subscription && viewer == Viewer::Anonymous {
             let key = OperationKey {
                 query: request.query.clone(),
                 operation_name: request.operation_name.clone(),
@@ -329,14 +336,23 @@ impl Connection {
             let shared = self
                 .state
                 .shared
-                .join(key, || self.execute(request, viewer));
+                .join(key, || self.execute(request, viewer, prepared.document));
             return Ok(Box::pin(shared));
         }
-        Ok(self.execute(request, viewer))
+        Ok(self.execute(request, viewer, prepared.document))
     }
 
-    /// Runs a prepared operation, each result serialised as it comes.
-    fn execute(&self, request: async_graphql::Request, viewer: Viewer) -> OperationStream {
+    /// Runs a prepared operation, each result shaped and serialised as it comes.
+    fn execute(
+        &self,
+        request: async_graphql::Request,
+        viewer: Viewer,
+        document: Arc<ExecutableDocument>,
+    ) -> OperationStream {
+        let variables = request.variables.clone();
+        let operation_name = request.operation_name.clone();
+        let preflight = Arc::clone(&self.state.preflight);
+        let max_bytes = self.state.app.config.limits.max_response_bytes;
         let request = request
             .data(viewer)
             .data(self.client)
@@ -354,10 +370,17 @@ impl Connection {
                     && !response.errors.is_empty();
                 first = false;
                 if failed {
-                    Emitted::Failed(Arc::new(response.errors))
-                } else {
-                    Emitted::Payload(serde_json::to_string(&response).unwrap_or_default().into())
+                    cap_errors(&mut response.errors);
+                    return Emitted::Failed(Arc::new(response.errors));
                 }
+                ResponseShape {
+                    index: preflight.index(),
+                    document: &document,
+                    operation_name: operation_name.as_deref(),
+                    variables: &variables,
+                }
+                .apply(&mut response);
+                Emitted::Payload(payload(&response, max_bytes).into())
             });
         Box::pin(results.chain(futures_util::stream::once(async { Emitted::Done })))
     }
@@ -375,6 +398,27 @@ pub enum Emitted {
 }
 
 type OperationStream = std::pin::Pin<Box<dyn futures_util::Stream<Item = Emitted> + Send>>;
+
+/// A result as the JSON of a `next` payload, or a `RESPONSE_TOO_LARGE` error in its place.
+fn payload(response: &async_graphql::Response, max_bytes: usize) -> String {
+    #[derive(serde::Serialize)]
+    struct Payload<'a> {
+        data: &'a async_graphql::Value,
+        #[serde(skip_serializing_if = "<[async_graphql::ServerError]>::is_empty")]
+        errors: &'a [async_graphql::ServerError],
+    }
+    let body = Payload {
+        data: &response.data,
+        errors: &response.errors,
+    };
+    match responses::serialize_bounded(&body, max_bytes) {
+        Ok(Some(bytes)) => String::from_utf8(bytes).unwrap_or_default(),
+        _ => {
+            let error = AppError::ResponseTooLarge { limit: max_bytes }.into_server_error();
+            serde_json::json!({ "errors": [error] }).to_string()
+        }
+    }
+}
 
 /// How to close after a failed read: 1009 for an oversized message, 1002 otherwise.
 fn read_failure(error: axum::Error) -> Closing {

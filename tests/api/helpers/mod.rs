@@ -3,7 +3,10 @@
 mod app;
 mod db;
 mod graphql;
+mod process;
 pub mod ws;
 
 pub use app::{TEST_JWT_SECRET, TestApp};
+pub use db::TestDb;
 pub use graphql::GqlResponse;
+pub use process::ServerProcess;

@@ -1,17 +1,15 @@
-//! Limits enforced before async-graphql parses or validates an operation.
+//! Bounds on an operation's size, checked before the engine parses or validates it.
 //!
-//! Two hazards of the engine are handled here, and every transport (GET, POST, WebSocket)
-//! calls [`prepare`] before executing: the parser recurses without bound on nested value
-//! literals, so the raw text's bracket nesting is bounded before parsing; and validation
-//! expands fragments without memoising them, so the expanded field count is computed
-//! (memoised) and bounded before validation runs. Doing this outside the schema (not as an
-//! extension) keeps per-field extension hooks off the hot path.
+//! Two hazards of the engine: the parser recurses without bound on nested value literals,
+//! so the raw text's bracket nesting is bounded before parsing; and validation expands
+//! fragments without memoising them, so the expanded field count is computed (memoised)
+//! and bounded before validation runs.
 
 use std::collections::HashMap;
 
 use async_graphql::Name;
 use async_graphql::parser::types::{
-    DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet,
+    DocumentOperations, ExecutableDocument, Selection, SelectionSet,
 };
 
 use crate::error::AppError;
@@ -151,88 +149,6 @@ impl<'a> FieldCounter<'a> {
         self.sizes.insert(name, Some(size));
         size
     }
-}
-
-/// The type of the operation a request will run, when the document names it unambiguously.
-pub fn operation_type(
-    document: &ExecutableDocument,
-    operation_name: Option<&str>,
-) -> Option<OperationType> {
-    match (&document.operations, operation_name) {
-        (DocumentOperations::Single(operation), _) => Some(operation.node.ty),
-        (DocumentOperations::Multiple(operations), Some(name)) => operations
-            .iter()
-            .find(|(candidate, _)| candidate.as_str() == name)
-            .map(|(_, operation)| operation.node.ty),
-        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => operations
-            .values()
-            .next()
-            .map(|operation| operation.node.ty),
-        (DocumentOperations::Multiple(_), None) => None,
-    }
-}
-
-/// How an operation arrived: each transport allows different operation types.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Transport {
-    /// `POST /graphql`: queries and mutations.
-    HttpPost,
-    /// `GET /graphql`: queries only (a GET must not change anything).
-    HttpGet,
-    /// A WebSocket `subscribe` message: queries and subscriptions.
-    WebSocket,
-}
-
-impl Transport {
-    fn allows(self, operation: OperationType) -> bool {
-        match self {
-            Self::HttpPost => operation != OperationType::Subscription,
-            Self::HttpGet => operation == OperationType::Query,
-            Self::WebSocket => operation != OperationType::Mutation,
-        }
-    }
-}
-
-/// Why a request was refused before execution.
-#[derive(Debug)]
-pub enum Refusal {
-    /// The operation type is not allowed on this transport.
-    WrongTransport(AppError),
-    /// The text or document breaks a limit, or does not parse.
-    Invalid(AppError),
-}
-
-/// Bounds and parses a request's operation, checks that its transport allows it, and
-/// attaches the parsed document so the engine does not parse it again. Every transport
-/// calls this before executing anything. Returns the operation's type when the document
-/// names it unambiguously.
-///
-/// # Errors
-/// A [`Refusal`] saying why the request must not run.
-pub fn prepare(
-    request: &mut async_graphql::Request,
-    transport: Transport,
-    max_fields: usize,
-) -> Result<Option<OperationType>, Refusal> {
-    check_source(&request.query).map_err(Refusal::Invalid)?;
-    let document = async_graphql::parser::parse_query(&request.query)
-        .map_err(|error| Refusal::Invalid(AppError::bad_input("query", error.to_string())))?;
-    check_document(&document, max_fields).map_err(Refusal::Invalid)?;
-    let operation = operation_type(&document, request.operation_name.as_deref());
-    if let Some(operation) = operation
-        && !transport.allows(operation)
-    {
-        let message = match transport {
-            Transport::HttpGet => "only queries may be sent with GET; use POST",
-            Transport::HttpPost => "subscriptions need a WebSocket connection to /graphql",
-            Transport::WebSocket => "send mutations over HTTP POST",
-        };
-        return Err(Refusal::WrongTransport(AppError::bad_input(
-            "query", message,
-        )));
-    }
-    request.set_parsed_query(document);
-    Ok(operation)
 }
 
 #[cfg(test)]

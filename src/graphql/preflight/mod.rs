@@ -1,0 +1,206 @@
+//! Everything checked before an operation runs, on every transport (GET, POST, WebSocket).
+//!
+//! In order: the text's size and bracket nesting ([`limits`]); parsing; the expanded field
+//! count; choosing the operation; whether the transport allows its type; the validation
+//! rules the engine misses ([`rules`]); the variables against their declared types
+//! ([`variables`]); and the real cost of any introspection ([`introspection`]). A request
+//! that fails any of them is a *request error*: it never starts executing, and its answer
+//! has no `data`. The engine's own validation and limits run afterwards, during execution.
+//!
+//! This runs outside the schema (not as an extension), which keeps per-field extension
+//! hooks off the hot path.
+
+mod introspection;
+mod limits;
+mod rules;
+pub mod schema_index;
+mod variables;
+
+use std::sync::Arc;
+
+use async_graphql::parser::types::{ExecutableDocument, OperationDefinition, OperationType};
+use async_graphql::{Pos, Positioned, ServerError};
+
+use crate::config::GraphqlLimits;
+use crate::error::AppError;
+
+use super::shape::mark_empty_selections;
+
+pub use introspection::MAX_TYPE_LIST_NESTING;
+pub use limits::{MAX_FRAGMENTS, MAX_NESTING, MAX_QUERY_BYTES};
+pub use schema_index::SchemaIndex;
+pub use variables::ScalarCheck;
+
+/// How an operation arrived: each transport allows different operation types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// `POST /graphql`: queries and mutations.
+    HttpPost,
+    /// `GET /graphql`: queries only (a GET must not change anything).
+    HttpGet,
+    /// A WebSocket `subscribe` message: queries and subscriptions.
+    WebSocket,
+}
+
+impl Transport {
+    fn allows(self, operation: OperationType) -> bool {
+        match self {
+            Self::HttpPost => operation != OperationType::Subscription,
+            Self::HttpGet => operation == OperationType::Query,
+            Self::WebSocket => operation != OperationType::Mutation,
+        }
+    }
+}
+
+/// Why a request was refused before execution.
+#[derive(Debug)]
+pub enum Refusal {
+    /// The operation type is not allowed on this transport.
+    WrongTransport(AppError),
+    /// The request is not a valid operation for this schema (GraphQL's "request error").
+    Invalid(Vec<ServerError>),
+}
+
+impl From<AppError> for Refusal {
+    fn from(error: AppError) -> Self {
+        Self::Invalid(vec![error.into_server_error()])
+    }
+}
+
+/// A request that passed every check, ready to run.
+pub struct Prepared {
+    /// The type of the operation that will run.
+    pub operation: OperationType,
+    /// The parsed document as the engine runs it (with the markers of
+    /// [`mark_empty_selections`]), also attached to the request: it is not parsed again.
+    pub document: Arc<ExecutableDocument>,
+}
+
+/// The checks, with what they need to know.
+pub struct Preflight {
+    index: SchemaIndex,
+    limits: GraphqlLimits,
+    scalars: Vec<(&'static str, ScalarCheck)>,
+}
+
+impl Preflight {
+    /// Checks against the schema `index`, within `limits`; `scalars` check the input values
+    /// of custom scalars.
+    pub fn new(
+        index: SchemaIndex,
+        limits: GraphqlLimits,
+        scalars: Vec<(&'static str, ScalarCheck)>,
+    ) -> Self {
+        Self {
+            index,
+            limits,
+            scalars,
+        }
+    }
+
+    /// The schema index the checks use.
+    pub fn index(&self) -> &SchemaIndex {
+        &self.index
+    }
+
+    /// Checks `request` and attaches its parsed document.
+    ///
+    /// # Errors
+    /// A [`Refusal`] saying why the request must not run.
+    pub fn check(
+        &self,
+        request: &mut async_graphql::Request,
+        transport: Transport,
+    ) -> Result<Prepared, Refusal> {
+        limits::check_source(&request.query)?;
+        let document = async_graphql::parser::parse_query(&request.query).map_err(|error| {
+            Refusal::Invalid(vec![request_error(
+                format!("Syntax Error: {error}"),
+                error.positions().collect(),
+            )])
+        })?;
+        limits::check_document(&document, self.limits.max_fields)?;
+        let operation = select_operation(&document, request.operation_name.as_deref())
+            .map_err(|message| Refusal::Invalid(vec![request_error(message, Vec::new())]))?;
+        let operation_type = operation.node.ty;
+        if !transport.allows(operation_type) {
+            let message = match transport {
+                Transport::HttpGet => "only queries may be sent with GET; use POST",
+                Transport::HttpPost => "subscriptions need a WebSocket connection to /graphql",
+                Transport::WebSocket => "send mutations over HTTP POST",
+            };
+            return Err(Refusal::WrongTransport(AppError::bad_input(
+                "query", message,
+            )));
+        }
+        let mut errors = rules::check(&self.index, &document);
+        errors.extend(variables::check(
+            &self.index,
+            &self.scalars,
+            &operation.node,
+            &request.variables,
+        ));
+        if !errors.is_empty() {
+            return Err(Refusal::Invalid(errors));
+        }
+        let cost = introspection::cost(
+            &self.index,
+            &document,
+            &operation.node.selection_set.node,
+            &request.variables,
+        );
+        if cost.type_list_nesting > MAX_TYPE_LIST_NESTING {
+            return Err(AppError::QueryTooComplex(format!(
+                "introspection nests `fields`, `inputFields`, `interfaces` and `possibleTypes` {} deep; at most {MAX_TYPE_LIST_NESTING} are allowed",
+                cost.type_list_nesting
+            ))
+            .into());
+        }
+        let limit = u64::try_from(self.limits.max_complexity).unwrap_or(u64::MAX);
+        if cost.fields > limit {
+            return Err(AppError::QueryTooComplex(format!(
+                "the introspection would answer {} fields; the complexity limit is {limit}",
+                cost.fields
+            ))
+            .into());
+        }
+        let mut document = document;
+        mark_empty_selections(&mut document);
+        let document = Arc::new(document);
+        request.set_parsed_query(ExecutableDocument::clone(&document));
+        Ok(Prepared {
+            operation: operation_type,
+            document,
+        })
+    }
+}
+
+/// The operation a request names, or the only one of its document.
+fn select_operation<'a>(
+    document: &'a ExecutableDocument,
+    name: Option<&str>,
+) -> Result<&'a Positioned<OperationDefinition>, String> {
+    let mut operations = document.operations.iter();
+    match name {
+        Some(wanted) => document
+            .operations
+            .iter()
+            .find(|(name, _)| name.is_some_and(|name| name.as_str() == wanted))
+            .map(|(_, operation)| operation)
+            .ok_or_else(|| format!("Unknown operation named \"{wanted}\".")),
+        None => match (operations.next(), operations.next()) {
+            (Some((_, operation)), None) => Ok(operation),
+            (None, _) => Err("The document holds no operation.".to_owned()),
+            (Some(_), Some(_)) => Err(
+                "The document holds several operations: name one with `operationName`.".to_owned(),
+            ),
+        },
+    }
+}
+
+/// A request error (`BAD_USER_INPUT`) at `locations`.
+pub fn request_error(message: impl Into<String>, locations: Vec<Pos>) -> ServerError {
+    let mut error = AppError::bad_input("query", message.into()).into_server_error();
+    error.locations = locations;
+    error
+}
