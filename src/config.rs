@@ -177,6 +177,34 @@ impl Default for AuthConfig {
     }
 }
 
+/// Limits on HTTP connections.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ConnectionLimits {
+    /// Seconds a client has to send a request's headers, from their first byte (or from
+    /// connecting).
+    #[arg(long, env = "PAPERBOARD_HEADER_TIMEOUT_SECONDS", default_value_t = 10)]
+    pub header_timeout_seconds: u64,
+
+    /// Seconds a connection may stay idle between requests.
+    #[arg(long, env = "PAPERBOARD_IDLE_TIMEOUT_SECONDS", default_value_t = 60)]
+    pub idle_timeout_seconds: u64,
+
+    /// Connections (WebSockets included) open at once; beyond, new ones get a 503.
+    /// Default: the process's open-file limit less a reserve for the database and files.
+    #[arg(long, env = "PAPERBOARD_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        Self {
+            header_timeout_seconds: 10,
+            idle_timeout_seconds: 60,
+            max_connections: None,
+        }
+    }
+}
+
 /// Limits on WebSocket connections.
 #[derive(Debug, Clone, clap::Args)]
 pub struct SocketLimits {
@@ -260,6 +288,9 @@ pub struct Config {
     pub auth: AuthConfig,
 
     #[command(flatten)]
+    pub connections: ConnectionLimits,
+
+    #[command(flatten)]
     pub sockets: SocketLimits,
 
     #[command(flatten)]
@@ -276,6 +307,7 @@ impl Config {
             demo: false,
             limits: GraphqlLimits::default(),
             auth: AuthConfig::default(),
+            connections: ConnectionLimits::default(),
             sockets: SocketLimits::default(),
             activity: ActivityConfig::default(),
         }

@@ -13,12 +13,13 @@ use tokio::sync::watch;
 
 use crate::auth::{Auth, AuthSetupError};
 use crate::config::Config;
+use crate::config::ConnectionLimits;
 use crate::db::{Database, DatabaseError};
 use crate::error::AppError;
 use crate::events::{EventBus, HubInput, run_hub};
 use crate::graphql::preflight::schema_index::IndexError;
 use crate::graphql::{build_schema, preflight};
-use crate::http::{InvalidOrigin, router};
+use crate::http::{ConnectionRules, GuardedListener, InvalidOrigin, PeerAddr, router};
 use crate::rate_limit::Limits;
 use crate::services::{catalog, rankings};
 use crate::state::AppState;
@@ -142,9 +143,14 @@ impl Application {
             shutdown.await;
             sockets.close_all();
         };
+        let rules = connection_rules(&state.config.connections);
+        tracing::info!(
+            max_connections = rules.max_connections,
+            "accepting connections"
+        );
         axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
+            GuardedListener::new(listener, rules),
+            router.into_make_service_with_connect_info::<PeerAddr>(),
         )
         .with_graceful_shutdown(signal)
         .await?;
@@ -191,6 +197,31 @@ async fn prune_limits(limits: Arc<Limits>, mut stopping: watch::Receiver<bool>) 
             _ = stopping.changed() => return,
         }
     }
+}
+
+/// Open files kept free of connections, for the database, logs and the data directory.
+const RESERVED_FILES: usize = 256;
+
+/// The connection rules configured; the cap defaults to what the open-file limit allows.
+fn connection_rules(limits: &ConnectionLimits) -> ConnectionRules {
+    ConnectionRules {
+        header_timeout: Duration::from_secs(limits.header_timeout_seconds.max(1)),
+        idle_timeout: Duration::from_secs(limits.idle_timeout_seconds.max(1)),
+        max_connections: limits.max_connections.unwrap_or_else(|| {
+            open_file_limit()
+                .map_or(10_000, |limit| limit.saturating_sub(RESERVED_FILES))
+                .max(64)
+        }),
+    }
+}
+
+/// The process's soft limit on open files, from `/proc/self/limits` (Linux).
+fn open_file_limit() -> Option<usize> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits
+        .lines()
+        .find(|line| line.starts_with("Max open files"))?;
+    line.split_whitespace().nth(3)?.parse().ok()
 }
 
 /// Pending connections the kernel queues before `accept`: room for a burst of thousands

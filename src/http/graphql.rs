@@ -20,6 +20,7 @@ use crate::graphql::shape::ResponseShape;
 use crate::graphql::{ClientAddr, loaders};
 use crate::services::accounts;
 
+use super::listener::PeerAddr;
 use super::responses::{self, Media};
 use super::{HttpState, graphiql, ws};
 
@@ -29,7 +30,7 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// `POST /graphql`: one operation as `application/json`.
 pub async fn graphql_post(
     State(state): State<HttpState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(PeerAddr(peer)): ConnectInfo<PeerAddr>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
@@ -75,7 +76,7 @@ pub async fn graphql_post(
 /// `GET /graphql`: GraphiQL for a browser, otherwise a query from the URL's parameters.
 pub async fn graphql_get(
     State(state): State<HttpState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(PeerAddr(peer)): ConnectInfo<PeerAddr>,
     request: axum::extract::Request,
 ) -> Response {
     let (parts, _body) = request.into_parts();

@@ -3,8 +3,11 @@
 
 mod graphiql;
 mod graphql;
+mod listener;
 mod responses;
 mod ws;
+
+pub use listener::{ConnectionRules, GuardedListener, PeerAddr};
 
 use std::sync::Arc;
 use std::time::Duration;

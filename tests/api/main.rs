@@ -14,6 +14,7 @@ mod helpers;
 
 mod accounts;
 mod conformance;
+mod connections;
 mod errors;
 mod http;
 mod import;
