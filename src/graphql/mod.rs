@@ -1,6 +1,7 @@
 //! The GraphQL schema: types, resolvers, loaders and limits. Knows nothing of HTTP.
 
 mod context;
+pub mod guard;
 pub mod loaders;
 mod mutation;
 mod owned_papers;

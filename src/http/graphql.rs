@@ -17,7 +17,7 @@ use crate::auth::{Viewer, bearer_token};
 use crate::error::AppError;
 use crate::graphql::preflight::{Refusal, Transport};
 use crate::graphql::shape::ResponseShape;
-use crate::graphql::{ClientAddr, loaders};
+use crate::graphql::{ClientAddr, guard, loaders};
 use crate::services::accounts;
 
 use super::listener::PeerAddr;
@@ -304,7 +304,7 @@ async fn execute(
         .data(caller.viewer)
         .data(caller.addr)
         .data(loaders::for_request(&state.app));
-    let mut response = state.schema.execute(request).await;
+    let mut response = guard::execute(&state.schema, request).await;
     ResponseShape {
         index: state.preflight.index(),
         document: &prepared.document,

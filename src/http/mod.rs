@@ -16,6 +16,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::routing::get;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use tower_http::trace::TraceLayer;
 
@@ -71,7 +72,8 @@ pub fn router(
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ))
-        .layer(TraceLayer::new_for_http()))
+        .layer(TraceLayer::new_for_http())
+        .layer(CatchPanicLayer::custom(panic_response)))
 }
 
 /// Browsers on other origins may call the API. Credentials travel in a bearer header,
@@ -91,6 +93,18 @@ fn cors_layer(origins: &[String]) -> Result<CorsLayer, InvalidOrigin> {
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(layer.allow_origin(AllowOrigin::list(origins)))
+}
+
+/// A panic in request handling outside an operation (which [`crate::graphql::guard`]
+/// covers) answers 500 with an `INTERNAL_SERVER_ERROR`; the connection and the process go
+/// on.
+fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    let message = crate::graphql::guard::panic_message(&*panic);
+    responses::error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        crate::error::AppError::internal(format!("panic while handling a request: {message}")),
+        responses::Media::Json,
+    )
 }
 
 /// Liveness: the process answers.

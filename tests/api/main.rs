@@ -15,6 +15,7 @@ mod helpers;
 mod accounts;
 mod conformance;
 mod connections;
+mod crash;
 mod errors;
 mod http;
 mod import;

@@ -35,7 +35,7 @@ use crate::auth::{Viewer, bearer_token};
 use crate::error::{AppError, tag_untagged_errors};
 use crate::graphql::preflight::{Refusal, Transport};
 use crate::graphql::shape::{ResponseShape, cap_errors};
-use crate::graphql::{ClientAddr, loaders};
+use crate::graphql::{ClientAddr, guard, loaders};
 use crate::services::accounts;
 
 use super::{HttpState, responses};
@@ -358,11 +358,8 @@ impl Connection {
             .data(self.client)
             .data(loaders::for_request(&self.state.app));
         let mut first = true;
-        let results = self
-            .state
-            .schema
-            .execute_stream(request)
-            .map(move |mut response| {
+        let results =
+            guard::stream(self.state.schema.execute_stream(request)).map(move |mut response| {
                 tag_untagged_errors(&mut response.errors);
                 // An operation that fails before producing data (validation) is an `error`.
                 let failed = first

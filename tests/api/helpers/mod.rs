@@ -6,7 +6,7 @@ mod graphql;
 mod process;
 pub mod ws;
 
-pub use app::{TEST_JWT_SECRET, TestApp};
+pub use app::{TEST_JWT_SECRET, TestApp, sign_token};
 pub use db::TestDb;
 pub use graphql::GqlResponse;
 pub use process::ServerProcess;
