@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
@@ -20,6 +20,11 @@ use crate::config::DatabaseConfig;
 
 /// How long a SQLite connection waits for a lock held by another process.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a request waits for a PostgreSQL connection before giving up.
+const POSTGRES_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long a health probe waits for the database.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Serialises concurrent migrations of several instances on one PostgreSQL database.
 const MIGRATION_LOCK_KEY: i64 = 0x7061_7065_7262_6f61;
@@ -45,6 +50,8 @@ pub struct Database {
     read: DatabaseConnection,
     write: DatabaseConnection,
     statements: Arc<AtomicU64>,
+    /// Set while the database is known to be unreachable (see [`Database::probe`]).
+    down: Arc<AtomicBool>,
 }
 
 impl Database {
@@ -77,6 +84,7 @@ impl Database {
             read,
             write,
             statements,
+            down: Arc::new(AtomicBool::new(false)),
         })
     }
 
@@ -122,9 +130,34 @@ impl Database {
         }
     }
 
-    /// Whether the database answers.
-    pub async fn ping(&self) -> bool {
-        self.read.ping().await.is_ok()
+    /// Whether the database is known to be unreachable: requests that need it can fail at
+    /// once instead of waiting for a connection.
+    pub fn is_down(&self) -> bool {
+        self.down.load(Ordering::Relaxed)
+    }
+
+    /// Records that the database did not answer (a request saw a connection failure).
+    pub fn mark_down(&self) {
+        if !self.down.swap(true, Ordering::Relaxed) {
+            tracing::error!("the database is unreachable; failing requests until it answers");
+        }
+    }
+
+    /// Pings the database (giving up after a second), records the outcome, and returns
+    /// whether it answered.
+    pub async fn probe(&self) -> bool {
+        let answered = matches!(
+            tokio::time::timeout(PROBE_TIMEOUT, self.read.ping()).await,
+            Ok(Ok(()))
+        );
+        if answered {
+            if self.down.swap(false, Ordering::Relaxed) {
+                tracing::info!("the database answers again");
+            }
+        } else {
+            self.mark_down();
+        }
+        answered
     }
 
     /// Closes every pool, waiting for connections to return.
@@ -186,12 +219,39 @@ async fn connect_postgres(url: &str, max_connections: u32) -> Result<DatabaseCon
     options
         .max_connections(max_connections)
         .min_connections(1)
-        .acquire_timeout(Duration::from_secs(10))
+        .acquire_timeout(POSTGRES_ACQUIRE_TIMEOUT)
         // Ping only connections idle long enough to have been dropped by the server or a
         // proxy; pinging on every checkout would add a round trip to every query.
         .test_before_acquire_if_idle_for(Duration::from_secs(30))
         .sqlx_logging(false);
     sea_orm::Database::connect(options).await
+}
+
+/// Whether `error` says the database could not be reached (as opposed to refusing a
+/// statement): a lost or refused connection, a pool that could not get one, a server
+/// shutting down (SQLSTATE class 08, and 57P01–57P03).
+pub fn is_unreachable(error: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    use sea_orm::sqlx::Error as SqlxError;
+    let runtime = match error {
+        DbErr::ConnectionAcquire(_) => return true,
+        DbErr::Conn(runtime) | DbErr::Exec(runtime) | DbErr::Query(runtime) => runtime,
+        _ => return false,
+    };
+    let RuntimeErr::SqlxError(sqlx) = runtime else {
+        return false;
+    };
+    match sqlx.as_ref() {
+        SqlxError::Io(_)
+        | SqlxError::Tls(_)
+        | SqlxError::PoolTimedOut
+        | SqlxError::PoolClosed
+        | SqlxError::WorkerCrashed => true,
+        SqlxError::Database(database) => database.code().is_some_and(|code| {
+            code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03")
+        }),
+        _ => false,
+    }
 }
 
 #[cfg(test)]

@@ -169,8 +169,17 @@ impl From<AppError> for async_graphql::Error {
     }
 }
 
+/// What a client is told to wait when the database is unreachable.
+pub const UNAVAILABLE_RETRY_AFTER: Duration = Duration::from_secs(5);
+
 impl From<sea_orm::DbErr> for AppError {
     fn from(error: sea_orm::DbErr) -> Self {
+        if crate::db::is_unreachable(&error) {
+            tracing::warn!(%error, "the database is unreachable");
+            return Self::ServiceUnavailable {
+                retry_after: UNAVAILABLE_RETRY_AFTER,
+            };
+        }
         Self::internal(error)
     }
 }

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use entity::{paper, user};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use serde::{Deserialize, Serialize};
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc, watch};
 
 use crate::db::Database;
 use crate::graphql::loaders::{self, RequestLoader};
@@ -27,6 +27,8 @@ use crate::state::AppState;
 pub const BUFFERED_EVENTS: usize = 1_024;
 /// The PostgreSQL notification channel.
 const CHANNEL: &str = "paperboard_events";
+/// The pause between attempts to (re)connect the `LISTEN` connection.
+const LISTEN_RETRY: std::time::Duration = std::time::Duration::from_millis(250);
 /// Changes queued for the hub before publishers wait.
 const PENDING_CHANGES: usize = 4_096;
 
@@ -71,6 +73,9 @@ enum Publisher {
 pub struct EventBus {
     publisher: Publisher,
     events: broadcast::Sender<Arc<PaperEvent>>,
+    /// Whether changes of other instances can be heard: always in process; on PostgreSQL
+    /// while the `LISTEN` connection is up.
+    listening: watch::Sender<bool>,
 }
 
 impl EventBus {
@@ -81,6 +86,7 @@ impl EventBus {
             let bus = Self {
                 publisher: Publisher::Postgres(db.writer().clone()),
                 events,
+                listening: watch::Sender::new(false),
             };
             (bus, HubInput::Postgres)
         } else {
@@ -88,6 +94,7 @@ impl EventBus {
             let bus = Self {
                 publisher: Publisher::InProcess(changes),
                 events,
+                listening: watch::Sender::new(true),
             };
             (bus, HubInput::InProcess(received))
         }
@@ -109,6 +116,19 @@ impl EventBus {
     /// A new subscriber.
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<PaperEvent>> {
         self.events.subscribe()
+    }
+
+    /// Whether changes are being heard (see `/readyz`).
+    pub fn is_listening(&self) -> bool {
+        *self.listening.borrow()
+    }
+
+    /// Waits until changes are heard, at most `limit`; whether they are.
+    pub async fn wait_listening(&self, limit: std::time::Duration) -> bool {
+        let mut listening = self.listening.subscribe();
+        tokio::time::timeout(limit, listening.wait_for(|listening| *listening))
+            .await
+            .is_ok_and(|outcome| outcome.is_ok())
     }
 }
 
@@ -159,27 +179,38 @@ async fn listen(state: &AppState) {
             Ok(listener) => listener,
             Err(error) => {
                 tracing::error!(%error, "cannot LISTEN; retrying");
-                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                tokio::time::sleep(LISTEN_RETRY).await;
                 continue;
             }
         };
         if let Err(error) = listener.listen(CHANNEL).await {
             tracing::error!(%error, "cannot LISTEN; retrying");
-            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            tokio::time::sleep(LISTEN_RETRY).await;
             continue;
         }
+        state.events.listening.send_replace(true);
+        // `try_recv` reports a lost connection instead of reconnecting silently; a new
+        // listener is then made above, so that readiness knows when changes are heard.
         loop {
-            match listener.recv().await {
-                Ok(notification) => match serde_json::from_str::<Change>(notification.payload()) {
-                    Ok(change) => broadcast(state, change).await,
-                    Err(error) => tracing::warn!(%error, "ignoring a malformed notification"),
-                },
+            match listener.try_recv().await {
+                Ok(Some(notification)) => {
+                    match serde_json::from_str::<Change>(notification.payload()) {
+                        Ok(change) => broadcast(state, change).await,
+                        Err(error) => tracing::warn!(%error, "ignoring a malformed notification"),
+                    }
+                }
+                Ok(None) => {
+                    tracing::warn!("LISTEN connection lost; reconnecting");
+                    break;
+                }
                 Err(error) => {
-                    // PgListener reconnects by itself; changes sent meanwhile are lost.
-                    tracing::warn!(%error, "LISTEN connection lost");
+                    tracing::warn!(%error, "LISTEN connection failed; reconnecting");
+                    break;
                 }
             }
         }
+        // Changes notified until the new listener listens are not heard.
+        state.events.listening.send_replace(false);
     }
 }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use sea_orm::DbErr;
+use sea_orm::{DbBackend, DbErr};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -24,6 +24,8 @@ use crate::rate_limit::Limits;
 use crate::services::{catalog, rankings};
 use crate::state::AppState;
 
+/// How long start-up waits for the event listener before serving anyway.
+const LISTEN_WAIT: Duration = Duration::from_secs(5);
 /// How long shutdown waits for WebSockets to close.
 const SOCKET_DRAIN: Duration = Duration::from_secs(5);
 
@@ -128,11 +130,17 @@ impl Application {
             ..
         } = self;
         let hub = tokio::spawn(run_hub(state.clone(), hub));
+        // Subscribers of a fresh instance should hear every change from their first
+        // request on; a database that is slow to answer does not hold the start up long.
+        if !state.events.wait_listening(LISTEN_WAIT).await {
+            tracing::warn!("serving before the event listener is connected");
+        }
         let refresher = tokio::spawn(refresh_rankings(
             state.db.clone(),
             Duration::from_secs(state.config.activity.ranking_refresh_seconds.max(1)),
             state.sockets.closing(),
         ));
+        let watcher = tokio::spawn(watch_database(state.db.clone(), state.sockets.closing()));
         let pruner = tokio::spawn(prune_limits(
             Arc::clone(&state.limits),
             state.sockets.closing(),
@@ -155,6 +163,7 @@ impl Application {
         .with_graceful_shutdown(signal)
         .await?;
         refresher.abort();
+        watcher.abort();
         pruner.abort();
         hub.abort();
         let left = state.sockets.wait_closed(SOCKET_DRAIN).await;
@@ -176,6 +185,32 @@ async fn refresh_rankings(db: Database, period: Duration, mut stopping: watch::R
                 Ok(None) => {}
                 Err(error) => tracing::warn!(error = ?error, "ranking refresh failed; retrying next period"),
             },
+            _ = stopping.changed() => return,
+        }
+    }
+}
+
+/// How often the database is probed while it answers, and while it does not.
+const PROBE_PERIOD_UP: Duration = Duration::from_secs(1);
+const PROBE_PERIOD_DOWN: Duration = Duration::from_millis(250);
+
+/// Probes a PostgreSQL database until shutdown, so that an outage is known (and requests
+/// fail fast) within about a second, and its end is noticed within a quarter of one,
+/// whether or not requests arrive. A SQLite file cannot go away: nothing to watch.
+async fn watch_database(db: Database, mut stopping: watch::Receiver<bool>) {
+    if db.backend() != DbBackend::Postgres {
+        return;
+    }
+    loop {
+        let period = if db.is_down() {
+            PROBE_PERIOD_DOWN
+        } else {
+            PROBE_PERIOD_UP
+        };
+        tokio::select! {
+            () = tokio::time::sleep(period) => {
+                db.probe().await;
+            }
             _ = stopping.changed() => return,
         }
     }

@@ -14,7 +14,7 @@ use axum::response::{Html, IntoResponse, Response};
 use serde_json::Value as Json;
 
 use crate::auth::{Viewer, bearer_token};
-use crate::error::AppError;
+use crate::error::{AppError, UNAVAILABLE_RETRY_AFTER};
 use crate::graphql::preflight::{Refusal, Transport};
 use crate::graphql::shape::ResponseShape;
 use crate::graphql::{ClientAddr, guard, loaders};
@@ -223,6 +223,10 @@ impl Caller {
                 addr,
             });
         };
+        // Checking a token needs the database: during a known outage, say so at once.
+        if state.app.db.is_down() {
+            return Err(unavailable(media));
+        }
         // Two credentials are ambiguous: refuse rather than pick one.
         let token = header
             .to_str()
@@ -240,6 +244,7 @@ impl Caller {
         match viewer {
             Ok(viewer) => Ok(Self { viewer, addr }),
             Err(error @ AppError::Unauthenticated(_)) => Err(unauthorized(error, media)),
+            Err(AppError::ServiceUnavailable { .. }) => Err(unavailable(media)),
             Err(error) => Err(responses::error(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 error,
@@ -256,6 +261,17 @@ fn unauthorized(error: AppError, media: Media) -> Response {
         HeaderValue::from_static("Bearer error=\"invalid_token\""),
     );
     response
+}
+
+/// 503: the database is known to be unreachable.
+fn unavailable(media: Media) -> Response {
+    responses::error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        AppError::ServiceUnavailable {
+            retry_after: UNAVAILABLE_RETRY_AFTER,
+        },
+        media,
+    )
 }
 
 fn bad_request(error: AppError, media: Media) -> Response {
@@ -298,6 +314,9 @@ async fn execute(
         }
         Err(Refusal::WrongTransport(error)) => return bad_request(error, media),
     };
+    if prepared.needs_database && state.app.db.is_down() {
+        return unavailable(media);
+    }
     let variables = request.variables.clone();
     let operation_name = request.operation_name.clone();
     let request = request

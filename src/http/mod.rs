@@ -112,11 +112,17 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-/// Readiness: the database answers.
+/// Readiness: the database answers — at once "no" while an outage is known, else after
+/// a probe of at most a second — and subscription events are heard.
 async fn readyz(State(state): State<HttpState>) -> (StatusCode, &'static str) {
-    if state.app.db.ping().await {
-        (StatusCode::OK, "ready")
-    } else {
+    if state.app.db.is_down() || !state.app.db.probe().await {
         (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
+    } else if !state.app.events.is_listening() {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not listening for events yet",
+        )
+    } else {
+        (StatusCode::OK, "ready")
     }
 }

@@ -15,7 +15,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use crate::error::{AppError, tag_untagged_errors};
+use crate::error::{AppError, ErrorCode, UNAVAILABLE_RETRY_AFTER, tag_untagged_errors};
 use crate::graphql::shape::cap_errors;
 
 /// The media type of GraphQL responses in the current GraphQL-over-HTTP draft.
@@ -111,7 +111,22 @@ pub fn execution(
         data: Some(&response.data),
         errors: &response.errors,
     };
-    bounded(StatusCode::OK, &body, media, max_bytes)
+    let status = if response.errors.iter().any(is_unavailable) {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::OK
+    };
+    bounded(status, &body, media, max_bytes)
+}
+
+fn is_unavailable(error: &ServerError) -> bool {
+    error
+        .extensions
+        .as_ref()
+        .and_then(|extensions| extensions.get("code"))
+        .is_some_and(|code| {
+            *code == async_graphql::Value::from(ErrorCode::ServiceUnavailable.as_str())
+        })
 }
 
 /// A request that never started executing.
@@ -122,7 +137,12 @@ pub fn request_errors(mut errors: Vec<ServerError>, media: Media) -> Response {
         data: None,
         errors: &errors,
     };
-    bounded(media.request_error_status(), &body, media, usize::MAX)
+    let status = if errors.iter().any(is_unavailable) {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        media.request_error_status()
+    };
+    bounded(status, &body, media, usize::MAX)
 }
 
 /// A request-level failure with the given status, as `{"errors": [...]}`.
@@ -135,8 +155,20 @@ pub fn error(status: StatusCode, error: AppError, media: Media) -> Response {
     bounded(status, &body, media, usize::MAX)
 }
 
-/// Serialises `body`, or answers `RESPONSE_TOO_LARGE` once it passes `max_bytes`.
+/// Serialises `body`, or answers `RESPONSE_TOO_LARGE` once it passes `max_bytes`. A 503
+/// tells the client when to retry.
 fn bounded(status: StatusCode, body: &Body<'_>, media: Media, max_bytes: usize) -> Response {
+    let mut response = serialized(status, body, media, max_bytes);
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response.headers_mut().insert(
+            header::RETRY_AFTER,
+            HeaderValue::from(UNAVAILABLE_RETRY_AFTER.as_secs()),
+        );
+    }
+    response
+}
+
+fn serialized(status: StatusCode, body: &Body<'_>, media: Media, max_bytes: usize) -> Response {
     match serialize_bounded(body, max_bytes) {
         Ok(Some(bytes)) => (
             status,

@@ -20,6 +20,7 @@ mod errors;
 mod http;
 mod import;
 mod limits;
+mod outage;
 mod pagination;
 mod reads;
 mod schema;

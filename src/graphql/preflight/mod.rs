@@ -18,7 +18,9 @@ mod variables;
 
 use std::sync::Arc;
 
-use async_graphql::parser::types::{ExecutableDocument, OperationDefinition, OperationType};
+use async_graphql::parser::types::{
+    ExecutableDocument, OperationDefinition, OperationType, Selection, SelectionSet,
+};
 use async_graphql::{Pos, Positioned, ServerError};
 
 use crate::config::GraphqlLimits;
@@ -71,6 +73,9 @@ impl From<AppError> for Refusal {
 pub struct Prepared {
     /// The type of the operation that will run.
     pub operation: OperationType,
+    /// Whether it selects anything beyond `__typename` and introspection, which are
+    /// answered without the database.
+    pub needs_database: bool,
     /// The parsed document as the engine runs it (with the markers of
     /// [`mark_empty_selections`]), also attached to the request: it is not parsed again.
     pub document: Arc<ExecutableDocument>,
@@ -164,12 +169,14 @@ impl Preflight {
             ))
             .into());
         }
+        let needs_database = selects_data(&document, &operation.node.selection_set.node);
         let mut document = document;
         mark_empty_selections(&mut document);
         let document = Arc::new(document);
         request.set_parsed_query(ExecutableDocument::clone(&document));
         Ok(Prepared {
             operation: operation_type,
+            needs_database,
             document,
         })
     }
@@ -196,6 +203,38 @@ fn select_operation<'a>(
             ),
         },
     }
+}
+
+/// Whether a root selection holds any field other than the meta-fields `__typename`,
+/// `__schema` and `__type`.
+fn selects_data(document: &ExecutableDocument, set: &SelectionSet) -> bool {
+    fn walk<'a>(
+        document: &'a ExecutableDocument,
+        set: &'a SelectionSet,
+        seen: &mut Vec<&'a str>,
+    ) -> bool {
+        set.items.iter().any(|selection| match &selection.node {
+            Selection::Field(field) => !matches!(
+                field.node.name.node.as_str(),
+                "__typename" | "__schema" | "__type"
+            ),
+            Selection::InlineFragment(inline) => {
+                walk(document, &inline.node.selection_set.node, seen)
+            }
+            Selection::FragmentSpread(spread) => {
+                let name = spread.node.fragment_name.node.as_str();
+                if seen.contains(&name) {
+                    return false;
+                }
+                seen.push(name);
+                document
+                    .fragments
+                    .get(name)
+                    .is_some_and(|fragment| walk(document, &fragment.node.selection_set.node, seen))
+            }
+        })
+    }
+    walk(document, set, &mut Vec::new())
 }
 
 /// A request error (`BAD_USER_INPUT`) at `locations`.

@@ -58,6 +58,7 @@ mod close {
     pub const PROTOCOL_ERROR: u16 = 1002;
     pub const TOO_BIG: u16 = 1009;
     pub const INTERNAL: u16 = 1011;
+    pub const TRY_AGAIN_LATER: u16 = 1013;
     pub const INVALID_MESSAGE: u16 = 4400;
     pub const UNAUTHORIZED: u16 = 4401;
     pub const FORBIDDEN: u16 = 4403;
@@ -173,6 +174,9 @@ impl Connection {
                 let closing = match error {
                     AppError::Unauthenticated(_) => {
                         Closing::new(close::FORBIDDEN, "Forbidden: invalid access token")
+                    }
+                    AppError::ServiceUnavailable { .. } => {
+                        Closing::new(close::TRY_AGAIN_LATER, "service unavailable: retry shortly")
                     }
                     _ => Closing::new(close::INTERNAL, "internal server error"),
                 };

@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 
 use paperboard::Application;
-use paperboard::config::{Config, Secret};
+use paperboard::config::{Config, DatabaseConfig, Secret};
 use paperboard::state::AppState;
 use serde_json::Value;
 use tokio::sync::oneshot;
@@ -38,20 +38,21 @@ impl TestApp {
 
     /// An application whose configuration `adjust` may change.
     pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> Self {
-        init_test_logging();
         let db = TestDb::create().await;
-        let mut config = Config::for_database(db.config());
-        config.auth.jwt_secret = Some(Secret::new(TEST_JWT_SECRET));
-        // Tests log in and fail on purpose from one address; they opt into tighter limits.
-        config.auth.login_client_attempts = 10_000;
-        config.auth.registrations_per_hour = 10_000;
-        // Rankings refresh when a test says so (`rankings::refresh`), never in the middle.
-        config.activity.ranking_refresh_seconds = 3_600;
+        let mut config = test_config(db.config());
         adjust(&mut config);
         Self::start(config, Some(db)).await
     }
 
+    /// An application on a database the test manages itself.
+    pub async fn spawn_on(database: DatabaseConfig, adjust: impl FnOnce(&mut Config)) -> Self {
+        let mut config = test_config(database);
+        adjust(&mut config);
+        Self::start(config, None).await
+    }
+
     async fn start(config: Config, db: Option<TestDb>) -> Self {
+        init_test_logging();
         let app = Application::build(config.clone())
             .await
             .expect("the application builds");
@@ -174,6 +175,18 @@ impl TestApp {
     pub fn statements_executed(&self) -> u64 {
         self.state.db.statements_executed()
     }
+}
+
+/// The configuration every test app starts from.
+fn test_config(database: DatabaseConfig) -> Config {
+    let mut config = Config::for_database(database);
+    config.auth.jwt_secret = Some(Secret::new(TEST_JWT_SECRET));
+    // Tests log in and fail on purpose from one address; they opt into tighter limits.
+    config.auth.login_client_attempts = 10_000;
+    config.auth.registrations_per_hour = 10_000;
+    // Rankings refresh when a test says so (`rankings::refresh`), never in the middle.
+    config.activity.ranking_refresh_seconds = 3_600;
+    config
 }
 
 /// An access token for user `id`, as the server would issue it.

@@ -3,10 +3,12 @@
 mod app;
 mod db;
 mod graphql;
+mod postgres;
 mod process;
 pub mod ws;
 
 pub use app::{TEST_JWT_SECRET, TestApp, sign_token};
 pub use db::TestDb;
 pub use graphql::GqlResponse;
+pub use postgres::TempPostgres;
 pub use process::ServerProcess;
