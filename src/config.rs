@@ -242,10 +242,10 @@ pub struct ActivityConfig {
     #[arg(long, env = "PAPERBOARD_SUBMISSIONS_PER_HOUR", default_value_t = 20)]
     pub submissions_per_hour: u32,
 
-    /// Seconds between ranking refreshes: upvote-ranked lists (and their cursors) change
-    /// only at a refresh.
-    #[arg(long, env = "PAPERBOARD_RANKING_REFRESH_SECONDS", default_value_t = 30)]
-    pub ranking_refresh_seconds: u64,
+    /// Milliseconds between ranking refreshes: an upvote shows in the order of the ranked
+    /// lists' first pages at the next refresh.
+    #[arg(long, env = "PAPERBOARD_RANKING_REFRESH_MS", default_value_t = 500)]
+    pub ranking_refresh_millis: u64,
 }
 
 impl Default for ActivityConfig {
@@ -253,7 +253,7 @@ impl Default for ActivityConfig {
         Self {
             upvotes_per_minute: 120,
             submissions_per_hour: 20,
-            ranking_refresh_seconds: 30,
+            ranking_refresh_millis: 500,
         }
     }
 }

@@ -137,7 +137,7 @@ impl Application {
         }
         let refresher = tokio::spawn(refresh_rankings(
             state.db.clone(),
-            Duration::from_secs(state.config.activity.ranking_refresh_seconds.max(1)),
+            Duration::from_millis(state.config.activity.ranking_refresh_millis.max(10)),
             state.sockets.closing(),
         ));
         let watcher = tokio::spawn(watch_database(state.db.clone(), state.sockets.closing()));
@@ -175,15 +175,34 @@ impl Application {
     }
 }
 
-/// Refreshes upvote rankings every `period` until the server shuts down.
+/// How often the ranking history is pruned.
+const HISTORY_PRUNE_PERIOD: Duration = Duration::from_secs(60);
+
+/// Refreshes upvote rankings every `period`, and prunes their history every
+/// [`HISTORY_PRUNE_PERIOD`], until the server shuts down.
 async fn refresh_rankings(db: Database, period: Duration, mut stopping: watch::Receiver<bool>) {
     let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    // A refresh that overran its period is not made up for with a burst.
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut prunes = tokio::time::interval_at(
+        tokio::time::Instant::now() + HISTORY_PRUNE_PERIOD,
+        HISTORY_PRUNE_PERIOD,
+    );
     loop {
         tokio::select! {
-            _ = ticks.tick() => match rankings::refresh(&db).await {
-                Ok(Some(generation)) => tracing::debug!(generation, "rankings refreshed"),
-                Ok(None) => {}
-                Err(error) => tracing::warn!(error = ?error, "ranking refresh failed; retrying next period"),
+            _ = ticks.tick() => {
+                if db.is_down() {
+                    continue;
+                }
+                match rankings::refresh(&db).await {
+                    Ok(Some(generation)) => tracing::debug!(generation, "rankings refreshed"),
+                    Ok(None) => {}
+                    Err(error) => tracing::warn!(error = ?error, "ranking refresh failed; retrying next period"),
+                }
+            }
+            _ = prunes.tick() => match rankings::prune_history(&db).await {
+                Ok(rows) => tracing::debug!(rows, "ranking history pruned"),
+                Err(error) => tracing::warn!(error = ?error, "pruning the ranking history failed"),
             },
             _ = stopping.changed() => return,
         }

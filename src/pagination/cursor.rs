@@ -129,6 +129,33 @@ pub struct Keyset {
     pub generation: Option<i64>,
 }
 
+impl Keyset {
+    /// How two positions of one list compare, in ascending list order (keys, then id).
+    pub fn position_cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.parts
+            .iter()
+            .zip(&other.parts)
+            .map(|(mine, theirs)| mine.cmp_same_type(theirs))
+            .find(|order| order.is_ne())
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then(self.id.cmp(&other.id))
+    }
+}
+
+impl KeyPart {
+    /// Compares two parts of one column (parts of different types compare equal).
+    fn cmp_same_type(&self, other: &Self) -> std::cmp::Ordering {
+        use std::cmp::Ordering;
+        match (self, other) {
+            (Self::Time(a), Self::Time(b)) | (Self::Int(a), Self::Int(b)) => a.cmp(b),
+            (Self::Day(a), Self::Day(b)) => a.cmp(b),
+            (Self::Float(a), Self::Float(b)) => a.total_cmp(b),
+            (Self::Text(a), Self::Text(b)) => a.cmp(b),
+            _ => Ordering::Equal,
+        }
+    }
+}
+
 #[derive(Serialize, Deserialize)]
 struct WireCursor(String, Vec<KeyPart>, i64, Option<i64>);
 
@@ -234,6 +261,24 @@ mod tests {
             assert_eq!(back.to_bits(), value.to_bits());
         }
         Ok(())
+    }
+
+    #[test]
+    fn positions_compare_by_keys_then_id() {
+        let at = |count: i64, id: i64| Keyset {
+            parts: vec![KeyPart::Int(count)],
+            id,
+            generation: None,
+        };
+        assert!(at(1, 9).position_cmp(&at(2, 1)).is_lt());
+        assert!(at(2, 1).position_cmp(&at(2, 3)).is_lt());
+        assert!(at(2, 3).position_cmp(&at(2, 3)).is_eq());
+        let score = |value: f64| Keyset {
+            parts: vec![KeyPart::Float(value)],
+            id: 1,
+            generation: None,
+        };
+        assert!(score(-0.5).position_cmp(&score(20_000.25)).is_lt());
     }
 
     #[test]

@@ -6,11 +6,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use entity::{paper, paper_author, user};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
-    QueryTrait, Select,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter,
+    QuerySelect, QueryTrait, Select,
 };
 
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::pagination::{KeyPart, Keyset, ListKind, Page, PageRequest};
 use crate::ranking::hot_score;
 
@@ -244,6 +244,12 @@ impl PaperListing {
 
 /// One page of `listing`.
 ///
+/// A page of a ranked list continuing a walk (its cursor carries generation `g`) is read
+/// as of `g`: the papers not re-ranked since come from the index as usual, those re-ranked
+/// since from the ranking history with the values they had at `g` (see
+/// `services::rankings`); the two are merged in order. While the ranking has not moved,
+/// that is one statement, as for any list.
+///
 /// # Errors
 /// `BAD_USER_INPUT` for an out-of-range cursor; `INTERNAL_SERVER_ERROR` on database failure.
 pub async fn list(
@@ -251,7 +257,7 @@ pub async fn list(
     listing: &PaperListing,
     request: &PageRequest,
 ) -> AppResult<PaperPage> {
-    let select = paged_select(listing, request)?;
+    let mut select = paged_select(listing, request)?;
     if !listing.order.list_kind().is_ranked() {
         let rows = select.all(db).await?;
         return Ok(PaperPage {
@@ -259,34 +265,128 @@ pub async fn list(
             generation: None,
         });
     }
-    // The generation is read in the same statement as the page, so they always agree.
+    let walk = request
+        .after
+        .as_ref()
+        .or(request.before.as_ref())
+        .and_then(|key| key.generation);
     let backend = db.get_database_backend();
+    if let Some(generation) = walk {
+        select = select.filter(Expr::cust_with_values(
+            format!(
+                "NOT EXISTS (SELECT 1 FROM ranking_history h WHERE h.paper_id = papers.id AND h.generation > {})",
+                placeholder(backend)
+            ),
+            [generation],
+        ));
+    }
+    // The generation is read in the same statement as the page, so they always agree.
     let statement = select
         .column_as(Expr::cust(CURRENT_GENERATION), "ranking_generation")
         .build(backend);
-    let mut generation = None;
+    let mut current = None;
     let mut rows = Vec::new();
     for row in db.query_all_raw(statement).await? {
-        generation = Some(row.try_get::<i64>("", "ranking_generation")?);
+        current = Some(row.try_get::<i64>("", "ranking_generation")?);
         rows.push(paper::Model::from_query_result(&row, "")?);
     }
-    if let Some(current) = generation {
-        for (cursor, field) in [(&request.after, "after"), (&request.before, "before")] {
-            if cursor
-                .as_ref()
-                .is_some_and(|key| key.generation != Some(current))
-            {
-                return Err(AppError::bad_input(
-                    field,
-                    "the ranking was refreshed since this cursor was issued: start again from the first page",
-                ));
-            }
-        }
+    let Some(generation) = walk else {
+        return Ok(PaperPage {
+            page: request.into_page(rows),
+            generation: current,
+        });
+    };
+    if current.is_none_or(|current| current > generation) {
+        let moved = reranked_since(db, listing, request, generation).await?;
+        rows = merge_in_order(listing, request, rows, moved);
     }
     Ok(PaperPage {
         page: request.into_page(rows),
-        generation,
+        generation: Some(generation),
     })
+}
+
+/// The page's papers among those re-ranked since `generation`, carrying (in `rank_count`
+/// and `hot_score`, which are only ever read for ordering) the values they had then.
+async fn reranked_since(
+    db: &impl ConnectionTrait,
+    listing: &PaperListing,
+    request: &PageRequest,
+    generation: i64,
+) -> AppResult<Vec<paper::Model>> {
+    let backend = db.get_database_backend();
+    let as_of = |column: &str| {
+        Expr::cust_with_values(
+            format!(
+                "(SELECT h.{column} FROM ranking_history h WHERE h.paper_id = papers.id AND h.generation > {} ORDER BY h.generation LIMIT 1)",
+                placeholder(backend)
+            ),
+            [generation],
+        )
+    };
+    let id = Expr::col((paper::Entity, paper::Column::Id));
+    let columns = match listing.order {
+        PaperOrder::Upvotes => vec![as_of("rank_count"), id],
+        PaperOrder::Daily(_) => vec![
+            Expr::col((paper::Entity, paper::Column::SubmittedDay)),
+            as_of("rank_count"),
+            id,
+        ],
+        PaperOrder::Trending { .. } => vec![as_of("hot_score"), id],
+        PaperOrder::Submitted | PaperOrder::Published => return Ok(Vec::new()),
+    };
+    let select = listing.select().filter(Expr::cust_with_values(
+        format!(
+            "papers.id IN (SELECT paper_id FROM ranking_history WHERE generation > {})",
+            placeholder(backend)
+        ),
+        [generation],
+    ));
+    let statement = apply_page(select, columns, listing.descending, request)?
+        .column_as(as_of("rank_count"), "as_of_rank_count")
+        .column_as(as_of("hot_score"), "as_of_hot_score")
+        .build(backend);
+    let mut papers = Vec::new();
+    for row in db.query_all_raw(statement).await? {
+        let mut paper = paper::Model::from_query_result(&row, "")?;
+        paper.rank_count = row.try_get("", "as_of_rank_count")?;
+        paper.hot_score = row.try_get("", "as_of_hot_score")?;
+        papers.push(paper);
+    }
+    Ok(papers)
+}
+
+/// The first rows of `unmoved` and `moved` together, in the order the page is fetched in.
+/// A paper in both (re-ranked between the two reads) carries the same key in each.
+fn merge_in_order(
+    listing: &PaperListing,
+    request: &PageRequest,
+    unmoved: Vec<paper::Model>,
+    moved: Vec<paper::Model>,
+) -> Vec<paper::Model> {
+    let mut rows: Vec<paper::Model> = unmoved
+        .into_iter()
+        .filter(|paper| moved.iter().all(|other| other.id != paper.id))
+        .collect();
+    rows.extend(moved);
+    let descending = listing.descending != request.backward;
+    rows.sort_by(|a, b| {
+        let order = listing
+            .order
+            .key_of(a, None)
+            .position_cmp(&listing.order.key_of(b, None));
+        if descending { order.reverse() } else { order }
+    });
+    rows.truncate(usize::try_from(request.fetch_limit()).unwrap_or(usize::MAX));
+    rows
+}
+
+/// A bound value's placeholder in a custom expression of one value.
+fn placeholder(backend: DbBackend) -> &'static str {
+    match backend {
+        DbBackend::Postgres => "$1",
+        _ => "?",
+    }
 }
 
 /// The ranking generation, as a scalar subquery.
@@ -296,7 +396,8 @@ const CURRENT_GENERATION: &str = "(SELECT generation FROM ranking_state WHERE id
 #[derive(Debug, Clone)]
 pub struct PaperPage {
     pub page: Page<paper::Model>,
-    /// Set for ranked lists with at least one paper on the page.
+    /// For ranked lists: the generation the page's order belongs to — the current one for
+    /// a first page, the walk's for a page after a cursor. `None` for an empty first page.
     pub generation: Option<i64>,
 }
 

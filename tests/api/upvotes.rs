@@ -1,6 +1,7 @@
 //! Upvotes: signed-in, idempotent, exact under concurrency; viewer fields; stable rankings.
 
 use std::collections::HashSet;
+use std::time::{Duration, Instant};
 
 use paperboard::services::rankings;
 use sea_orm::{ConnectionTrait, Statement};
@@ -345,85 +346,149 @@ async fn upvotes_are_rate_limited_per_user() {
         .expect_ok();
 }
 
-/// Ids of a ranked list walked `size` at a time, upvoting `between` before each next page.
+/// Ids of a ranked list walked `size` at a time (backward from the end with `last` and
+/// `before` when `backward`), running `between` before each next page.
 async fn walk_ranked(
     app: &TestApp,
     field_args: &str,
     size: usize,
+    backward: bool,
     mut between: impl AsyncFnMut(),
 ) -> Vec<String> {
     let (field, args) = field_args.split_once('|').unwrap();
     let mut seen = Vec::new();
-    let mut after: Option<String> = None;
+    let mut cursor: Option<String> = None;
     loop {
-        let paging = match &after {
-            Some(cursor) => format!("first: {size}, after: \"{cursor}\""),
-            None => format!("first: {size}"),
+        let paging = match (&cursor, backward) {
+            (Some(cursor), false) => format!("first: {size}, after: \"{cursor}\""),
+            (Some(cursor), true) => format!("last: {size}, before: \"{cursor}\""),
+            (None, false) => format!("first: {size}"),
+            (None, true) => format!("last: {size}"),
         };
         let separator = if args.is_empty() { "" } else { ", " };
         let data = app
-            .query(&format!("{{ {field}({args}{separator}{paging}) {{ nodes {{ id }} pageInfo {{ hasNextPage endCursor }} }} }}"), json!({}))
+            .query(&format!("{{ {field}({args}{separator}{paging}) {{ nodes {{ id }} pageInfo {{ hasNextPage hasPreviousPage startCursor endCursor }} }} }}"), json!({}))
             .await;
         let list = &data[field];
-        seen.extend(
-            list["nodes"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|p| p["id"].as_str().unwrap().to_owned()),
-        );
-        if list["pageInfo"]["hasNextPage"] == false {
+        let mut ids: Vec<String> = list["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["id"].as_str().unwrap().to_owned())
+            .collect();
+        if backward {
+            ids.reverse();
+        }
+        seen.extend(ids);
+        let (more, next) = if backward {
+            ("hasPreviousPage", "startCursor")
+        } else {
+            ("hasNextPage", "endCursor")
+        };
+        if list["pageInfo"][more] == false {
             return seen;
         }
-        after = Some(list["pageInfo"]["endCursor"].as_str().unwrap().to_owned());
+        cursor = Some(list["pageInfo"][next].as_str().unwrap().to_owned());
         between().await;
     }
 }
 
+/// Walks every ranked list while upvotes reorder it and the ranking refreshes between any
+/// two pages: no page fails, none repeats a paper, none is skipped.
 #[tokio::test]
-async fn ranked_lists_never_repeat_a_paper_while_upvotes_arrive() {
+async fn walks_through_ranked_lists_stay_exact_across_refreshes() {
     let app = TestApp::spawn_with_demo().await;
     let tokens = app.quick_users("shaker", 6).await;
     let papers = paper_ids(&app, 43).await;
-    for list in [
-        "papers|orderBy: {field: UPVOTES, direction: DESC}",
-        "papers|orderBy: {field: UPVOTES, direction: ASC}",
-        "dailyPapers|",
-        "trendingPapers|window: ALL",
+    for (list, backward) in [
+        ("papers|orderBy: {field: UPVOTES, direction: DESC}", false),
+        ("papers|orderBy: {field: UPVOTES, direction: ASC}", false),
+        ("papers|orderBy: {field: UPVOTES, direction: DESC}", true),
+        ("dailyPapers|", false),
+        ("trendingPapers|window: ALL", false),
     ] {
         let mut step = 0usize;
-        let walked = walk_ranked(&app, list, 4, async || {
-            // Push the next unseen papers to the top and pull the top ones down.
+        let walked = walk_ranked(&app, list, 4, backward, async || {
+            // Push the next papers to the top (or remove those upvotes again), then
+            // refresh, so that the ranking moves between every two pages.
+            let mutation = if step % 3 == 2 { REMOVE } else { UPVOTE };
             for token in &tokens {
                 let paper = &papers[(step * 5) % papers.len()];
-                app.gql(UPVOTE)
+                app.gql(mutation)
                     .variables(json!({ "p": paper }))
                     .bearer(token)
                     .send()
                     .await
                     .expect_ok();
             }
+            rankings::refresh(&app.state.db).await.unwrap();
             step += 1;
         })
         .await;
         let distinct: HashSet<&String> = walked.iter().collect();
         assert_eq!(distinct.len(), walked.len(), "{list}: a paper came twice");
         assert_eq!(walked.len(), 43, "{list}: every paper once");
+        assert!(step > 5, "{list}: the ranking moved during the walk");
     }
 }
 
+/// A cursor whose history has been pruned (older than the retention period) keeps
+/// working from its keys.
 #[tokio::test]
-async fn a_refresh_applies_new_upvotes_and_retires_old_cursors() {
+async fn a_cursor_older_than_the_history_still_works() {
     let app = TestApp::spawn_with_demo().await;
     let token = &app.quick_users("mover", 1).await[0];
-    let query = "{ papers(first: 2, orderBy: {field: UPVOTES, direction: DESC}) { nodes { id upvoteCount } pageInfo { endCursor } } }";
-    let before = app.query(query, json!({})).await;
-    let cursor = before["papers"]["pageInfo"]["endCursor"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let query = "query($c: String) { papers(first: 5, after: $c, orderBy: {field: UPVOTES, direction: DESC}) { nodes { id } pageInfo { endCursor } } }";
+    let first = app.query(query, json!({ "c": null })).await;
+    let cursor = first["papers"]["pageInfo"]["endCursor"].clone();
+    for paper in paper_ids(&app, 43).await.iter().rev().take(10) {
+        app.gql(UPVOTE)
+            .variables(json!({ "p": paper }))
+            .bearer(token)
+            .send()
+            .await
+            .expect_ok();
+        rankings::refresh(&app.state.db).await.unwrap();
+    }
+    let db = app.state.db.writer();
+    db.execute_raw(Statement::from_string(
+        db.get_database_backend(),
+        "DELETE FROM ranking_history",
+    ))
+    .await
+    .unwrap();
+    let next = app.query(query, json!({ "c": cursor })).await;
+    assert_eq!(next["papers"]["nodes"].as_array().unwrap().len(), 5);
+}
+
+/// An upvote shows in the order of every ranked list's first page within 2 s, refreshed
+/// by the server itself (every half second by default).
+#[tokio::test]
+async fn an_upvote_shows_in_every_ranked_list_within_two_seconds() {
+    let app = TestApp::spawn_with(|config| {
+        config.demo = true;
+        config.activity.ranking_refresh_millis = 500;
+    })
+    .await;
+    let tokens = app.quick_users("fan", 5).await;
+    let lists = [
+        "papers(first: 1, orderBy: {field: UPVOTES, direction: DESC})",
+        "dailyPapers(first: 1)",
+        "trendingPapers(first: 1, window: ALL)",
+    ];
+    let top = |data: &serde_json::Value, list: &str| {
+        let field = list.split('(').next().unwrap();
+        data[field]["nodes"][0]["id"].as_str().unwrap().to_owned()
+    };
+    // The demo's most upvoted paper has 3 upvotes: five more make the last one first.
     let last = paper_ids(&app, 43).await.pop().unwrap();
-    for _ in 0..1 {
+    for list in lists {
+        let data = app
+            .query(&format!("{{ {list} {{ nodes {{ id }} }} }}"), json!({}))
+            .await;
+        assert_ne!(top(&data, list), last, "{list}");
+    }
+    for token in &tokens {
         app.gql(UPVOTE)
             .variables(json!({ "p": last }))
             .bearer(token)
@@ -431,33 +496,22 @@ async fn a_refresh_applies_new_upvotes_and_retires_old_cursors() {
             .await
             .expect_ok();
     }
-    // Until the refresh, the ranking is frozen (the live count already shows).
-    assert_eq!(
-        app.query(query, json!({})).await["papers"]["nodes"],
-        before["papers"]["nodes"]
-    );
-    assert!(rankings::refresh(&app.state.db).await.unwrap().is_some());
-    assert_eq!(
-        rankings::refresh(&app.state.db).await.unwrap(),
-        None,
-        "nothing new to apply"
-    );
-    let stale = app
-        .gql("query($c: String) { papers(first: 2, after: $c, orderBy: {field: UPVOTES, direction: DESC}) { nodes { id } } }")
-        .variables(json!({ "c": cursor }))
-        .send()
-        .await;
-    assert_eq!(stale.error_code(), "BAD_USER_INPUT");
-    assert_eq!(stale.error_field().as_deref(), Some("after"));
-    // A paper with 0 + 1 upvotes now ranks among the 1s, after the 3 and 2s.
-    let after_refresh = app.query("{ papers(first: 4, orderBy: {field: UPVOTES, direction: DESC}) { nodes { upvoteCount } } }", json!({})).await;
-    let counts: Vec<i64> = after_refresh["papers"]["nodes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["upvoteCount"].as_i64().unwrap())
-        .collect();
-    assert_eq!(counts, vec![3, 2, 2, 1]);
+    let upvoted = Instant::now();
+    for list in lists {
+        loop {
+            let data = app
+                .query(&format!("{{ {list} {{ nodes {{ id }} }} }}"), json!({}))
+                .await;
+            if top(&data, list) == last {
+                break;
+            }
+            assert!(
+                upvoted.elapsed() < Duration::from_secs(2),
+                "{list}: not reordered"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
 }
 
 #[tokio::test]

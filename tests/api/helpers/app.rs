@@ -185,7 +185,7 @@ fn test_config(database: DatabaseConfig) -> Config {
     config.auth.login_client_attempts = 10_000;
     config.auth.registrations_per_hour = 10_000;
     // Rankings refresh when a test says so (`rankings::refresh`), never in the middle.
-    config.activity.ranking_refresh_seconds = 3_600;
+    config.activity.ranking_refresh_millis = 3_600_000;
     config
 }
 
