@@ -31,7 +31,7 @@ use crate::error::{AppError, ErrorCode};
 use super::preflight::SchemaIndex;
 use super::preflight::schema_index::innermost;
 
-/// Most errors in one response, the last of which sums up the rest.
+/// Most errors in one response before one more sums up the rest.
 pub const MAX_ERRORS: usize = 50;
 
 /// The response key of the hidden field that keeps a possibly empty selection an object.
@@ -111,21 +111,25 @@ impl ResponseShape<'_> {
     }
 }
 
-/// Keeps at most [`MAX_ERRORS`] errors, the last of them saying how many were left out.
+/// Keeps the first [`MAX_ERRORS`] errors and adds one saying how many were left out.
 /// Capping twice changes nothing.
 pub fn cap_errors(errors: &mut Vec<ServerError>) {
-    if errors.len() <= MAX_ERRORS {
+    let already_capped = errors.last().is_some_and(|last| {
+        last.extensions
+            .as_ref()
+            .is_some_and(|extensions| extensions.get(OMITTED).is_some())
+    });
+    if errors.len() <= MAX_ERRORS || already_capped {
         return;
     }
-    let kept = MAX_ERRORS - 1;
-    let omitted = errors.len() - kept;
-    let code = errors[kept]
+    let omitted = errors.len() - MAX_ERRORS;
+    let code = errors[MAX_ERRORS]
         .extensions
         .as_ref()
         .and_then(|extensions| extensions.get("code"))
         .cloned()
         .unwrap_or_else(|| Value::from(ErrorCode::BadUserInput.as_str()));
-    errors.truncate(kept);
+    errors.truncate(MAX_ERRORS);
     let mut summary = AppError::bad_input(
         "query",
         format!("{omitted} more errors were left out; fix the ones above first"),
@@ -133,9 +137,12 @@ pub fn cap_errors(errors: &mut Vec<ServerError>) {
     .into_server_error();
     let extensions = summary.extensions.get_or_insert_with(Default::default);
     extensions.set("code", code);
-    extensions.set("omittedErrors", i32::try_from(omitted).unwrap_or(i32::MAX));
+    extensions.set(OMITTED, i32::try_from(omitted).unwrap_or(i32::MAX));
     errors.push(summary);
 }
+
+/// The extension of the error that sums up the ones left out.
+const OMITTED: &str = "omittedErrors";
 
 struct Shaper<'a> {
     index: &'a SchemaIndex,

@@ -111,6 +111,15 @@ async fn an_invalid_token_is_refused_with_4403_and_no_ack() {
         )
         .await;
     assert_eq!(malformed.close_code().await.0, 4403);
+    // Two credentials are ambiguous, even when one is valid.
+    let user = app.register("twice").await;
+    let bearer = format!("Bearer {}", user.access_token);
+    let mut doubled = app.ws(TRANSPORT_WS).await;
+    doubled
+        .send_json(json!({ "type": "connection_init", "payload": {
+            "authorization": bearer, "Authorization": "Bearer garbage" } }))
+        .await;
+    assert_eq!(doubled.close_code().await.0, 4403);
 }
 
 #[tokio::test]

@@ -201,13 +201,13 @@ impl Connection {
         &self,
         payload: Option<&Value>,
     ) -> Result<(Viewer, Option<tokio::time::Instant>), AppError> {
-        let header = payload.and_then(|payload| {
-            payload
-                .get("authorization")
-                .or_else(|| payload.get("Authorization"))
-        });
-        let Some(header) = header else {
-            return Ok((Viewer::Anonymous, None));
+        let lower = payload.and_then(|payload| payload.get("authorization"));
+        let upper = payload.and_then(|payload| payload.get("Authorization"));
+        // Two credentials are ambiguous, as two `Authorization` headers are over HTTP.
+        let header = match (lower, upper) {
+            (Some(_), Some(_)) => return Err(AppError::Unauthenticated("two authorizations")),
+            (Some(one), None) | (None, Some(one)) => one,
+            (None, None) => return Ok((Viewer::Anonymous, None)),
         };
         let token = header.as_str().and_then(bearer_token);
         let Some(token) = token else {
