@@ -42,12 +42,21 @@ pub async fn graphql_post(
             media,
         );
     }
-    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY_BYTES).await else {
-        return responses::error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            AppError::bad_input("body", format!("the body exceeds {MAX_BODY_BYTES} bytes")),
-            media,
-        );
+    let bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+        Ok(bytes) => bytes,
+        Err(error) if is_over_limit(&error) => {
+            return responses::error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                AppError::bad_input("body", format!("the body exceeds {MAX_BODY_BYTES} bytes")),
+                media,
+            );
+        }
+        Err(_) => {
+            return bad_request(
+                AppError::bad_input("body", "the body did not arrive in full"),
+                media,
+            );
+        }
     };
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
         return bad_request(
@@ -332,6 +341,18 @@ async fn execute(
     }
     .apply(&mut response);
     responses::execution(response, media, state.app.config.limits.max_response_bytes)
+}
+
+/// Whether reading a body failed because it passed the size limit.
+fn is_over_limit(error: &axum::Error) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(current) = cause {
+        if current.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        cause = current.source();
+    }
+    false
 }
 
 fn is_json(headers: &HeaderMap) -> bool {

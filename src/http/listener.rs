@@ -198,6 +198,8 @@ impl<T> Watched<T> {
         self.phase = match self.phase {
             Phase::Upgraded => Phase::Upgraded,
             Phase::Handling if first_bytes.starts_with(b"HTTP/1.1 101") => Phase::Upgraded,
+            // `100 Continue` invites the body: the request is still being handled.
+            Phase::Handling if first_bytes.starts_with(b"HTTP/1.1 100") => Phase::Handling,
             _ => Phase::Idle {
                 since: Instant::now(),
             },

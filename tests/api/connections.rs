@@ -157,3 +157,35 @@ async fn connections_over_the_cap_are_refused_with_503() {
     let response = app.client.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(response.status(), 200);
 }
+
+#[tokio::test]
+async fn a_body_after_100_continue_is_not_a_slow_header() {
+    let app = app_with_short_timeouts().await;
+    let mut stream = TcpStream::connect(app.addr).await.unwrap();
+    let body = br#"{"query":"{ __typename }"}"#;
+    stream
+        .write_all(
+            format!(
+                "POST /graphql HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: {}\r\n\r\n",
+                body.len()
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    let mut buffer = [0u8; 2048];
+    let read = stream.read(&mut buffer).await.unwrap();
+    assert!(
+        buffer[..read].starts_with(b"HTTP/1.1 100"),
+        "{:?}",
+        String::from_utf8_lossy(&buffer[..read])
+    );
+    // The body itself is slow: longer than both timeouts between its halves.
+    let (head, tail) = body.split_at(body.len() / 2);
+    stream.write_all(head).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    stream.write_all(tail).await.unwrap();
+    let read = stream.read(&mut buffer).await.unwrap();
+    let answer = String::from_utf8_lossy(&buffer[..read]);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+}
