@@ -89,6 +89,13 @@ impl QueryRoot {
 
     /// Papers, newest submission first unless `orderBy` says otherwise. Page forward with
     /// `first`/`after` or backward with `last`/`before` (1–100, default 20).
+    ///
+    /// Lists ordered by upvotes (`UPVOTES` here, `dailyPapers`, `trendingPapers`) order by
+    /// the counts of the last ranking refresh, at most about a second old. A walk through
+    /// one keeps the order of its first page: a walk within an hour visits every paper at
+    /// most once and skips none that stayed in the list, however the counts change
+    /// meanwhile. Cursors never expire; an older one continues from its position in the
+    /// current order.
     #[graphql(complexity = "page_cost(first, last, child_complexity)")]
     #[expect(
         clippy::too_many_arguments,
