@@ -18,8 +18,9 @@ where
     S: SubscriptionType + 'static,
 {
     // Unwind safety: after a panic the request's state is dropped unread; the schema and
-    // application state are shared behind locks that recover from poisoning.
-    AssertUnwindSafe(schema.execute(request))
+    // application state are shared behind locks that recover from poisoning. Boxed: the
+    // engine's future is large, and the handler's future should not carry it by value.
+    AssertUnwindSafe(Box::pin(schema.execute(request)))
         .catch_unwind()
         .await
         .unwrap_or_else(panicked)

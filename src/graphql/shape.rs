@@ -15,8 +15,6 @@
 //! The same pass caps the number of errors, so an answer is never much larger than its
 //! question.
 
-use std::collections::HashMap;
-
 use std::rc::Rc;
 
 use async_graphql::indexmap::IndexMap;
@@ -29,7 +27,7 @@ use async_graphql::{Name, Pos, Positioned, ServerError, Value, Variables};
 use crate::error::{AppError, ErrorCode};
 
 use super::preflight::SchemaIndex;
-use super::preflight::schema_index::innermost;
+use super::preflight::schema_index::{NamedType, innermost};
 
 /// Most errors in one response before one more sums up the rest.
 pub const MAX_ERRORS: usize = 50;
@@ -38,8 +36,23 @@ pub const MAX_ERRORS: usize = 50;
 /// Names starting with `__` are reserved by the spec, so no client's alias is taken.
 pub const EMPTY_MARKER: &str = "__paperboardEmptySelection";
 
-/// The fields of a selection for one object type, grouped by response key, in order.
-type Collected<'a> = Vec<(Name, Vec<&'a Field>)>;
+/// The fields of a selection for one object type, grouped by response key, in order,
+/// with what shaping their values needs (worked out once per selection and type).
+struct Collected<'a> {
+    keys: Vec<CollectedKey<'a>>,
+    /// Whether the hidden [`EMPTY_MARKER`] is among the keys.
+    marked: bool,
+}
+
+struct CollectedKey<'a> {
+    key: Name,
+    /// The sub-selections of the fields under this key, when they have any.
+    children: Vec<&'a SelectionSet>,
+    /// The key's field type, when it has a sub-selection and the field is known.
+    ty: Option<&'a Type>,
+    /// Whether that type's named type is an interface or a union.
+    abstract_type: bool,
+}
 
 /// What a response is shaped against.
 pub struct ResponseShape<'a> {
@@ -61,7 +74,7 @@ impl ResponseShape<'_> {
             index: self.index,
             document: self.document,
             variables: self.effective_variables(),
-            memo: HashMap::new(),
+            memo: Vec::new(),
         };
         if let Value::Object(map) = &mut response.data {
             shaper.object(map, root, &[set]);
@@ -148,102 +161,161 @@ struct Shaper<'a> {
     index: &'a SchemaIndex,
     document: &'a ExecutableDocument,
     variables: Variables,
-    memo: HashMap<(String, Vec<usize>), Rc<Collected<'a>>>,
+    /// Collected fields by (type name, selection sets). A request holds a handful of
+    /// pairs, so a list searched by address beats hashing the key for every object.
+    memo: Vec<(MemoKey, Rc<Collected<'a>>)>,
+}
+
+/// A type name (by address: names come from the schema index) and the selection sets.
+#[derive(PartialEq, Eq)]
+struct MemoKey {
+    type_name: (usize, usize),
+    sets: SetsKey,
+}
+
+/// The identity of the selection sets an object's fields are collected from: almost always
+/// one, so that case costs no allocation.
+#[derive(PartialEq, Eq)]
+enum SetsKey {
+    One(usize),
+    Many(Vec<usize>),
+}
+
+impl SetsKey {
+    fn of(sets: &[&SelectionSet]) -> Self {
+        match sets {
+            [one] => Self::One(std::ptr::from_ref(*one) as usize),
+            many => Self::Many(
+                many.iter()
+                    .map(|set| std::ptr::from_ref(*set) as usize)
+                    .collect(),
+            ),
+        }
+    }
 }
 
 impl<'a> Shaper<'a> {
     fn object(
         &mut self,
         map: &mut IndexMap<Name, Value>,
-        type_name: &str,
+        type_name: &'a str,
         sets: &[&'a SelectionSet],
     ) {
         let collected = self.collect(type_name, sets);
-        reorder(map, &collected);
-        map.shift_remove(EMPTY_MARKER);
-        for (key, fields) in collected.iter() {
-            let Some(value) = map.get_mut(key) else {
-                continue;
+        reorder(map, &collected.keys);
+        if collected.marked {
+            map.shift_remove(EMPTY_MARKER);
+        }
+        // The map now follows the collected order: walk both together.
+        let mut keys = collected.keys.iter();
+        for (key, value) in map.iter_mut() {
+            let Some(entry) = keys.by_ref().find(|entry| entry.key == *key) else {
+                break;
             };
-            let children: Vec<&'a SelectionSet> = fields
-                .iter()
-                .map(|field| &field.selection_set.node)
-                .filter(|set| !set.items.is_empty())
-                .collect();
-            if children.is_empty() {
-                continue;
+            if let Some(ty) = entry.ty {
+                self.value(value, ty, entry.abstract_type, &entry.children);
             }
-            let Some(definition) = self.index.field(type_name, &fields[0].name.node) else {
-                continue;
-            };
-            let ty = definition.ty.clone();
-            self.value(value, &ty, &children);
         }
     }
 
-    fn value(&mut self, value: &mut Value, ty: &Type, sets: &[&'a SelectionSet]) {
+    fn value(
+        &mut self,
+        value: &mut Value,
+        ty: &'a Type,
+        abstract_type: bool,
+        sets: &[&'a SelectionSet],
+    ) {
         match value {
             Value::List(items) => {
                 let item_type = match &ty.base {
-                    BaseType::List(item) => item.as_ref().clone(),
-                    BaseType::Named(_) => ty.clone(),
+                    BaseType::List(item) => item.as_ref(),
+                    BaseType::Named(_) => ty,
                 };
                 for item in items.iter_mut() {
-                    self.value(item, &item_type, sets);
+                    self.value(item, item_type, abstract_type, sets);
                 }
             }
             Value::Object(map) => {
-                let declared = innermost(ty).to_owned();
-                if let Some(runtime) = self.runtime_type(&declared, map, sets) {
-                    self.object(map, &runtime, sets);
+                let declared = innermost(ty);
+                let runtime = if abstract_type {
+                    self.runtime_type(declared, map, sets)
+                } else {
+                    Some(declared)
+                };
+                if let Some(runtime) = runtime {
+                    self.object(map, runtime, sets);
                 }
             }
             _ => {}
         }
     }
 
-    /// The object type of a value declared as `declared`: itself when it is an object
-    /// type; for an interface or union, the possible type whose selection yields exactly
-    /// the value's keys.
+    /// The object type of a value declared as the interface or union `declared`: the
+    /// possible type whose selection yields exactly the value's keys.
     fn runtime_type(
         &mut self,
-        declared: &str,
+        declared: &'a str,
         map: &IndexMap<Name, Value>,
         sets: &[&'a SelectionSet],
-    ) -> Option<String> {
-        let candidates: Vec<String> = self
-            .index
+    ) -> Option<&'a str> {
+        let index = self.index;
+        index
             .possible_types(declared)
             .into_iter()
-            .map(str::to_owned)
-            .collect();
-        if candidates.len() == 1 {
-            return candidates.into_iter().next();
-        }
-        candidates.into_iter().find(|candidate| {
-            let collected = self.collect(candidate, sets);
-            collected.len() == map.len() && collected.iter().all(|(key, _)| map.contains_key(key))
-        })
+            .find(|candidate| {
+                let collected = self.collect(candidate, sets);
+                collected.keys.len() == map.len()
+                    && collected
+                        .keys
+                        .iter()
+                        .all(|entry| map.contains_key(&entry.key))
+            })
     }
 
     /// The spec's CollectFields for an object of type `type_name` over `sets`.
-    fn collect(&mut self, type_name: &str, sets: &[&'a SelectionSet]) -> Rc<Collected<'a>> {
-        let key = (
-            type_name.to_owned(),
-            sets.iter()
-                .map(|set| std::ptr::from_ref(*set) as usize)
-                .collect(),
-        );
-        if let Some(collected) = self.memo.get(&key) {
+    fn collect(&mut self, type_name: &'a str, sets: &[&'a SelectionSet]) -> Rc<Collected<'a>> {
+        let key = MemoKey {
+            type_name: (type_name.as_ptr() as usize, type_name.len()),
+            sets: SetsKey::of(sets),
+        };
+        if let Some((_, collected)) = self.memo.iter().find(|(known, _)| *known == key) {
             return Rc::clone(collected);
         }
-        let mut collected: Collected<'a> = Vec::new();
+        let mut fields: Vec<(Name, Vec<&'a Field>)> = Vec::new();
         let mut visited = Vec::new();
         for set in sets {
-            self.collect_into(type_name, set, &mut collected, &mut visited);
+            self.collect_into(type_name, set, &mut fields, &mut visited);
         }
-        let collected = Rc::new(collected);
-        self.memo.insert(key, Rc::clone(&collected));
+        let index = self.index;
+        let keys = fields
+            .into_iter()
+            .map(|(key, fields)| {
+                let children: Vec<&'a SelectionSet> = fields
+                    .iter()
+                    .map(|field| &field.selection_set.node)
+                    .filter(|set| !set.items.is_empty())
+                    .collect();
+                let ty = fields
+                    .first()
+                    .filter(|_| !children.is_empty())
+                    .and_then(|field| index.field(type_name, &field.name.node))
+                    .map(|definition| &definition.ty);
+                let abstract_type = ty.is_some_and(|ty| {
+                    index
+                        .named(innermost(ty))
+                        .is_some_and(NamedType::is_abstract)
+                });
+                CollectedKey {
+                    key,
+                    children,
+                    ty,
+                    abstract_type,
+                }
+            })
+            .collect::<Vec<_>>();
+        let marked = keys.iter().any(|entry| entry.key == EMPTY_MARKER);
+        let collected = Rc::new(Collected { keys, marked });
+        self.memo.push((key, Rc::clone(&collected)));
         collected
     }
 
@@ -251,7 +323,7 @@ impl<'a> Shaper<'a> {
         &self,
         type_name: &str,
         set: &'a SelectionSet,
-        collected: &mut Collected<'a>,
+        collected: &mut Vec<(Name, Vec<&'a Field>)>,
         visited: &mut Vec<&'a str>,
     ) {
         for selection in &set.items {
@@ -377,21 +449,19 @@ fn mark(set: &mut SelectionSet, may_grow: bool) {
 }
 
 /// Moves `map`'s entries into the order of `collected` (keys it does not name go last).
-fn reorder(map: &mut IndexMap<Name, Value>, collected: &Collected<'_>) {
+fn reorder(map: &mut IndexMap<Name, Value>, collected: &[CollectedKey<'_>]) {
+    let mut expected = collected.iter();
+    let in_order = map
+        .keys()
+        .all(|key| expected.by_ref().any(|entry| entry.key == *key));
+    if in_order {
+        return;
+    }
     let position = |key: &Name| {
         collected
             .iter()
-            .position(|(candidate, _)| candidate == key)
+            .position(|entry| entry.key == *key)
             .unwrap_or(usize::MAX)
     };
-    let in_order = map
-        .keys()
-        .map(position)
-        .try_fold(0usize, |previous, current| {
-            (current >= previous).then_some(current)
-        })
-        .is_some();
-    if !in_order {
-        map.sort_by_cached_key(|key, _| position(key));
-    }
+    map.sort_by_cached_key(|key, _| position(key));
 }

@@ -83,9 +83,6 @@ impl axum::serve::Listener for GuardedListener {
                 tokio::spawn(refuse(stream));
                 continue;
             };
-            if let Err(error) = stream.set_nodelay(true) {
-                tracing::debug!(%error, "cannot set TCP_NODELAY");
-            }
             return (Watched::new(stream, self.rules, slot), addr);
         }
     }
@@ -209,18 +206,29 @@ impl<T> Watched<T> {
         self.expired(cx);
     }
 
-    /// Whether the current deadline has passed; arms the timer to wake the task at it.
+    /// Whether the current deadline has passed; otherwise makes sure the task is woken by
+    /// then. The timer is moved only when the deadline comes sooner than it is set for:
+    /// a timer that fires early is simply set again, so the usual request cycle (idle,
+    /// headers, handling) does not move it at every request.
     fn expired(&mut self, cx: &mut Context<'_>) -> bool {
         let Some(deadline) = self.deadline() else {
             return false;
         };
+        if Instant::now() >= deadline {
+            return true;
+        }
         let timer = self
             .timer
             .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
-        if timer.deadline() != deadline {
+        if timer.is_elapsed() || timer.deadline() > deadline {
             timer.as_mut().reset(deadline);
         }
-        timer.as_mut().poll(cx).is_ready()
+        if timer.as_mut().poll(cx).is_ready() {
+            // Fired for an earlier deadline that has since moved on.
+            timer.as_mut().reset(deadline);
+            let _pending = timer.as_mut().poll(cx);
+        }
+        false
     }
 }
 

@@ -38,6 +38,11 @@ pub struct NamedType {
 }
 
 impl NamedType {
+    /// Whether values of this type take one of several object types at run time.
+    pub fn is_abstract(&self) -> bool {
+        matches!(self.kind, Some(TypeKind::Interface | TypeKind::Union))
+    }
+
     /// Whether values of this type have fields (and need a selection set).
     pub fn is_composite(&self) -> bool {
         matches!(
