@@ -19,7 +19,7 @@ use crate::error::AppError;
 use crate::events::{EventBus, HubInput, run_hub};
 use crate::graphql::preflight::schema_index::IndexError;
 use crate::graphql::{build_schema, preflight};
-use crate::http::{ConnectionRules, GuardedListener, InvalidOrigin, PeerAddr, router};
+use crate::http::{ConnectionRules, GuardedListener, InvalidOrigin, PeerAddr, Sockets, router};
 use crate::rate_limit::Limits;
 use crate::services::{catalog, rankings};
 use crate::state::AppState;
@@ -58,6 +58,7 @@ pub struct Application {
     local_addr: SocketAddr,
     router: Router,
     state: AppState,
+    sockets: Arc<Sockets>,
     hub: HubInput,
 }
 
@@ -84,7 +85,8 @@ impl Application {
         let state = AppState::new(db, config, auth, events);
         let schema = build_schema(state.clone(), &state.config.limits);
         let preflight = preflight(&state.config.limits).await?;
-        let router = router(state.clone(), schema, preflight)?;
+        let sockets = Sockets::new(state.config.sockets.max_sockets_per_user);
+        let router = router(state.clone(), schema, preflight, Arc::clone(&sockets))?;
         let listener = listen(bind).map_err(|source| StartupError::Bind { addr: bind, source })?;
         let local_addr = listener
             .local_addr()
@@ -94,6 +96,7 @@ impl Application {
             local_addr,
             router,
             state,
+            sockets,
             hub,
         })
     }
@@ -126,9 +129,11 @@ impl Application {
             listener,
             router,
             state,
+            sockets,
             hub,
             ..
         } = self;
+        let (stop, stopping) = watch::channel(false);
         let hub = tokio::spawn(run_hub(state.clone(), hub));
         // Subscribers of a fresh instance should hear every change from their first
         // request on; a database that is slow to answer does not hold the start up long.
@@ -138,18 +143,16 @@ impl Application {
         let refresher = tokio::spawn(refresh_rankings(
             state.db.clone(),
             Duration::from_millis(state.config.activity.ranking_refresh_millis.max(10)),
-            state.sockets.closing(),
+            stopping.clone(),
         ));
-        let watcher = tokio::spawn(watch_database(state.db.clone(), state.sockets.closing()));
-        let pruner = tokio::spawn(prune_limits(
-            Arc::clone(&state.limits),
-            state.sockets.closing(),
-        ));
-        let sockets = Arc::clone(&state.sockets);
+        let watcher = tokio::spawn(watch_database(state.db.clone(), stopping.clone()));
+        let pruner = tokio::spawn(prune_limits(Arc::clone(&state.limits), stopping));
+        let open_sockets = Arc::clone(&sockets);
         // axum drains HTTP requests but not upgraded sockets: tell those to close (1001).
         let signal = async move {
             shutdown.await;
-            sockets.close_all();
+            open_sockets.close_all();
+            let _ = stop.send(true);
         };
         let rules = connection_rules(&state.config.connections);
         tracing::info!(
@@ -166,7 +169,7 @@ impl Application {
         watcher.abort();
         pruner.abort();
         hub.abort();
-        let left = state.sockets.wait_closed(SOCKET_DRAIN).await;
+        let left = sockets.wait_closed(SOCKET_DRAIN).await;
         if left > 0 {
             tracing::warn!(sockets = left, "sockets still open after the drain period");
         }

@@ -8,7 +8,6 @@ use crate::db::Database;
 use crate::events::EventBus;
 use crate::rate_limit::Limits;
 use crate::services::bylines::BylineCache;
-use crate::sockets::Sockets;
 
 /// Everything a request handler or resolver may need.
 #[derive(Clone)]
@@ -17,7 +16,6 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub auth: Arc<Auth>,
     pub bylines: Arc<BylineCache>,
-    pub sockets: Arc<Sockets>,
     /// Rate limits and the login throttle.
     pub limits: Arc<Limits>,
     pub events: Arc<EventBus>,
@@ -27,7 +25,6 @@ impl AppState {
     /// Bundles the parts.
     pub fn new(db: Database, config: Config, auth: Auth, events: EventBus) -> Self {
         Self {
-            sockets: Sockets::new(config.sockets.max_sockets_per_user),
             limits: Arc::new(Limits::new(&config.activity, &config.auth, &db)),
             events: Arc::new(events),
             db,

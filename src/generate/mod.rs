@@ -14,8 +14,8 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement, TransactionTrait, Value};
 
 use crate::db::Database;
-use crate::ranking::hot_score;
-use crate::services::catalog::published_order;
+use crate::domain::paper::published_order;
+use crate::domain::ranking::hot_score;
 use crate::services::sql;
 
 use rng::Rng;

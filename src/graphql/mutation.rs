@@ -9,7 +9,7 @@ use crate::auth::{Role, RoleGuard};
 use crate::clock;
 use crate::error::AppError;
 use crate::events::Change;
-use crate::ids::{GlobalId, NodeKind};
+use crate::graphql::types::{GlobalId, NodeKind};
 use crate::services::accounts::{self, Registration};
 use crate::services::catalog;
 use crate::services::upvotes::{self, UpvoteOutcome};

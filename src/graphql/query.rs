@@ -5,12 +5,12 @@ use std::collections::HashMap;
 use async_graphql::{Context, ID, Object};
 use chrono::Utc;
 
+use crate::domain::paper;
 use crate::error::AppError;
-use crate::ids::{GlobalId, NodeKind};
+use crate::graphql::types::{GlobalId, NodeKind};
 use crate::pagination::PageArgs;
 use crate::services::papers::{self, PaperFilter, PaperListing, PaperOrder};
 use crate::services::{authors, users};
-use crate::validate;
 
 use crate::auth::{Role, RoleGuard};
 
@@ -74,7 +74,7 @@ impl QueryRoot {
                 papers::by_id(db, GlobalId::decode_as(&id, NodeKind::Paper, "id")?).await?
             }
             (None, Some(arxiv_id)) => {
-                let arxiv_id = validate::arxiv_id(&arxiv_id)
+                let arxiv_id = paper::arxiv_id(&arxiv_id)
                     .map_err(|message| AppError::bad_input("arxivId", message))?;
                 papers::by_arxiv_id(db, &arxiv_id).await?
             }

@@ -2,9 +2,9 @@
 
 use async_graphql::Context;
 
+use crate::domain::search_query::SearchQuery;
 use crate::error::AppError;
 use crate::pagination::{KeyPart, Keyset, ListKind, PageArgs};
-use crate::search::SearchQuery;
 use crate::services::search::SearchListing;
 
 use super::prefetch;
@@ -18,7 +18,8 @@ pub async fn search_papers(
     after: Option<String>,
     filter: Option<PaperFilterInput>,
 ) -> async_graphql::Result<Connection<Paper>> {
-    let query = SearchQuery::parse(query)?;
+    let query = SearchQuery::parse(query)
+        .map_err(|error| AppError::bad_input("query", error.to_string()))?;
     let fingerprint = query.fingerprint();
     let request = PageArgs::forward(first, after).parse(
         ListKind::SearchResults,

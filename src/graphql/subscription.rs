@@ -9,7 +9,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use crate::error::AppError;
 use crate::events::{Change, PaperEvent};
-use crate::ids::{GlobalId, NodeKind};
+use crate::graphql::types::{GlobalId, NodeKind};
 
 use super::context::state;
 use super::types::{Paper, PaperFilterInput, UpvoteEvent};

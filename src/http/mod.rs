@@ -8,6 +8,7 @@ mod responses;
 mod ws;
 
 pub use listener::{ConnectionRules, GuardedListener, PeerAddr};
+pub use ws::Sockets;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,6 +35,8 @@ pub struct HttpState {
     pub schema: AppSchema,
     /// The checks every operation passes before it runs.
     pub preflight: Arc<Preflight>,
+    /// The open WebSockets.
+    pub sockets: Arc<Sockets>,
     /// Executions shared by identical anonymous subscriptions.
     pub shared: Arc<ws::SharedOperations>,
 }
@@ -51,12 +54,14 @@ pub fn router(
     app: AppState,
     schema: AppSchema,
     preflight: Preflight,
+    sockets: Arc<Sockets>,
 ) -> Result<Router, InvalidOrigin> {
     let cors = cors_layer(&app.config.cors_origins)?;
     let state = HttpState {
         app,
         schema,
         preflight: Arc::new(preflight),
+        sockets,
         shared: Arc::default(),
     };
     Ok(Router::new()

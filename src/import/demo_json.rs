@@ -7,8 +7,8 @@ use std::fmt;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{Map, Value};
 
-use crate::services::catalog::NewPaper;
-use crate::validate;
+use crate::domain::paper;
+use crate::domain::paper::NewPaper;
 
 /// Most problems reported for one file; the rest are summarised.
 const MAX_PROBLEMS: usize = 50;
@@ -102,15 +102,15 @@ impl RecordReader<'_> {
             return None;
         };
         let before = self.problems.len();
-        let title = self.required_text(fields, "title", validate::title);
-        let abstract_text = self.required_text(fields, "abstract", validate::abstract_text);
+        let title = self.required_text(fields, "title", paper::title);
+        let abstract_text = self.required_text(fields, "abstract", paper::abstract_text);
         let authors = self.authors(fields);
         let published_at = self.published_on(fields, today);
         let submitted_at = self.submitted_at(fields);
         let upvote_baseline = self.upvotes(fields);
-        let arxiv_id = self.optional_text(fields, "arxiv_id", validate::arxiv_id);
-        let github_url = self.optional_text(fields, "github_url", validate::http_url);
-        let project_url = self.optional_text(fields, "project_url", validate::http_url);
+        let arxiv_id = self.optional_text(fields, "arxiv_id", paper::arxiv_id);
+        let github_url = self.optional_text(fields, "github_url", paper::http_url);
+        let project_url = self.optional_text(fields, "project_url", paper::http_url);
         if self.problems.len() > before {
             return None;
         }
@@ -189,7 +189,7 @@ impl RecordReader<'_> {
                 return None;
             }
         };
-        let byline = match validate::authors(&names, true) {
+        let byline = match paper::authors(&names, true) {
             Ok(byline) => byline,
             Err((position, message)) => {
                 let field = match position {
@@ -221,7 +221,7 @@ impl RecordReader<'_> {
             self.problem("published_on", "must be a date as YYYY-MM-DD");
             return None;
         };
-        validate::published_on(day, today)
+        paper::published_on(day, today)
             .map_err(|message| self.problem("published_on", message))
             .ok()
     }
@@ -243,14 +243,14 @@ impl RecordReader<'_> {
             Some(value) => {
                 let count = value
                     .as_i64()
-                    .filter(|count| (0..=validate::MAX_UPVOTE_BASELINE).contains(count))
+                    .filter(|count| (0..=paper::MAX_UPVOTE_BASELINE).contains(count))
                     .and_then(|count| i32::try_from(count).ok());
                 if count.is_none() {
                     self.problem(
                         "upvotes",
                         format!(
                             "must be an integer from 0 to {}",
-                            validate::MAX_UPVOTE_BASELINE
+                            paper::MAX_UPVOTE_BASELINE
                         ),
                     );
                 }

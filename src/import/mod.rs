@@ -1,7 +1,7 @@
 //! Readers for paper files. Each turns a file into validated [`NewPaper`] records or a
 //! list of problems naming the record and field; storing them is the catalogue's job.
 //!
-//! [`NewPaper`]: crate::services::catalog::NewPaper
+//! [`NewPaper`]: crate::domain::paper::NewPaper
 
 mod demo_json;
 

@@ -19,11 +19,11 @@ use sea_orm::{
 use crate::auth::{Auth, Role, Viewer, random_token, token_hash};
 use crate::clock;
 use crate::db::Database;
+use crate::domain::account::{self, lookup_key};
 use crate::error::{AppError, AppResult};
 use crate::rate_limit::{LoginAccount, LoginThrottle};
-use crate::validate;
 
-use super::users::{self, lookup_key};
+use super::users;
 
 /// The one answer to every failed login or refresh.
 const INVALID_CREDENTIALS: &str = "invalid username, email or password";
@@ -51,10 +51,10 @@ impl Registration {
         display_name: Option<&str>,
     ) -> AppResult<Self> {
         let username =
-            validate::username(username).map_err(|m| AppError::bad_input("input.username", m))?;
-        let email = validate::email(email).map_err(|m| AppError::bad_input("input.email", m))?;
-        validate::new_password(&password).map_err(|m| AppError::bad_input("input.password", m))?;
-        let display_name = validate::display_name(display_name)
+            account::username(username).map_err(|m| AppError::bad_input("input.username", m))?;
+        let email = account::email(email).map_err(|m| AppError::bad_input("input.email", m))?;
+        account::new_password(&password).map_err(|m| AppError::bad_input("input.password", m))?;
+        let display_name = account::display_name(display_name)
             .map_err(|m| AppError::bad_input("input.displayName", m))?;
         Ok(Self {
             username,
@@ -154,7 +154,7 @@ pub async fn login(
     client: Option<IpAddr>,
 ) -> AppResult<user::Model> {
     let typed = username_or_email.trim();
-    let found = if password.len() > validate::MAX_PASSWORD_BYTES {
+    let found = if password.len() > account::MAX_PASSWORD_BYTES {
         None
     } else {
         by_username_or_email(db.reader(), typed).await?

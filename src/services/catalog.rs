@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use entity::{author, paper, paper_author};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait,
@@ -13,33 +13,16 @@ use sea_orm::{
 
 use crate::clock;
 use crate::db::Database;
+use crate::domain::paper::{NewPaper, published_order};
+use crate::domain::ranking::hot_score;
 use crate::error::{AppError, AppResult};
 use crate::import::{DEMO_PAPERS_JSON, parse_demo_json};
-use crate::ranking::hot_score;
 
 use super::authors::name_key;
 use super::{papers, search};
 
 /// Rows per multi-row statement, well under SQLite's and PostgreSQL's parameter limits.
 const CHUNK: usize = 500;
-
-/// A validated paper, ready to store.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NewPaper {
-    pub arxiv_id: Option<String>,
-    pub title: String,
-    pub abstract_text: String,
-    /// Byline, in order.
-    pub authors: Vec<String>,
-    pub published_at: Option<NaiveDate>,
-    /// When the paper entered the source feed; `None` means now.
-    pub submitted_at: Option<DateTime<Utc>>,
-    pub submitted_by: Option<i64>,
-    pub github_url: Option<String>,
-    pub project_url: Option<String>,
-    /// Upvotes the source already counted.
-    pub upvote_baseline: i32,
-}
 
 /// What a batch insert did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -48,17 +31,6 @@ pub struct InsertOutcome {
     pub inserted: Vec<i64>,
     /// Records that matched a stored paper (or an earlier record) and were left alone.
     pub skipped: usize,
-}
-
-/// The `published_order` of undated papers: they sort as the oldest.
-const UNDATED: NaiveDate = match NaiveDate::from_ymd_opt(1, 1, 1) {
-    Some(day) => day,
-    None => NaiveDate::MIN,
-};
-
-/// The `published_order` of a paper.
-pub fn published_order(published_at: Option<NaiveDate>) -> NaiveDate {
-    published_at.unwrap_or(UNDATED)
 }
 
 /// Stores the papers that are not in the catalogue yet: a record matches a stored paper by

@@ -10,13 +10,13 @@ use sea_orm::{
     QuerySelect, QueryTrait, Select,
 };
 
+use crate::domain::account::lookup_key;
+use crate::domain::ranking::hot_score;
 use crate::error::AppResult;
 use crate::pagination::{KeyPart, Keyset, ListKind, Page, PageRequest};
-use crate::ranking::hot_score;
 
 use super::keyset::apply_page;
 use super::sql;
-use super::users::lookup_key;
 
 /// Conditions a paper list can be narrowed by (the `PaperFilter` input, decoded).
 #[derive(Debug, Clone, Default, PartialEq)]

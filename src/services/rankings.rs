@@ -21,8 +21,8 @@ use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait, Value};
 
 use crate::clock;
 use crate::db::Database;
+use crate::domain::ranking::hot_score;
 use crate::error::AppResult;
-use crate::ranking::hot_score;
 
 use super::sql;
 

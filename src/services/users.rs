@@ -6,6 +6,7 @@ use entity::user;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
+use crate::domain::account::lookup_key;
 use crate::error::AppResult;
 use crate::pagination::{KeyPart, Keyset, ListKind, Page, PageRequest};
 
@@ -50,14 +51,6 @@ pub async fn list(db: &impl ConnectionTrait, page: &PageRequest) -> AppResult<Pa
 pub async fn count(db: &impl ConnectionTrait) -> AppResult<i64> {
     let count = user::Entity::find().count(db).await?;
     Ok(i64::try_from(count).unwrap_or(i64::MAX))
-}
-
-/// The form usernames and emails are compared in: ASCII lower case, or `None` for a
-/// spelling that holds any other character. Both are ASCII by rule, so such a spelling names
-/// no account; Unicode case folding would turn U+212A KELVIN SIGN into `k` and let a
-/// look-alike reach a real account.
-pub fn lookup_key(value: &str) -> Option<String> {
-    value.is_ascii().then(|| value.to_ascii_lowercase())
 }
 
 /// The user with this id.

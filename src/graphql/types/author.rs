@@ -7,7 +7,7 @@ use entity::author;
 
 use crate::graphql::context::loader;
 use crate::graphql::loaders::{PaperCountOf, UserById};
-use crate::ids::{GlobalId, NodeKind};
+use crate::graphql::types::{GlobalId, NodeKind};
 use crate::services::papers::PaperOwner;
 
 use super::connection::Connection;

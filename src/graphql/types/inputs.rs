@@ -3,7 +3,7 @@
 use async_graphql::{Enum, ID, InputObject};
 
 use crate::error::AppError;
-use crate::ids::{GlobalId, NodeKind};
+use crate::graphql::types::{GlobalId, NodeKind};
 use crate::services::papers::PaperFilter;
 
 use super::{Date, DateTime};

@@ -4,6 +4,7 @@
 mod account;
 mod author;
 mod connection;
+mod global_id;
 mod inputs;
 mod node;
 mod paper;
@@ -14,6 +15,7 @@ mod user;
 pub use account::{AuthPayload, LoginInput, RegisterInput, UpvotePayload};
 pub use author::Author;
 pub use connection::{Connection, TotalCount};
+pub use global_id::{GlobalId, NodeKind};
 pub use inputs::{
     OrderDirection, PaperFilterInput, PaperOrderField, PaperOrderInput, TrendingWindow,
 };

@@ -8,8 +8,8 @@ use entity::paper;
 use crate::error::AppError;
 use crate::graphql::context::{loader, viewer};
 use crate::graphql::loaders::{BylineOf, HasUpvoted, RequestLoader, UserById};
+use crate::graphql::types::{GlobalId, NodeKind};
 use crate::graphql::upvote_lists::upvoters_of;
-use crate::ids::{GlobalId, NodeKind};
 use crate::services::papers::{PaperListing, PaperOrder, PaperPage};
 
 use super::connection::{Connection, TotalCount};

@@ -3,9 +3,9 @@
 use async_graphql::{InputObject, SimpleObject};
 use chrono::NaiveDate;
 
+use crate::domain::paper;
+use crate::domain::paper::NewPaper;
 use crate::error::AppError;
-use crate::services::catalog::NewPaper;
-use crate::validate;
 
 use super::{Date, Paper};
 
@@ -39,10 +39,10 @@ impl SubmitPaperInput {
     pub fn validate(self, user_id: i64, today: NaiveDate) -> Result<NewPaper, AppError> {
         let field = |name: &str| format!("input.{name}");
         let title =
-            validate::title(&self.title).map_err(|m| AppError::bad_input(field("title"), m))?;
-        let abstract_text = validate::abstract_text(&self.abstract_text)
+            paper::title(&self.title).map_err(|m| AppError::bad_input(field("title"), m))?;
+        let abstract_text = paper::abstract_text(&self.abstract_text)
             .map_err(|m| AppError::bad_input(field("abstract"), m))?;
-        let authors = validate::authors(&self.authors, false).map_err(|(index, m)| {
+        let authors = paper::authors(&self.authors, false).map_err(|(index, m)| {
             let name = match index {
                 Some(index) => field(&format!("authors[{index}]")),
                 None => field("authors"),
@@ -52,24 +52,24 @@ impl SubmitPaperInput {
         let arxiv_id = self
             .arxiv_id
             .as_deref()
-            .map(validate::arxiv_id)
+            .map(paper::arxiv_id)
             .transpose()
             .map_err(|m| AppError::bad_input(field("arxivId"), m))?;
         let github_url = self
             .github_url
             .as_deref()
-            .map(validate::http_url)
+            .map(paper::http_url)
             .transpose()
             .map_err(|m| AppError::bad_input(field("githubUrl"), m))?;
         let project_url = self
             .project_url
             .as_deref()
-            .map(validate::http_url)
+            .map(paper::http_url)
             .transpose()
             .map_err(|m| AppError::bad_input(field("projectUrl"), m))?;
         let published_at = self
             .published_at
-            .map(|day| validate::published_on(day.0, today))
+            .map(|day| paper::published_on(day.0, today))
             .transpose()
             .map_err(|m| AppError::bad_input(field("publishedAt"), m))?;
         Ok(NewPaper {

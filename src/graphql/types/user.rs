@@ -7,8 +7,8 @@ use entity::user;
 
 use crate::graphql::context::viewer;
 use crate::graphql::owned_papers::papers_of;
+use crate::graphql::types::{GlobalId, NodeKind};
 use crate::graphql::upvote_lists::upvoted_by;
-use crate::ids::{GlobalId, NodeKind};
 use crate::services::papers::PaperOwner;
 
 use super::connection::Connection;

@@ -16,6 +16,7 @@
 //! * keep-alives are sent periodically; server shutdown closes every socket with 1001.
 
 mod protocol;
+mod registry;
 mod shared;
 
 use std::sync::Arc;
@@ -42,6 +43,7 @@ use super::{HttpState, responses};
 
 use protocol::ClientMessage;
 pub use protocol::Protocol;
+pub use registry::Sockets;
 use shared::OperationKey;
 pub use shared::SharedOperations;
 
@@ -127,7 +129,7 @@ impl Closing {
 
 impl Connection {
     async fn run(self, mut socket: WebSocket) {
-        let sockets = Arc::clone(&self.state.app.sockets);
+        let sockets = Arc::clone(&self.state.sockets);
         let _open = sockets.track();
         // One task reads and writes the socket, so it is not split: no lock around each
         // half on every poll.
@@ -145,7 +147,7 @@ impl Connection {
 
     /// Runs the protocol; `Err` says how to close.
     async fn serve(&self, socket: &mut WebSocket) -> Result<(), Closing> {
-        let mut closing = self.state.app.sockets.closing();
+        let mut closing = self.state.sockets.closing();
         let init = tokio::select! {
             init = tokio::time::timeout(INIT_TIMEOUT, socket.next()) => init,
             _ = closing.changed() => return Err(Closing::new(close::GOING_AWAY, "server shutting down")),
@@ -187,7 +189,7 @@ impl Connection {
             }
         };
         let _slot = match viewer.user_id() {
-            Some(user_id) => Some(self.state.app.sockets.claim_user(user_id).ok_or_else(|| {
+            Some(user_id) => Some(self.state.sockets.claim_user(user_id).ok_or_else(|| {
                 Closing::new(close::TOO_MANY, "Too many connections for this user")
             })?),
             None => None,

@@ -1,6 +1,6 @@
 //! The search indexes: which part of a paper each covers, and where it lives.
 
-use crate::search::WordIndex;
+use crate::domain::search_query::WordIndex;
 
 /// PostgreSQL's text search configurations: English stems, and words as written.
 pub(super) const STEMMED_CONFIG: &str = "paperboard_english";

@@ -3,7 +3,7 @@
 use sea_orm::DbBackend;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement};
 
-use crate::search::{SearchQuery, WordIndex};
+use crate::domain::search_query::{SearchQuery, WordIndex};
 
 use super::coverage::{Coverage, STEMMED_CONFIG, WORDS_CONFIG};
 

@@ -20,9 +20,9 @@ use sea_orm::{
     Select,
 };
 
+use crate::domain::search_query::SearchQuery;
 use crate::error::{AppError, AppResult};
 use crate::pagination::{KeyPart, Keyset, Page, PageRequest};
-use crate::search::SearchQuery;
 
 use super::keyset::{apply_page, apply_page_to_statement};
 use super::papers::{self, PaperFilter};

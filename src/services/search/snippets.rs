@@ -4,8 +4,8 @@ use std::collections::HashMap;
 
 use sea_orm::{ConnectionTrait, DbBackend};
 
+use crate::domain::search_query::SearchQuery;
 use crate::error::AppResult;
-use crate::search::SearchQuery;
 use crate::services::sql;
 
 use super::coverage::{Coverage, STEMMED_CONFIG};

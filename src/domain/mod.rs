@@ -1,0 +1,9 @@
+//! Pure rules: no SQL, no GraphQL, no HTTP. What a valid paper or account is, how papers
+//! are ranked, what a search query means — written once, and used by every layer that
+//! needs them.
+
+pub mod account;
+pub mod paper;
+pub mod ranking;
+pub mod search_query;
+mod text;
