@@ -1,36 +1,27 @@
-//! The event bus behind subscriptions.
+//! The event bus: writers publish small [`Change`]s after their transaction commits, and
+//! every instance hears every change.
 //!
-//! Writers publish small [`Change`]s after their transaction commits. A change reaches the
-//! instance's *hub* — in-process on SQLite; through PostgreSQL `LISTEN/NOTIFY` on PostgreSQL,
-//! so that every instance sharing the database hears every change. The hub loads what the
-//! change is about once (the paper, its byline, its submitter) and broadcasts it to the
-//! instance's subscribers, who filter it in memory.
-//!
-//! Slow consumers: the broadcast keeps the last [`BUFFERED_EVENTS`] events. A subscriber
-//! that falls further behind is *told*: its stream yields a `RATE_LIMITED` error carrying
-//! `missedEvents`, then continues with the newest events. Nothing grows without bound.
+//! A change reaches the instance's *hub* — in process on SQLite; through PostgreSQL
+//! `LISTEN/NOTIFY` on PostgreSQL, so that every instance sharing the database hears every
+//! change — which hands it to the instance's subscribers. The bus knows only the database:
+//! what a change means to GraphQL subscribers is `graphql::live`'s business.
 
-use std::sync::Arc;
+use std::time::Duration;
 
-use entity::{paper, user};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, mpsc, watch};
 
 use crate::db::Database;
-use crate::graphql::loaders::{self, RequestLoader};
-use crate::services::bylines::{self, Byline};
-use crate::services::{papers, users};
-use crate::state::AppState;
 
-/// Events kept for subscribers that are behind.
-pub const BUFFERED_EVENTS: usize = 1_024;
+/// Changes kept for subscribers that are behind.
+pub const BUFFERED_CHANGES: usize = 4_096;
 /// The PostgreSQL notification channel.
 const CHANNEL: &str = "paperboard_events";
-/// The pause between attempts to (re)connect the `LISTEN` connection.
-const LISTEN_RETRY: std::time::Duration = std::time::Duration::from_millis(250);
 /// Changes queued for the hub before publishers wait.
 const PENDING_CHANGES: usize = 4_096;
+/// The pause between attempts to (re)connect the `LISTEN` connection.
+const LISTEN_RETRY: Duration = Duration::from_millis(250);
 
 /// Something that changed, as writers publish it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,60 +34,74 @@ pub enum Change {
 }
 
 impl Change {
-    fn paper_id(self) -> i64 {
+    /// The paper the change is about.
+    pub fn paper_id(self) -> i64 {
         match self {
             Self::PaperAdded { paper_id } | Self::UpvoteChanged { paper_id, .. } => paper_id,
         }
     }
 }
 
-/// A change with what subscribers need to resolve it, loaded once per instance.
-pub struct PaperEvent {
-    pub change: Change,
-    pub paper: Arc<paper::Model>,
-    pub byline: Byline,
-    pub submitter: Option<user::Model>,
-    /// Shared by every subscriber resolving this event, so that their field loads batch.
-    pub loader: Arc<RequestLoader>,
-}
-
 /// Where an instance's writers publish.
-#[derive(Clone)]
 enum Publisher {
     /// Straight to this instance's hub.
     InProcess(mpsc::Sender<Change>),
     /// `NOTIFY`, heard by the hub of every instance (this one included).
     Postgres(DatabaseConnection),
+    /// Nowhere: a command-line tool on SQLite, whose servers run in other processes.
+    Nowhere,
 }
 
-/// The instance's event bus: publish changes, subscribe to events.
+/// The instance's event bus: publish changes, subscribe to them.
 pub struct EventBus {
     publisher: Publisher,
-    events: broadcast::Sender<Arc<PaperEvent>>,
+    changes: broadcast::Sender<Change>,
     /// Whether changes of other instances can be heard: always in process; on PostgreSQL
     /// while the `LISTEN` connection is up.
     listening: watch::Sender<bool>,
 }
 
+/// What the hub of a bus listens to (see [`run_hub`]).
+pub enum HubInput {
+    InProcess(mpsc::Receiver<Change>),
+    Postgres(DatabaseConnection),
+}
+
 impl EventBus {
-    /// A bus for `db`, and the receiving end its hub runs on (see [`run_hub`]).
+    /// A bus for `db`, and the input its hub runs on.
     pub fn new(db: &Database) -> (Self, HubInput) {
-        let (events, _) = broadcast::channel(BUFFERED_EVENTS);
+        let (changes, _) = broadcast::channel(BUFFERED_CHANGES);
         if db.backend() == DbBackend::Postgres {
             let bus = Self {
                 publisher: Publisher::Postgres(db.writer().clone()),
-                events,
+                changes,
                 listening: watch::Sender::new(false),
             };
-            (bus, HubInput::Postgres)
+            (bus, HubInput::Postgres(db.writer().clone()))
         } else {
-            let (changes, received) = mpsc::channel(PENDING_CHANGES);
+            let (sender, received) = mpsc::channel(PENDING_CHANGES);
             let bus = Self {
-                publisher: Publisher::InProcess(changes),
-                events,
+                publisher: Publisher::InProcess(sender),
+                changes,
                 listening: watch::Sender::new(true),
             };
             (bus, HubInput::InProcess(received))
+        }
+    }
+
+    /// A bus that only publishes, for tools that serve no subscribers: on PostgreSQL the
+    /// servers sharing the database hear its changes; a SQLite server runs in another
+    /// process and is not told.
+    pub fn publisher_only(db: &Database) -> Self {
+        let publisher = if db.backend() == DbBackend::Postgres {
+            Publisher::Postgres(db.writer().clone())
+        } else {
+            Publisher::Nowhere
+        };
+        Self {
+            publisher,
+            changes: broadcast::channel(1).0,
+            listening: watch::Sender::new(false),
         }
     }
 
@@ -110,12 +115,13 @@ impl EventBus {
                 }
             }
             Publisher::Postgres(db) => notify(db, change).await,
+            Publisher::Nowhere => {}
         }
     }
 
-    /// A new subscriber.
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<PaperEvent>> {
-        self.events.subscribe()
+    /// A new subscriber to every change the hub hears.
+    pub fn subscribe(&self) -> broadcast::Receiver<Change> {
+        self.changes.subscribe()
     }
 
     /// Whether changes are being heard (see `/readyz`).
@@ -124,16 +130,20 @@ impl EventBus {
     }
 
     /// Waits until changes are heard, at most `limit`; whether they are.
-    pub async fn wait_listening(&self, limit: std::time::Duration) -> bool {
+    pub async fn wait_listening(&self, limit: Duration) -> bool {
         let mut listening = self.listening.subscribe();
         tokio::time::timeout(limit, listening.wait_for(|listening| *listening))
             .await
             .is_ok_and(|outcome| outcome.is_ok())
     }
+
+    fn hand_on(&self, change: Change) {
+        // No subscriber is not an error.
+        let _none_listening = self.changes.send(change);
+    }
 }
 
-/// Publishes `change` with `NOTIFY` (also used by the import command, which has no bus).
-pub async fn notify(db: &DatabaseConnection, change: Change) {
+async fn notify(db: &DatabaseConnection, change: Change) {
     let payload = match serde_json::to_string(&change) {
         Ok(payload) => payload,
         Err(error) => {
@@ -153,27 +163,21 @@ pub async fn notify(db: &DatabaseConnection, change: Change) {
     }
 }
 
-/// What the hub listens to.
-pub enum HubInput {
-    InProcess(mpsc::Receiver<Change>),
-    Postgres,
-}
-
-/// Receives changes until the server stops, and broadcasts them as events.
-pub async fn run_hub(state: AppState, input: HubInput) {
+/// Receives changes until the task is stopped, and hands them to `bus`'s subscribers.
+pub async fn run_hub(bus: &EventBus, input: HubInput) {
     match input {
         HubInput::InProcess(mut changes) => {
             while let Some(change) = changes.recv().await {
-                broadcast(&state, change).await;
+                bus.hand_on(change);
             }
         }
-        HubInput::Postgres => listen(&state).await,
+        HubInput::Postgres(db) => listen(bus, &db).await,
     }
 }
 
-async fn listen(state: &AppState) {
+async fn listen(bus: &EventBus, db: &DatabaseConnection) {
     use sea_orm::sqlx::postgres::PgListener;
-    let pool = state.db.writer().get_postgres_connection_pool();
+    let pool = db.get_postgres_connection_pool();
     loop {
         let mut listener = match PgListener::connect_with(pool).await {
             Ok(listener) => listener,
@@ -188,14 +192,14 @@ async fn listen(state: &AppState) {
             tokio::time::sleep(LISTEN_RETRY).await;
             continue;
         }
-        state.events.listening.send_replace(true);
+        bus.listening.send_replace(true);
         // `try_recv` reports a lost connection instead of reconnecting silently; a new
         // listener is then made above, so that readiness knows when changes are heard.
         loop {
             match listener.try_recv().await {
                 Ok(Some(notification)) => {
                     match serde_json::from_str::<Change>(notification.payload()) {
-                        Ok(change) => broadcast(state, change).await,
+                        Ok(change) => bus.hand_on(change),
                         Err(error) => tracing::warn!(%error, "ignoring a malformed notification"),
                     }
                 }
@@ -210,42 +214,6 @@ async fn listen(state: &AppState) {
             }
         }
         // Changes notified until the new listener listens are not heard.
-        state.events.listening.send_replace(false);
+        bus.listening.send_replace(false);
     }
-}
-
-/// Loads what `change` is about and hands it to every subscriber of this instance.
-async fn broadcast(state: &AppState, change: Change) {
-    if state.events.events.receiver_count() == 0 {
-        return;
-    }
-    match load(state, change).await {
-        Ok(Some(event)) => {
-            let _no_subscribers_left = state.events.events.send(Arc::new(event));
-        }
-        Ok(None) => {}
-        Err(error) => tracing::warn!(?error, ?change, "cannot load an event"),
-    }
-}
-
-async fn load(state: &AppState, change: Change) -> crate::error::AppResult<Option<PaperEvent>> {
-    let db = state.db.reader();
-    let Some(paper) = papers::by_id(db, change.paper_id()).await? else {
-        return Ok(None);
-    };
-    let byline = bylines::load(db, &state.bylines, &[paper.id])
-        .await?
-        .remove(&paper.id)
-        .unwrap_or_default();
-    let submitter = match paper.submitted_by {
-        Some(id) => users::by_id(db, id).await?,
-        None => None,
-    };
-    Ok(Some(PaperEvent {
-        change,
-        paper: Arc::new(paper),
-        byline,
-        submitter,
-        loader: Arc::new(loaders::for_request(state)),
-    }))
 }

@@ -5,16 +5,15 @@
 //! the whole application from a [`Config`]; the binary only parses flags and wires.
 
 pub mod auth;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
 pub mod events;
-pub mod generate;
 pub mod graphql;
 pub mod http;
-pub mod import;
 pub mod pagination;
 pub mod rate_limit;
 pub mod services;

@@ -12,11 +12,14 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::auth::{Auth, AuthSetupError};
+use crate::cli::import::{DEMO_PAPERS_JSON, ImportError, parse_demo_json};
+use crate::clock;
 use crate::config::Config;
 use crate::config::ConnectionLimits;
 use crate::db::{Database, DatabaseError};
 use crate::error::AppError;
 use crate::events::{EventBus, HubInput, run_hub};
+use crate::graphql::live::{self, LiveEvents};
 use crate::graphql::preflight::schema_index::IndexError;
 use crate::graphql::{build_schema, preflight};
 use crate::http::{ConnectionRules, GuardedListener, InvalidOrigin, PeerAddr, Sockets, router};
@@ -38,6 +41,8 @@ pub enum StartupError {
     Migrate(#[source] DbErr),
     #[error("cannot load the demo data")]
     Demo(#[source] AppError),
+    #[error("the bundled demo data is invalid")]
+    DemoFile(#[source] ImportError),
     #[error("cannot listen on {addr}")]
     Bind {
         addr: SocketAddr,
@@ -60,6 +65,7 @@ pub struct Application {
     state: AppState,
     sockets: Arc<Sockets>,
     hub: HubInput,
+    live: Arc<LiveEvents>,
 }
 
 impl Application {
@@ -71,19 +77,15 @@ impl Application {
     pub async fn build(config: Config) -> Result<Self, StartupError> {
         let db = Database::connect(&config.database).await?;
         db.migrate().await.map_err(StartupError::Migrate)?;
+        let (events, hub) = EventBus::new(&db);
         if config.demo {
-            let outcome = catalog::load_demo_if_empty(&db)
-                .await
-                .map_err(StartupError::Demo)?;
-            if let Some(outcome) = outcome {
-                tracing::info!(papers = outcome.inserted.len(), "loaded the demo papers");
-            }
+            load_demo(&db, &events).await?;
         }
         let auth = Auth::new(&config.auth, &config.database.data_dir)?;
-        let (events, hub) = EventBus::new(&db);
         let bind = config.bind;
         let state = AppState::new(db, config, auth, events);
-        let schema = build_schema(state.clone(), &state.config.limits);
+        let live = LiveEvents::new();
+        let schema = build_schema(state.clone(), &state.config.limits, Arc::clone(&live));
         let preflight = preflight(&state.config.limits).await?;
         let sockets = Sockets::new(state.config.sockets.max_sockets_per_user);
         let router = router(state.clone(), schema, preflight, Arc::clone(&sockets))?;
@@ -98,6 +100,7 @@ impl Application {
             state,
             sockets,
             hub,
+            live,
         })
     }
 
@@ -131,10 +134,13 @@ impl Application {
             state,
             sockets,
             hub,
+            live,
             ..
         } = self;
         let (stop, stopping) = watch::channel(false);
-        let hub = tokio::spawn(run_hub(state.clone(), hub));
+        let events = Arc::clone(&state.events);
+        let hub = tokio::spawn(async move { run_hub(&events, hub).await });
+        let loader = tokio::spawn(live::run(live, state.clone()));
         // Subscribers of a fresh instance should hear every change from their first
         // request on; a database that is slow to answer does not hold the start up long.
         if !state.events.wait_listening(LISTEN_WAIT).await {
@@ -169,6 +175,7 @@ impl Application {
         watcher.abort();
         pruner.abort();
         hub.abort();
+        loader.abort();
         let left = sockets.wait_closed(SOCKET_DRAIN).await;
         if left > 0 {
             tracing::warn!(sockets = left, "sockets still open after the drain period");
@@ -176,6 +183,20 @@ impl Application {
         state.db.close().await;
         Ok(())
     }
+}
+
+/// Loads the bundled demo papers into an empty catalogue.
+async fn load_demo(db: &Database, events: &EventBus) -> Result<(), StartupError> {
+    if !catalog::is_empty(db).await.map_err(StartupError::Demo)? {
+        return Ok(());
+    }
+    let papers = parse_demo_json(DEMO_PAPERS_JSON, clock::now().date_naive())
+        .map_err(StartupError::DemoFile)?;
+    let outcome = catalog::import(db, events, papers)
+        .await
+        .map_err(StartupError::Demo)?;
+    tracing::info!(papers = outcome.inserted.len(), "loaded the demo papers");
+    Ok(())
 }
 
 /// How often the ranking history is pruned.

@@ -22,6 +22,16 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The services' view of the state.
+    pub fn services(&self) -> crate::services::Context<'_> {
+        crate::services::Context {
+            db: &self.db,
+            events: &self.events,
+            limits: &self.limits,
+            bylines: &self.bylines,
+        }
+    }
+
     /// Bundles the parts.
     pub fn new(db: Database, config: Config, auth: Auth, events: EventBus) -> Self {
         Self {

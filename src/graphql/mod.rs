@@ -2,6 +2,7 @@
 
 mod context;
 pub mod guard;
+pub mod live;
 pub mod loaders;
 mod mutation;
 mod owned_papers;
@@ -34,11 +35,17 @@ const MAX_DIRECTIVES: usize = 8;
 /// Deepest recursion the engine may use on a parsed document.
 const MAX_RECURSIVE_DEPTH: usize = 32;
 
-/// Builds the schema with its limits and the application state. Each request must carry a
-/// [`Viewer`](crate::auth::Viewer) and a [`loaders::for_request`] loader.
-pub fn build_schema(state: AppState, limits: &GraphqlLimits) -> AppSchema {
+/// Builds the schema with its limits, the application state and the live events its
+/// subscriptions follow. Each request must carry a [`Viewer`](crate::auth::Viewer) and a
+/// [`loaders::for_request`] loader.
+pub fn build_schema(
+    state: AppState,
+    limits: &GraphqlLimits,
+    live: std::sync::Arc<live::LiveEvents>,
+) -> AppSchema {
     schema_builder()
         .data(state)
+        .data(live)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
         .limit_recursive_depth(MAX_RECURSIVE_DEPTH)

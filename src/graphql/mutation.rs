@@ -3,23 +3,19 @@
 use std::net::IpAddr;
 
 use async_graphql::{Context, ID, Object};
-use entity::user;
 
 use crate::auth::{Role, RoleGuard};
 use crate::clock;
 use crate::error::AppError;
-use crate::events::Change;
 use crate::graphql::types::{GlobalId, NodeKind};
 use crate::services::accounts::{self, Registration};
-use crate::services::catalog;
-use crate::services::upvotes::{self, UpvoteOutcome};
-use crate::state::AppState;
+use crate::services::{catalog, upvotes};
 
 use super::context::{loader, state, viewer};
 use super::loaders::HasUpvoted;
 use super::types::{
-    AuthPayload, DateTime, LoginInput, Paper, RegisterInput, SubmitPaperInput, SubmitPaperPayload,
-    UpvotePayload, User,
+    AuthPayload, LoginInput, Paper, RegisterInput, SubmitPaperInput, SubmitPaperPayload,
+    UpvotePayload,
 };
 
 /// The address a request came from, when known (the transport attaches it).
@@ -45,11 +41,14 @@ impl MutationRoot {
             input.password,
             input.display_name.as_deref(),
         )?;
-        if let Some(client) = client_addr(ctx) {
-            state.limits.registrations.take(client).await?;
-        }
-        let user = accounts::register(&state.db, &state.auth, registration).await?;
-        Ok(signed_in(state, user).await?)
+        let signed_in = accounts::register(
+            state.services(),
+            &state.auth,
+            registration,
+            client_addr(ctx),
+        )
+        .await?;
+        Ok(AuthPayload::from(signed_in))
     }
 
     /// Signs in with a username or email and a password. Every failure is the same
@@ -60,16 +59,15 @@ impl MutationRoot {
         input: LoginInput,
     ) -> async_graphql::Result<AuthPayload> {
         let state = state(ctx)?;
-        let user = accounts::login(
-            &state.db,
+        let signed_in = accounts::login(
+            state.services(),
             &state.auth,
-            &state.limits.logins,
             &input.username_or_email,
             input.password,
             client_addr(ctx),
         )
         .await?;
-        Ok(signed_in(state, user).await?)
+        Ok(AuthPayload::from(signed_in))
     }
 
     /// Exchanges a refresh token for new tokens. The old refresh token stops working;
@@ -80,9 +78,8 @@ impl MutationRoot {
         refresh_token: String,
     ) -> async_graphql::Result<AuthPayload> {
         let state = state(ctx)?;
-        let (user, refresh_token) =
-            accounts::refresh(&state.db, &state.auth, &refresh_token).await?;
-        Ok(payload(state, user, refresh_token)?)
+        let signed_in = accounts::refresh(&state.db, &state.auth, &refresh_token).await?;
+        Ok(AuthPayload::from(signed_in))
     }
 
     /// Upvotes a paper as the signed-in user. Upvoting twice changes nothing.
@@ -92,9 +89,8 @@ impl MutationRoot {
         ctx: &Context<'_>,
         paper_id: ID,
     ) -> async_graphql::Result<UpvotePayload> {
-        let (state, user_id, paper_id) = upvote_arguments(ctx, &paper_id).await?;
-        let outcome = upvotes::upvote(&state.db, user_id, paper_id).await?;
-        publish_upvote_change(state, &outcome).await;
+        let (user_id, paper_id) = upvote_arguments(ctx, &paper_id)?;
+        let outcome = upvotes::upvote(state(ctx)?.services(), user_id, paper_id).await?;
         upvoted_payload(ctx, user_id, outcome.paper, true).await
     }
 
@@ -105,9 +101,8 @@ impl MutationRoot {
         ctx: &Context<'_>,
         paper_id: ID,
     ) -> async_graphql::Result<UpvotePayload> {
-        let (state, user_id, paper_id) = upvote_arguments(ctx, &paper_id).await?;
-        let outcome = upvotes::remove(&state.db, user_id, paper_id).await?;
-        publish_upvote_change(state, &outcome).await;
+        let (user_id, paper_id) = upvote_arguments(ctx, &paper_id)?;
+        let outcome = upvotes::remove(state(ctx)?.services(), user_id, paper_id).await?;
         upvoted_payload(ctx, user_id, outcome.paper, false).await
     }
 
@@ -119,19 +114,9 @@ impl MutationRoot {
         ctx: &Context<'_>,
         input: SubmitPaperInput,
     ) -> async_graphql::Result<SubmitPaperPayload> {
-        let state = state(ctx)?;
-        let user_id = viewer(ctx)
-            .user_id()
-            .ok_or(AppError::Unauthenticated("sign in first"))?;
-        let paper = input.validate(user_id, clock::now().date_naive())?;
-        state.limits.submissions.take(user_id).await?;
-        let stored = catalog::submit(&state.db, paper).await?;
-        state
-            .events
-            .publish(Change::PaperAdded {
-                paper_id: stored.id,
-            })
-            .await;
+        let user_id = signed_in_user(ctx)?;
+        let paper = input.validate(clock::now().date_naive())?;
+        let stored = catalog::submit(state(ctx)?.services(), user_id, paper).await?;
         Ok(SubmitPaperPayload {
             paper: Paper::from(stored),
         })
@@ -140,12 +125,8 @@ impl MutationRoot {
     /// Removes a paper, its byline and its upvotes. Admins only.
     #[graphql(guard = "RoleGuard(Role::Admin)")]
     async fn delete_paper(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<ID> {
-        let state = state(ctx)?;
         let paper_id = GlobalId::decode_as(&id, NodeKind::Paper, "id")?;
-        if !catalog::delete(&state.db, paper_id).await? {
-            return Err(AppError::NotFound { resource: "paper" }.into());
-        }
-        state.bylines.forget(paper_id);
+        catalog::delete(state(ctx)?.services(), paper_id).await?;
         Ok(id)
     }
 
@@ -157,16 +138,6 @@ impl MutationRoot {
         refresh_token: String,
     ) -> async_graphql::Result<bool> {
         Ok(accounts::logout(&state(ctx)?.db, &refresh_token).await?)
-    }
-}
-
-async fn publish_upvote_change(state: &AppState, outcome: &UpvoteOutcome) {
-    if outcome.changed {
-        let change = Change::UpvoteChanged {
-            paper_id: outcome.paper.id,
-            upvote_count: outcome.paper.upvote_count,
-        };
-        state.events.publish(change).await;
     }
 }
 
@@ -188,40 +159,19 @@ async fn upvoted_payload(
     })
 }
 
-/// The state, the viewer's id and the decoded paper id of an upvote mutation, after the
-/// viewer's rate limit.
-async fn upvote_arguments<'a>(
-    ctx: &Context<'a>,
-    paper_id: &ID,
-) -> Result<(&'a AppState, i64, i64), AppError> {
-    let state = state(ctx)?;
-    let user_id = viewer(ctx)
-        .user_id()
-        .ok_or(AppError::Unauthenticated("sign in first"))?;
+/// The viewer's id and the decoded paper id of an upvote mutation.
+fn upvote_arguments(ctx: &Context<'_>, paper_id: &ID) -> Result<(i64, i64), AppError> {
+    let user_id = signed_in_user(ctx)?;
     let paper_id = GlobalId::decode_as(paper_id, NodeKind::Paper, "paperId")?;
-    state.limits.upvotes.take(user_id).await?;
-    Ok((state, user_id, paper_id))
+    Ok((user_id, paper_id))
+}
+
+fn signed_in_user(ctx: &Context<'_>) -> Result<i64, AppError> {
+    viewer(ctx)
+        .user_id()
+        .ok_or(AppError::Unauthenticated("sign in first"))
 }
 
 fn client_addr(ctx: &Context<'_>) -> Option<IpAddr> {
     ctx.data_opt::<ClientAddr>().and_then(|addr| addr.0)
-}
-
-async fn signed_in(state: &AppState, user: user::Model) -> Result<AuthPayload, AppError> {
-    let refresh_token = accounts::start_session(&state.db, &state.auth, user.id).await?;
-    payload(state, user, refresh_token)
-}
-
-fn payload(
-    state: &AppState,
-    user: user::Model,
-    refresh_token: String,
-) -> Result<AuthPayload, AppError> {
-    let access = state.auth.keys.issue(user.id, clock::now())?;
-    Ok(AuthPayload {
-        access_token: access.token,
-        refresh_token,
-        expires_at: DateTime(access.expires_at),
-        user: User::seen_by_self(user),
-    })
 }

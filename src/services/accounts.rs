@@ -16,14 +16,15 @@ use sea_orm::{
     TransactionTrait,
 };
 
+use crate::auth::jwt::AccessToken;
 use crate::auth::{Auth, Role, Viewer, random_token, token_hash};
 use crate::clock;
 use crate::db::Database;
 use crate::domain::account::{self, lookup_key};
 use crate::error::{AppError, AppResult};
-use crate::rate_limit::{LoginAccount, LoginThrottle};
+use crate::rate_limit::LoginAccount;
 
-use super::users;
+use super::{Context, users};
 
 /// The one answer to every failed login or refresh.
 const INVALID_CREDENTIALS: &str = "invalid username, email or password";
@@ -65,12 +66,34 @@ impl Registration {
     }
 }
 
-/// Creates an account.
+/// A user who just proved who they are, with fresh tokens.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub user: user::Model,
+    pub access: AccessToken,
+    pub refresh_token: String,
+}
+
+/// Creates an account (within the client address's registration limit) and signs it in.
 ///
 /// # Errors
-/// `CONFLICT` naming `input.username` or `input.email` when taken (case-insensitively);
-/// `INTERNAL_SERVER_ERROR` on failure. Nothing is stored on error.
+/// `RATE_LIMITED` beyond the client's limit; `CONFLICT` naming `input.username` or
+/// `input.email` when taken (case-insensitively); `INTERNAL_SERVER_ERROR` on failure.
+/// Nothing is stored on error.
 pub async fn register(
+    ctx: Context<'_>,
+    auth: &Auth,
+    registration: Registration,
+    client: Option<IpAddr>,
+) -> AppResult<SignedIn> {
+    if let Some(client) = client {
+        ctx.limits.registrations.take(client).await?;
+    }
+    let user = create_account(ctx.db, auth, registration).await?;
+    sign_in(ctx.db, auth, user).await
+}
+
+async fn create_account(
     db: &Database,
     auth: &Auth,
     registration: Registration,
@@ -146,13 +169,14 @@ fn unique_violation_to_conflict(error: DbErr) -> AppError {
 /// `RATE_LIMITED` while the account or client is backing off; `UNAUTHENTICATED` for any
 /// wrong credential.
 pub async fn login(
-    db: &Database,
+    ctx: Context<'_>,
     auth: &Auth,
-    throttle: &LoginThrottle,
     username_or_email: &str,
     password: String,
     client: Option<IpAddr>,
-) -> AppResult<user::Model> {
+) -> AppResult<SignedIn> {
+    let db = ctx.db;
+    let throttle = &ctx.limits.logins;
     let typed = username_or_email.trim();
     let found = if password.len() > account::MAX_PASSWORD_BYTES {
         None
@@ -171,7 +195,7 @@ pub async fn login(
     match found {
         Some(user) if verified => {
             throttle.succeeded(&account).await?;
-            Ok(user)
+            sign_in(db, auth, user).await
         }
         _ => {
             throttle.failed(&account, client).await?;
@@ -198,13 +222,17 @@ async fn by_username_or_email(
     }
 }
 
-/// Starts a session family for `user_id` and returns its first refresh token.
-///
-/// # Errors
-/// `INTERNAL_SERVER_ERROR` on failure.
-pub async fn start_session(db: &Database, auth: &Auth, user_id: i64) -> AppResult<String> {
+/// Starts a session family for `user` and issues its first tokens.
+async fn sign_in(db: &Database, auth: &Auth, user: user::Model) -> AppResult<SignedIn> {
     let family = random_token(16)?;
-    issue_refresh_token(db.writer(), auth, user_id, family, clock::now()).await
+    let now = clock::now();
+    let refresh_token = issue_refresh_token(db.writer(), auth, user.id, family, now).await?;
+    let access = auth.keys.issue(user.id, now)?;
+    Ok(SignedIn {
+        user,
+        access,
+        refresh_token,
+    })
 }
 
 async fn issue_refresh_token(
@@ -235,7 +263,7 @@ async fn issue_refresh_token(
 /// # Errors
 /// `UNAUTHENTICATED` for an unknown, expired, revoked or reused token (reuse also revokes
 /// the token's whole family).
-pub async fn refresh(db: &Database, auth: &Auth, token: &str) -> AppResult<(user::Model, String)> {
+pub async fn refresh(db: &Database, auth: &Auth, token: &str) -> AppResult<SignedIn> {
     let invalid = || AppError::Unauthenticated(INVALID_SESSION);
     if token.len() > 128 {
         return Err(invalid());
@@ -275,7 +303,12 @@ pub async fn refresh(db: &Database, auth: &Auth, token: &str) -> AppResult<(user
     };
     let next = issue_refresh_token(&transaction, auth, user.id, current.family_id, now).await?;
     transaction.commit().await?;
-    Ok((user, next))
+    let access = auth.keys.issue(user.id, now)?;
+    Ok(SignedIn {
+        user,
+        access,
+        refresh_token: next,
+    })
 }
 
 /// Ends the session a refresh token belongs to: `true` when something was revoked.

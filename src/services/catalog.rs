@@ -16,10 +16,11 @@ use crate::db::Database;
 use crate::domain::paper::{NewPaper, published_order};
 use crate::domain::ranking::hot_score;
 use crate::error::{AppError, AppResult};
-use crate::import::{DEMO_PAPERS_JSON, parse_demo_json};
+
+use crate::events::{Change, EventBus};
 
 use super::authors::name_key;
-use super::{papers, search};
+use super::{Context, papers, search};
 
 /// Rows per multi-row statement, well under SQLite's and PostgreSQL's parameter limits.
 const CHUNK: usize = 500;
@@ -119,13 +120,20 @@ fn byline_rows(
         .collect()
 }
 
-/// Adds one submitted paper, byline included, in one transaction.
+/// Adds one paper submitted by `submitter` (within their rate limit), byline included, in
+/// one transaction, and publishes it.
 ///
 /// # Errors
-/// `CONFLICT` on `input.arxivId` when a paper with that arXiv id exists (nothing is stored);
-/// `INTERNAL_SERVER_ERROR` on failure.
-pub async fn submit(db: &Database, paper: NewPaper) -> AppResult<paper::Model> {
-    let transaction = db.writer().begin().await?;
+/// `RATE_LIMITED` beyond the submitter's limit; `CONFLICT` on `input.arxivId` when a paper
+/// with that arXiv id exists (nothing is stored); `INTERNAL_SERVER_ERROR` on failure.
+pub async fn submit(
+    ctx: Context<'_>,
+    submitter: i64,
+    mut paper: NewPaper,
+) -> AppResult<paper::Model> {
+    ctx.limits.submissions.take(submitter).await?;
+    paper.submitted_by = Some(submitter);
+    let transaction = ctx.db.writer().begin().await?;
     if let Some(arxiv_id) = &paper.arxiv_id
         && papers::by_arxiv_id(&transaction, arxiv_id).await?.is_some()
     {
@@ -148,6 +156,11 @@ pub async fn submit(db: &Database, paper: NewPaper) -> AppResult<paper::Model> {
     }
     search::index_papers(&transaction, &[stored.id]).await?;
     transaction.commit().await?;
+    ctx.events
+        .publish(Change::PaperAdded {
+            paper_id: stored.id,
+        })
+        .await;
     Ok(stored)
 }
 
@@ -158,16 +171,20 @@ fn arxiv_id_taken() -> AppError {
     )
 }
 
-/// Removes a paper with its byline and upvotes; `false` when there was none.
+/// Removes a paper with its byline and upvotes (and forgets its cached byline).
 ///
 /// # Errors
-/// `INTERNAL_SERVER_ERROR` on failure.
-pub async fn delete(db: &Database, paper_id: i64) -> AppResult<bool> {
+/// `NOT_FOUND` when there is no such paper; `INTERNAL_SERVER_ERROR` on failure.
+pub async fn delete(ctx: Context<'_>, paper_id: i64) -> AppResult<()> {
     let deleted = paper::Entity::delete_by_id(paper_id)
-        .exec(db.writer())
+        .exec(ctx.db.writer())
         .await?
         .rows_affected;
-    Ok(deleted > 0)
+    if deleted == 0 {
+        return Err(AppError::NotFound { resource: "paper" });
+    }
+    ctx.bylines.forget(paper_id);
+    Ok(())
 }
 
 /// The records that match neither a stored paper nor an earlier record of the batch.
@@ -263,11 +280,15 @@ async fn author_ids_by_name(
 /// Serialises imports across instances sharing one PostgreSQL database.
 const IMPORT_LOCK_KEY: i64 = 0x7062_696d_706f_7274;
 
-/// Stores a batch in one transaction: all of it, or nothing.
+/// Stores a batch in one transaction — all of it, or nothing — and publishes the new papers.
 ///
 /// # Errors
 /// `INTERNAL_SERVER_ERROR` on database failure (nothing is stored).
-pub async fn import(db: &Database, papers: Vec<NewPaper>) -> AppResult<InsertOutcome> {
+pub async fn import(
+    db: &Database,
+    events: &EventBus,
+    papers: Vec<NewPaper>,
+) -> AppResult<InsertOutcome> {
     let transaction = db.writer().begin().await?;
     if db.backend() == DbBackend::Postgres {
         transaction
@@ -280,18 +301,20 @@ pub async fn import(db: &Database, papers: Vec<NewPaper>) -> AppResult<InsertOut
     }
     let outcome = insert_papers(&transaction, papers).await?;
     transaction.commit().await?;
+    for paper_id in &outcome.inserted {
+        events
+            .publish(Change::PaperAdded {
+                paper_id: *paper_id,
+            })
+            .await;
+    }
     Ok(outcome)
 }
 
-/// Loads the bundled demo papers when the catalogue is empty; `None` when it was not.
+/// Whether the catalogue holds no paper.
 ///
 /// # Errors
-/// `INTERNAL_SERVER_ERROR` on database failure or an invalid bundled file.
-pub async fn load_demo_if_empty(db: &Database) -> AppResult<Option<InsertOutcome>> {
-    if paper::Entity::find().count(db.reader()).await? > 0 {
-        return Ok(None);
-    }
-    let papers = parse_demo_json(DEMO_PAPERS_JSON, clock::now().date_naive())
-        .map_err(crate::error::AppError::internal)?;
-    import(db, papers).await.map(Some)
+/// `INTERNAL_SERVER_ERROR` on database failure.
+pub async fn is_empty(db: &Database) -> AppResult<bool> {
+    Ok(paper::Entity::find().count(db.reader()).await? == 0)
 }

@@ -1,5 +1,13 @@
 //! All database access and transactions. Resolvers call these functions and never touch
 //! SQL; functions take `&impl ConnectionTrait` so they run on a pool or in a transaction.
+//! Functions that change something take a [`Context`]: they enforce its limits, write,
+//! and publish to its bus after the commit, so that every caller gets all three.
+
+use crate::db::Database;
+use crate::events::EventBus;
+use crate::rate_limit::Limits;
+
+use bylines::BylineCache;
 
 pub mod accounts;
 pub mod authors;
@@ -12,3 +20,15 @@ pub mod search;
 pub mod sql;
 pub mod upvotes;
 pub mod users;
+
+/// What writes need beyond the database.
+#[derive(Clone, Copy)]
+pub struct Context<'a> {
+    pub db: &'a Database,
+    /// Where committed changes are published.
+    pub events: &'a EventBus,
+    /// The rate limits writes are held to.
+    pub limits: &'a Limits,
+    /// The instance's byline cache, which deletions keep true.
+    pub bylines: &'a BylineCache,
+}

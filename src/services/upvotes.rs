@@ -17,8 +17,9 @@ use crate::clock;
 use crate::error::{AppError, AppResult};
 use crate::pagination::{KeyPart, Keyset, ListKind, Page, PageRequest};
 
-use super::papers;
-use super::sql;
+use crate::events::Change;
+
+use super::{Context, papers, sql};
 
 /// What an upvote mutation did.
 #[derive(Debug, Clone)]
@@ -29,15 +30,14 @@ pub struct UpvoteOutcome {
     pub changed: bool,
 }
 
-/// `user_id` upvotes `paper_id`; a repeated upvote changes nothing.
+/// `user_id` upvotes `paper_id` (within their rate limit) and the change is published; a
+/// repeated upvote changes nothing.
 ///
 /// # Errors
-/// `NOT_FOUND` when there is no such paper.
-pub async fn upvote(
-    db: &crate::db::Database,
-    user_id: i64,
-    paper_id: i64,
-) -> AppResult<UpvoteOutcome> {
+/// `RATE_LIMITED` beyond the user's limit; `NOT_FOUND` when there is no such paper.
+pub async fn upvote(ctx: Context<'_>, user_id: i64, paper_id: i64) -> AppResult<UpvoteOutcome> {
+    ctx.limits.upvotes.take(user_id).await?;
+    let db = ctx.db;
     let writer = db.writer();
     let inserted = writer
         .execute_raw(sql::statement(
@@ -49,18 +49,19 @@ pub async fn upvote(
         .await
         .map_err(missing_paper)?
         .rows_affected();
-    outcome(db, paper_id, inserted > 0).await
+    let outcome = outcome(db, paper_id, inserted > 0).await?;
+    publish(ctx, &outcome).await;
+    Ok(outcome)
 }
 
-/// `user_id` withdraws their upvote of `paper_id`; removing an absent upvote changes nothing.
+/// `user_id` withdraws their upvote of `paper_id` (within their rate limit) and the change
+/// is published; removing an absent upvote changes nothing.
 ///
 /// # Errors
-/// `NOT_FOUND` when there is no such paper.
-pub async fn remove(
-    db: &crate::db::Database,
-    user_id: i64,
-    paper_id: i64,
-) -> AppResult<UpvoteOutcome> {
+/// `RATE_LIMITED` beyond the user's limit; `NOT_FOUND` when there is no such paper.
+pub async fn remove(ctx: Context<'_>, user_id: i64, paper_id: i64) -> AppResult<UpvoteOutcome> {
+    ctx.limits.upvotes.take(user_id).await?;
+    let db = ctx.db;
     let writer = db.writer();
     let deleted = writer
         .execute_raw(sql::statement(
@@ -70,7 +71,20 @@ pub async fn remove(
         ))
         .await?
         .rows_affected();
-    outcome(db, paper_id, deleted > 0).await
+    let outcome = outcome(db, paper_id, deleted > 0).await?;
+    publish(ctx, &outcome).await;
+    Ok(outcome)
+}
+
+/// Tells subscribers of a count that changed.
+async fn publish(ctx: Context<'_>, outcome: &UpvoteOutcome) {
+    if outcome.changed {
+        let change = Change::UpvoteChanged {
+            paper_id: outcome.paper.id,
+            upvote_count: outcome.paper.upvote_count,
+        };
+        ctx.events.publish(change).await;
+    }
 }
 
 async fn outcome(

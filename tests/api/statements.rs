@@ -1,7 +1,7 @@
 //! No N+1: the number of SQL statements a page costs does not grow with the page size.
 
 use chrono::{TimeZone, Utc};
-use paperboard::generate::{Plan, Sizes, generate};
+use paperboard::cli::generate::{Plan, Sizes, generate};
 use serde_json::json;
 
 use crate::helpers::TestApp;

@@ -2,6 +2,8 @@
 
 use async_graphql::{InputObject, SimpleObject};
 
+use crate::services::accounts::SignedIn;
+
 use super::{DateTime, Paper, User};
 
 /// A new account.
@@ -36,6 +38,17 @@ pub struct AuthPayload {
     pub expires_at: DateTime,
     /// The signed-in user (its `email` is visible: it is the viewer).
     pub user: User,
+}
+
+impl From<SignedIn> for AuthPayload {
+    fn from(signed_in: SignedIn) -> Self {
+        Self {
+            access_token: signed_in.access.token,
+            refresh_token: signed_in.refresh_token,
+            expires_at: DateTime(signed_in.access.expires_at),
+            user: User::seen_by_self(signed_in.user),
+        }
+    }
 }
 
 /// The result of an upvote mutation.

@@ -32,11 +32,12 @@ pub struct SubmitPaperInput {
 }
 
 impl SubmitPaperInput {
-    /// The validated paper, submitted by `user_id`; `today` bounds the publication date.
+    /// The validated paper (its submitter is set by the service); `today` bounds the
+    /// publication date.
     ///
     /// # Errors
     /// `BAD_USER_INPUT` naming the first invalid field (`input.authors[3]`, …).
-    pub fn validate(self, user_id: i64, today: NaiveDate) -> Result<NewPaper, AppError> {
+    pub fn validate(self, today: NaiveDate) -> Result<NewPaper, AppError> {
         let field = |name: &str| format!("input.{name}");
         let title =
             paper::title(&self.title).map_err(|m| AppError::bad_input(field("title"), m))?;
@@ -79,7 +80,7 @@ impl SubmitPaperInput {
             authors,
             published_at,
             submitted_at: None,
-            submitted_by: Some(user_id),
+            submitted_by: None,
             github_url,
             project_url,
             upvote_baseline: 0,

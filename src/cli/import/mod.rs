@@ -8,4 +8,4 @@ mod demo_json;
 pub use demo_json::{ImportError, RecordProblem, parse_demo_json};
 
 /// The demo data set, compiled into the binary.
-pub const DEMO_PAPERS_JSON: &str = include_str!("../../assets/demo-papers.json");
+pub const DEMO_PAPERS_JSON: &str = include_str!("../../../assets/demo-papers.json");

@@ -262,8 +262,8 @@ impl RecordReader<'_> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::DEMO_PAPERS_JSON;
     use super::*;
-    use crate::import::DEMO_PAPERS_JSON;
 
     fn today() -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 11, 26).unwrap_or_default()

@@ -4,9 +4,12 @@
 //! The same sizes, seed and end time always give the same rows. Generated accounts have an
 //! unusable password hash (nobody can log in) unless a hash is supplied for benchmarks.
 
+mod command;
 mod rng;
 mod vocabulary;
 mod words;
+
+pub use command::{GenerateArgs, run};
 
 use std::collections::HashSet;
 

@@ -1,0 +1,110 @@
+//! Turns the bus's changes into what subscriptions resolve: each change is loaded once per
+//! instance (the paper, its byline, its submitter, and a loader its subscribers share), and
+//! handed to every subscription of the instance, which filters it in memory.
+//!
+//! Slow consumers: the hand-over keeps the last [`BUFFERED_EVENTS`] events. A subscriber
+//! that falls further behind is *told*: its stream yields a `RATE_LIMITED` error carrying
+//! `missedEvents`, then continues with the newest events. Nothing grows without bound.
+
+use std::sync::Arc;
+
+use entity::{paper, user};
+use tokio::sync::broadcast;
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::error::AppResult;
+use crate::events::Change;
+use crate::services::bylines::{self, Byline};
+use crate::services::{papers, users};
+use crate::state::AppState;
+
+use super::loaders::{self, RequestLoader};
+
+/// Events kept for subscribers that are behind.
+pub const BUFFERED_EVENTS: usize = 1_024;
+
+/// A change with what subscribers need to resolve it.
+pub struct PaperEvent {
+    pub change: Change,
+    pub paper: Arc<paper::Model>,
+    pub byline: Byline,
+    pub submitter: Option<user::Model>,
+    /// Shared by every subscriber resolving this event, so that their field loads batch.
+    pub loader: Arc<RequestLoader>,
+}
+
+/// What subscriptions receive.
+#[derive(Clone)]
+pub enum Live {
+    Event(Arc<PaperEvent>),
+    /// Changes this instance could not load in time (it fell behind the bus).
+    Missed(u64),
+}
+
+/// The instance's live events, for subscriptions.
+pub struct LiveEvents {
+    events: broadcast::Sender<Live>,
+}
+
+impl LiveEvents {
+    /// No subscriber yet.
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self {
+            events: broadcast::channel(BUFFERED_EVENTS).0,
+        })
+    }
+
+    /// A new subscriber.
+    pub fn subscribe(&self) -> broadcast::Receiver<Live> {
+        self.events.subscribe()
+    }
+}
+
+/// Loads every change of `state`'s bus and hands it to the subscribers of `live`, until the
+/// task is stopped.
+pub async fn run(live: Arc<LiveEvents>, state: AppState) {
+    let mut changes = state.events.subscribe();
+    loop {
+        let change = match changes.recv().await {
+            Ok(change) => change,
+            Err(RecvError::Lagged(missed)) => {
+                tracing::warn!(missed, "subscribers missed changes: loading fell behind");
+                let _none_listening = live.events.send(Live::Missed(missed));
+                continue;
+            }
+            Err(RecvError::Closed) => return,
+        };
+        if live.events.receiver_count() == 0 {
+            continue;
+        }
+        match load(&state, change).await {
+            Ok(Some(event)) => {
+                let _none_listening = live.events.send(Live::Event(Arc::new(event)));
+            }
+            Ok(None) => {}
+            Err(error) => tracing::warn!(?error, ?change, "cannot load an event"),
+        }
+    }
+}
+
+async fn load(state: &AppState, change: Change) -> AppResult<Option<PaperEvent>> {
+    let db = state.db.reader();
+    let Some(paper) = papers::by_id(db, change.paper_id()).await? else {
+        return Ok(None);
+    };
+    let byline = bylines::load(db, &state.bylines, &[paper.id])
+        .await?
+        .remove(&paper.id)
+        .unwrap_or_default();
+    let submitter = match paper.submitted_by {
+        Some(id) => users::by_id(db, id).await?,
+        None => None,
+    };
+    Ok(Some(PaperEvent {
+        change,
+        paper: Arc::new(paper),
+        byline,
+        submitter,
+        loader: Arc::new(loaders::for_request(state)),
+    }))
+}
