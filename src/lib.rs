@@ -14,6 +14,7 @@ pub mod error;
 pub mod events;
 pub mod graphql;
 pub mod http;
+pub mod ingest;
 pub mod pagination;
 pub mod rate_limit;
 pub mod services;

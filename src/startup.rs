@@ -12,7 +12,6 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::auth::{Auth, AuthSetupError};
-use crate::cli::import::{DEMO_PAPERS_JSON, ImportError, parse_demo_json};
 use crate::clock;
 use crate::config::Config;
 use crate::config::ConnectionLimits;
@@ -23,6 +22,7 @@ use crate::graphql::live::{self, LiveEvents};
 use crate::graphql::preflight::schema_index::IndexError;
 use crate::graphql::{build_schema, preflight};
 use crate::http::{ConnectionRules, GuardedListener, InvalidOrigin, PeerAddr, Sockets, router};
+use crate::ingest::{DEMO_PAPERS_JSON, ImportError, parse_demo_json};
 use crate::rate_limit::Limits;
 use crate::services::{catalog, rankings};
 use crate::state::AppState;

@@ -2,7 +2,6 @@
 //! `user promote`). The binary parses a [`Cli`] and calls [`run`].
 
 pub mod generate;
-pub mod import;
 
 use std::path::{Path, PathBuf};
 
@@ -13,6 +12,7 @@ use crate::config::{Config, DatabaseConfig};
 use crate::db::{Database, DatabaseError};
 use crate::error::AppError;
 use crate::events::EventBus;
+use crate::ingest::{ImportError, parse_demo_json};
 use crate::services::{accounts, catalog};
 use crate::startup::StartupError;
 use crate::{Application, clock, graphql};
@@ -96,7 +96,7 @@ pub enum CliError {
     Import {
         path: PathBuf,
         #[source]
-        source: import::ImportError,
+        source: ImportError,
     },
     #[error("{0}")]
     Failed(&'static str, #[source] AppError),
@@ -165,12 +165,11 @@ async fn import_file(database: &DatabaseConfig, file: &Path) -> Result<(), CliEr
         path: file.to_path_buf(),
         source,
     })?;
-    let papers = import::parse_demo_json(&text, clock::now().date_naive()).map_err(|source| {
-        CliError::Import {
+    let papers =
+        parse_demo_json(&text, clock::now().date_naive()).map_err(|source| CliError::Import {
             path: file.to_path_buf(),
             source,
-        }
-    })?;
+        })?;
     let db = open(database).await?;
     // Servers sharing a PostgreSQL database hear about the new papers; a SQLite server
     // runs in another process and is not told.

@@ -15,7 +15,7 @@ use crate::domain::ranking::hot_score;
 use crate::error::AppResult;
 use crate::pagination::{KeyPart, Keyset, ListKind, Page, PageRequest};
 
-use super::keyset::apply_page;
+use super::keyset::{OWNER_ID, apply_page, first_rows_per_owner};
 use super::sql;
 
 /// Conditions a paper list can be narrowed by (the `PaperFilter` input, decoded).
@@ -503,7 +503,15 @@ pub enum PaperOwner {
 }
 
 impl PaperOwner {
-    /// The listing of one owner's papers (used for pages after the first).
+    /// The column naming a paper's owner (through the byline for authors).
+    fn column(self) -> Expr {
+        match self {
+            Self::Author => Expr::col((paper_author::Entity, paper_author::Column::AuthorId)),
+            Self::Submitter => Expr::col((paper::Entity, paper::Column::SubmittedBy)),
+        }
+    }
+
+    /// The listing of one owner's papers: its filter, and the order of every page.
     pub fn listing(self, owner_id: i64) -> PaperListing {
         match self {
             Self::Author => PaperListing {
@@ -526,7 +534,8 @@ impl PaperOwner {
     }
 }
 
-/// The first `limit` papers of each owner, in one statement (a window per owner).
+/// The first `limit` papers of each owner, in one statement (a window per owner), in the
+/// order of the owner's listing — the one its later pages use.
 ///
 /// # Errors
 /// `INTERNAL_SERVER_ERROR` on database failure.
@@ -539,33 +548,38 @@ pub async fn first_papers_of(
     if owner_ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let (source, owner_column, order) = match owner {
-        PaperOwner::Author => (
-            "paper_authors pa JOIN papers p ON p.id = pa.paper_id",
-            "pa.author_id",
-            "p.published_order DESC, p.submitted_at DESC, p.id DESC",
-        ),
-        PaperOwner::Submitter => (
-            "papers p",
-            "p.submitted_by",
-            "p.submitted_at DESC, p.id DESC",
-        ),
-    };
-    let sql = format!(
-        "SELECT * FROM (SELECT p.*, {owner_column} AS owner_id, \
-         ROW_NUMBER() OVER (PARTITION BY {owner_column} ORDER BY {order}) AS rank_in_owner \
-         FROM {source} WHERE {owner_column} IN ({})) ranked \
-         WHERE rank_in_owner <= ? ORDER BY owner_id, rank_in_owner",
-        sql::placeholders(owner_ids.len())
+    let listing = owner.listing(0);
+    let order = listing
+        .order
+        .columns()
+        .into_iter()
+        .map(|column| Expr::col((paper::Entity, column)))
+        .collect();
+    let owner_column = owner.column();
+    let mut rows = Query::select();
+    rows.from(paper::Entity)
+        .and_where(owner_column.clone().is_in(owner_ids.iter().copied()));
+    if owner == PaperOwner::Author {
+        rows.inner_join(
+            paper_author::Entity,
+            Expr::col((paper_author::Entity, paper_author::Column::PaperId))
+                .equals((paper::Entity, paper::Column::Id)),
+        );
+    }
+    let statement = first_rows_per_owner(
+        rows,
+        paper::Entity,
+        owner_column,
+        order,
+        listing.descending,
+        limit,
     );
-    let mut values: Vec<sea_orm::Value> = owner_ids.iter().map(|id| (*id).into()).collect();
-    values.push(i64::try_from(limit).unwrap_or(i64::MAX).into());
     let rows = db
-        .query_all_raw(sql::statement(db.get_database_backend(), &sql, values))
+        .query_all_raw(db.get_database_backend().build(&statement))
         .await?;
     let mut pages: HashMap<i64, Vec<paper::Model>> = HashMap::new();
     for row in rows {
-        let owner_id: i64 = row.try_get("", "owner_id")?;
+        let owner_id: i64 = row.try_get("", OWNER_ID)?;
         let paper = paper::Model::from_query_result(&row, "")?;
         pages.entry(owner_id).or_default().push(paper);
     }
@@ -581,9 +595,17 @@ pub async fn paper_counts_of(
     owner: PaperOwner,
     owner_ids: &[i64],
 ) -> AppResult<HashMap<i64, i64>> {
-    let (table, owner_column) = match owner {
-        PaperOwner::Author => ("paper_authors", "author_id"),
-        PaperOwner::Submitter => ("papers", "submitted_by"),
-    };
-    sql::counts_by_owner(db, table, owner_column, owner_ids).await
+    match owner {
+        PaperOwner::Author => {
+            sql::counts_by_owner::<paper_author::Entity>(
+                db,
+                paper_author::Column::AuthorId,
+                owner_ids,
+            )
+            .await
+        }
+        PaperOwner::Submitter => {
+            sql::counts_by_owner::<paper::Entity>(db, paper::Column::SubmittedBy, owner_ids).await
+        }
+    }
 }

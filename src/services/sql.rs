@@ -3,7 +3,11 @@
 
 use std::collections::HashMap;
 
-use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect, Statement,
+    Value,
+};
 
 use crate::error::AppResult;
 
@@ -46,37 +50,29 @@ pub fn placeholders(count: usize) -> String {
     list
 }
 
-/// How many rows of `table` each of `owner_ids` has in `owner_column` (owners without rows
-/// are absent), in one statement.
+/// How many rows of `E` each of `owner_ids` has in `owner_column` (owners without rows are
+/// absent), in one statement.
 ///
 /// # Errors
 /// `INTERNAL_SERVER_ERROR` on database failure.
-pub async fn counts_by_owner(
+pub async fn counts_by_owner<E: EntityTrait>(
     db: &impl ConnectionTrait,
-    table: &str,
-    owner_column: &str,
+    owner_column: E::Column,
     owner_ids: &[i64],
 ) -> AppResult<HashMap<i64, i64>> {
     if owner_ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let sql = format!(
-        "SELECT {owner_column} AS owner_id, COUNT(*) AS count FROM {table} \
-         WHERE {owner_column} IN ({}) GROUP BY {owner_column}",
-        placeholders(owner_ids.len())
-    );
-    let values = owner_ids.iter().map(|id| (*id).into()).collect();
-    let rows = db
-        .query_all_raw(statement(db.get_database_backend(), &sql, values))
+    let counts: Vec<(i64, i64)> = E::find()
+        .select_only()
+        .column(owner_column)
+        .column_as(Expr::col(owner_column).count(), "count")
+        .filter(owner_column.is_in(owner_ids.iter().copied()))
+        .group_by(owner_column)
+        .into_tuple()
+        .all(db)
         .await?;
-    let mut counts = HashMap::with_capacity(rows.len());
-    for row in rows {
-        counts.insert(
-            row.try_get::<i64>("", "owner_id")?,
-            row.try_get::<i64>("", "count")?,
-        );
-    }
-    Ok(counts)
+    Ok(counts.into_iter().collect())
 }
 
 #[cfg(test)]

@@ -7,7 +7,10 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use entity::{paper, user};
+use entity::{paper, upvote, user};
+use sea_orm::sea_query::{
+    Alias, Asterisk, DynIden, Expr, ExprTrait, IntoIden, Query, SelectStatement,
+};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
     SqlErr,
@@ -19,6 +22,7 @@ use crate::pagination::{KeyPart, Keyset, ListKind, Page, PageRequest};
 
 use crate::events::Change;
 
+use super::keyset::{OWNER_ID, apply_page_to_statement, first_rows_per_owner};
 use super::{Context, papers, sql};
 
 /// What an upvote mutation did.
@@ -119,12 +123,12 @@ pub async fn upvoted_pairs(
     if user_ids.is_empty() || paper_ids.is_empty() {
         return Ok(HashSet::new());
     }
-    let pairs: Vec<(i64, i64)> = entity::upvote::Entity::find()
+    let pairs: Vec<(i64, i64)> = upvote::Entity::find()
         .select_only()
-        .column(entity::upvote::Column::UserId)
-        .column(entity::upvote::Column::PaperId)
-        .filter(entity::upvote::Column::UserId.is_in(user_ids.iter().copied()))
-        .filter(entity::upvote::Column::PaperId.is_in(paper_ids.iter().copied()))
+        .column(upvote::Column::UserId)
+        .column(upvote::Column::PaperId)
+        .filter(upvote::Column::UserId.is_in(user_ids.iter().copied()))
+        .filter(upvote::Column::PaperId.is_in(paper_ids.iter().copied()))
         .into_tuple()
         .all(db)
         .await?;
@@ -154,14 +158,60 @@ impl UpvoteList {
         vec![KeyPart::Time(0)]
     }
 
-    /// `(owner column, listed column, joined table)`.
-    fn columns(self) -> (&'static str, &'static str, &'static str) {
+    /// The upvotes column naming the list's owner.
+    fn owner_column(self) -> upvote::Column {
         match self {
-            Self::UpvotersOf => ("paper_id", "user_id", "users"),
-            Self::UpvotedBy => ("user_id", "paper_id", "papers"),
+            Self::UpvotersOf => upvote::Column::PaperId,
+            Self::UpvotedBy => upvote::Column::UserId,
         }
     }
+
+    /// The upvotes column naming the listed row.
+    fn listed_column(self) -> upvote::Column {
+        match self {
+            Self::UpvotersOf => upvote::Column::UserId,
+            Self::UpvotedBy => upvote::Column::PaperId,
+        }
+    }
+
+    /// The table of the listed rows.
+    fn listed_table(self) -> DynIden {
+        match self {
+            Self::UpvotersOf => user::Entity.into_iden(),
+            Self::UpvotedBy => paper::Entity.into_iden(),
+        }
+    }
+
+    /// The list's order — newest upvote first, then the listed id — as sort columns, for
+    /// every page (descending).
+    fn order(self) -> Vec<Expr> {
+        vec![
+            Expr::col((upvote::Entity, upvote::Column::CreatedAt)),
+            Expr::col((upvote::Entity, self.listed_column())),
+        ]
+    }
+
+    /// The upvotes of the list's owners, joined with the rows they list, with the time of
+    /// each upvote as `upvoted_at`.
+    fn rows(self) -> SelectStatement {
+        let listed = self.listed_table();
+        Query::select()
+            .expr_as(
+                Expr::col((upvote::Entity, upvote::Column::CreatedAt)),
+                Alias::new(UPVOTED_AT),
+            )
+            .from(upvote::Entity)
+            .inner_join(
+                listed.clone(),
+                Expr::col((listed, Alias::new("id")))
+                    .equals((upvote::Entity, self.listed_column())),
+            )
+            .to_owned()
+    }
 }
+
+/// The column carrying when a listed row was upvoted.
+const UPVOTED_AT: &str = "upvoted_at";
 
 /// One listed row and when its upvote was cast.
 #[derive(Debug, Clone)]
@@ -181,46 +231,20 @@ impl<T> Upvoted<T> {
     }
 }
 
-/// A page of one owner's list, as keyset SQL over the upvotes index.
+/// A page of one owner's list, as a keyset range of the upvotes index.
 async fn page_rows(
     db: &impl ConnectionTrait,
     list: UpvoteList,
     owner_id: i64,
     request: &PageRequest,
 ) -> AppResult<Vec<sea_orm::QueryResult>> {
-    let (owner, listed, table) = list.columns();
-    let mut sql = format!(
-        "SELECT t.*, u.created_at AS upvoted_at FROM upvotes u JOIN {table} t ON t.id = u.{listed} \
-         WHERE u.{owner} = ?"
-    );
-    let mut values: Vec<sea_orm::Value> = vec![owner_id.into()];
-    // Newest first: "after" means older.
-    for (cursor, comparison) in [(&request.after, "<"), (&request.before, ">")] {
-        if let Some(key) = cursor {
-            let at = key
-                .parts
-                .first()
-                .and_then(KeyPart::to_value)
-                .ok_or_else(|| AppError::bad_input("after", "cursor is out of range"))?;
-            sql.push_str(&format!(
-                " AND (u.created_at, u.{listed}) {comparison} (?, ?)"
-            ));
-            values.push(at);
-            values.push(key.id.into());
-        }
-    }
-    let direction = if request.backward { "ASC" } else { "DESC" };
-    sql.push_str(&format!(
-        " ORDER BY u.created_at {direction}, u.{listed} {direction} LIMIT ?"
-    ));
-    values.push(
-        i64::try_from(request.fetch_limit())
-            .unwrap_or(i64::MAX)
-            .into(),
-    );
-    Ok(db
-        .query_all_raw(sql::statement(db.get_database_backend(), &sql, values))
-        .await?)
+    let mut statement = list.rows();
+    statement
+        .column((list.listed_table(), Asterisk))
+        .and_where(Expr::col((upvote::Entity, list.owner_column())).eq(owner_id));
+    apply_page_to_statement(&mut statement, list.order(), true, request)?;
+    let backend = db.get_database_backend();
+    Ok(db.query_all_raw(backend.build(&statement)).await?)
 }
 
 /// A page of the users who upvoted `paper_id`.
@@ -254,7 +278,7 @@ fn decode<T: FromQueryResult>(rows: Vec<sea_orm::QueryResult>) -> AppResult<Vec<
         .map(|row| {
             Ok(Upvoted {
                 item: T::from_query_result(row, "")?,
-                upvoted_at: row.try_get("", "upvoted_at")?,
+                upvoted_at: row.try_get("", UPVOTED_AT)?,
             })
         })
         .collect()
@@ -273,25 +297,20 @@ pub async fn first_pages<T: FromQueryResult>(
     if owner_ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let (owner, listed, table) = list.columns();
-    let sql = format!(
-        "SELECT * FROM (SELECT t.*, u.{owner} AS owner_id, u.created_at AS upvoted_at, \
-         ROW_NUMBER() OVER (PARTITION BY u.{owner} ORDER BY u.created_at DESC, u.{listed} DESC) \
-         AS rank_in_owner FROM upvotes u JOIN {table} t ON t.id = u.{listed} \
-         WHERE u.{owner} IN ({})) ranked WHERE rank_in_owner <= ? ORDER BY owner_id, rank_in_owner",
-        sql::placeholders(owner_ids.len())
-    );
-    let mut values: Vec<sea_orm::Value> = owner_ids.iter().map(|id| (*id).into()).collect();
-    values.push(i64::try_from(limit).unwrap_or(i64::MAX).into());
+    let owner = Expr::col((upvote::Entity, list.owner_column()));
+    let mut rows = list.rows();
+    rows.and_where(owner.clone().is_in(owner_ids.iter().copied()));
+    let statement =
+        first_rows_per_owner(rows, list.listed_table(), owner, list.order(), true, limit);
     let rows = db
-        .query_all_raw(sql::statement(db.get_database_backend(), &sql, values))
+        .query_all_raw(db.get_database_backend().build(&statement))
         .await?;
     let mut pages: HashMap<i64, Vec<Upvoted<T>>> = HashMap::new();
     for row in rows {
-        let owner_id: i64 = row.try_get("", "owner_id")?;
+        let owner_id: i64 = row.try_get("", OWNER_ID)?;
         pages.entry(owner_id).or_default().push(Upvoted {
             item: T::from_query_result(&row, "")?,
-            upvoted_at: row.try_get("", "upvoted_at")?,
+            upvoted_at: row.try_get("", UPVOTED_AT)?,
         });
     }
     Ok(pages)
@@ -306,6 +325,5 @@ pub async fn counts(
     list: UpvoteList,
     owner_ids: &[i64],
 ) -> AppResult<HashMap<i64, i64>> {
-    let (owner, _, _) = list.columns();
-    sql::counts_by_owner(db, "upvotes", owner, owner_ids).await
+    sql::counts_by_owner::<upvote::Entity>(db, list.owner_column(), owner_ids).await
 }

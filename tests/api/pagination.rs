@@ -235,3 +235,112 @@ async fn nested_lists_page_with_their_own_cursors() {
     assert_eq!(rest["pageInfo"]["hasNextPage"], false);
     assert_eq!(rest["pageInfo"]["hasPreviousPage"], true);
 }
+
+const SUBMIT: &str = "mutation($i: SubmitPaperInput!) { submitPaper(input: $i) { paper { id } } }";
+const UPVOTE: &str = "mutation($p: ID!) { upvotePaper(paperId: $p) { paper { id } } }";
+
+/// The ids of a nested connection reached by `path` (object keys) in `data`.
+fn nested_ids(data: &Value, path: &[&str]) -> (Vec<String>, Option<String>) {
+    let mut connection = data;
+    for key in path {
+        connection = &connection[*key];
+    }
+    let ids = connection["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .map(|node| node["id"].as_str().expect("id").to_owned())
+        .collect();
+    let end = connection["pageInfo"]["endCursor"]
+        .as_str()
+        .map(str::to_owned);
+    (ids, end)
+}
+
+/// A nested list's first page comes from a batched statement for all parents, the pages
+/// after it from a keyset range: for every nested connection, the first page and the next
+/// one together are exactly a longer first page — ties included (same publication day,
+/// upvotes cast in one burst).
+#[tokio::test]
+async fn every_nested_connection_continues_its_first_page_exactly() {
+    let app = TestApp::spawn().await;
+    let submitter = app.register("prolific").await;
+    let mut papers = Vec::new();
+    for n in 0..6 {
+        let data = app
+            .gql(SUBMIT)
+            .variables(json!({ "i": {
+                "title": format!("Tied paper {n}"), "abstract": "Same day, same author.",
+                "authors": ["Tie Author"], "publishedAt": "2025-01-01",
+            }}))
+            .bearer(&submitter.access_token)
+            .send()
+            .await
+            .expect_ok();
+        papers.push(
+            data["submitPaper"]["paper"]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let fans = app.quick_users("fan", 6).await;
+    for token in &fans {
+        app.gql(UPVOTE)
+            .variables(json!({ "p": papers[0] }))
+            .bearer(token)
+            .send()
+            .await
+            .expect_ok();
+    }
+    for paper in &papers {
+        app.gql(UPVOTE)
+            .variables(json!({ "p": paper }))
+            .bearer(&fans[0])
+            .send()
+            .await
+            .expect_ok();
+    }
+    let connections: [(&str, Vec<&str>); 4] = [
+        (
+            r#"query($n: Int, $c: String) { authors(nameContains: "Tie Author") { nodes { papers(first: $n, after: $c) { nodes { id } pageInfo { endCursor } } } } }"#,
+            vec!["authors", "nodes", "0", "papers"],
+        ),
+        (
+            r#"query($n: Int, $c: String) { user(username: "prolific") { submittedPapers(first: $n, after: $c) { nodes { id } pageInfo { endCursor } } } }"#,
+            vec!["user", "submittedPapers"],
+        ),
+        (
+            r#"query($n: Int, $c: String, $p: ID) { paper(id: $p) { upvoters(first: $n, after: $c) { nodes { id } pageInfo { endCursor } } } }"#,
+            vec!["paper", "upvoters"],
+        ),
+        (
+            r#"query($n: Int, $c: String) { user(username: "fan0") { upvotedPapers(first: $n, after: $c) { nodes { id } pageInfo { endCursor } } } }"#,
+            vec!["user", "upvotedPapers"],
+        ),
+    ];
+    for (query, path) in connections {
+        let path: Vec<&str> = path;
+        let at = |data: &Value| {
+            let mut value = data.clone();
+            for key in &path {
+                value = match key.parse::<usize>() {
+                    Ok(index) => value[index].clone(),
+                    Err(_) => value[*key].clone(),
+                };
+            }
+            value
+        };
+        let top = &papers[0];
+        let whole = at(&app.query(query, json!({ "n": 6, "p": top })).await);
+        let (whole, _) = nested_ids(&json!({ "c": whole }), &["c"]);
+        assert_eq!(whole.len(), 6, "{query}");
+        let first = at(&app.query(query, json!({ "n": 2, "p": top })).await);
+        let (mut walked, end) = nested_ids(&json!({ "c": first }), &["c"]);
+        let rest = at(&app
+            .query(query, json!({ "n": 4, "c": end, "p": top }))
+            .await);
+        walked.extend(nested_ids(&json!({ "c": rest }), &["c"]).0);
+        assert_eq!(walked, whole, "{query}");
+    }
+}
