@@ -14,6 +14,7 @@ pub mod authors;
 pub mod bylines;
 pub mod catalog;
 mod keyset;
+mod paper_filter;
 pub mod papers;
 pub mod rankings;
 pub mod search;

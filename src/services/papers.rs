@@ -3,137 +3,20 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use entity::{paper, paper_author, user};
+use entity::{paper, paper_author};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter,
     QuerySelect, QueryTrait, Select,
 };
 
-use crate::domain::account::lookup_key;
 use crate::domain::ranking::hot_score;
 use crate::error::AppResult;
 use crate::pagination::{KeyPart, Keyset, ListKind, Page, PageRequest};
 
 use super::keyset::{OWNER_ID, apply_page, first_rows_per_owner};
+pub use super::paper_filter::PaperFilter;
 use super::sql;
-
-/// Conditions a paper list can be narrowed by (the `PaperFilter` input, decoded).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct PaperFilter {
-    /// Submitted strictly after.
-    pub submitted_after: Option<DateTime<Utc>>,
-    /// Submitted strictly before.
-    pub submitted_before: Option<DateTime<Utc>>,
-    /// Published on or after.
-    pub published_from: Option<NaiveDate>,
-    /// Published on or before.
-    pub published_to: Option<NaiveDate>,
-    /// Has this author on its byline.
-    pub author_id: Option<i64>,
-    /// Submitted by the user with this username (case-insensitive).
-    pub submitted_by_username: Option<String>,
-    /// Submitted by the user with this id.
-    pub submitted_by_user_id: Option<i64>,
-    /// At least this many upvotes.
-    pub min_upvotes: Option<i32>,
-    /// Has (or lacks) a code repository link.
-    pub has_code: Option<bool>,
-}
-
-impl PaperFilter {
-    /// Whether the filter lets every paper through.
-    pub fn is_empty(&self) -> bool {
-        *self == Self::default()
-    }
-
-    pub(crate) fn apply(&self, mut select: Select<paper::Entity>) -> Select<paper::Entity> {
-        if let Some(at) = self.submitted_after {
-            select = select.filter(paper::Column::SubmittedAt.gt(at));
-        }
-        if let Some(at) = self.submitted_before {
-            select = select.filter(paper::Column::SubmittedAt.lt(at));
-        }
-        if let Some(day) = self.published_from {
-            select = select.filter(paper::Column::PublishedAt.gte(day));
-        }
-        if let Some(day) = self.published_to {
-            select = select.filter(paper::Column::PublishedAt.lte(day));
-        }
-        if let Some(author_id) = self.author_id {
-            select = select.filter(
-                paper::Column::Id.in_subquery(
-                    Query::select()
-                        .column(paper_author::Column::PaperId)
-                        .from(paper_author::Entity)
-                        .and_where(Expr::col(paper_author::Column::AuthorId).eq(author_id))
-                        .to_owned(),
-                ),
-            );
-        }
-        if let Some(username) = &self.submitted_by_username {
-            select = match lookup_key(username) {
-                Some(key) => select.filter(
-                    paper::Column::SubmittedBy.in_subquery(
-                        Query::select()
-                            .column(user::Column::Id)
-                            .from(user::Entity)
-                            .and_where(Expr::col(user::Column::UsernameKey).eq(key))
-                            .to_owned(),
-                    ),
-                ),
-                // No username holds anything but ASCII: no paper matches.
-                None => select.filter(Expr::val(false)),
-            };
-        }
-        if let Some(user_id) = self.submitted_by_user_id {
-            select = select.filter(paper::Column::SubmittedBy.eq(user_id));
-        }
-        if let Some(min) = self.min_upvotes {
-            select = select.filter(paper::Column::UpvoteCount.gte(min));
-        }
-        match self.has_code {
-            Some(true) => select = select.filter(paper::Column::GithubUrl.is_not_null()),
-            Some(false) => select = select.filter(paper::Column::GithubUrl.is_null()),
-            None => {}
-        }
-        select
-    }
-}
-
-impl PaperFilter {
-    /// Whether a paper (with its byline's author ids and its submitter) passes the filter:
-    /// the same conditions as in SQL, for papers that arrive as events.
-    pub fn matches(
-        &self,
-        paper: &paper::Model,
-        author_ids: &[i64],
-        submitter: Option<&user::Model>,
-    ) -> bool {
-        self.submitted_after
-            .is_none_or(|at| paper.submitted_at > at)
-            && self
-                .submitted_before
-                .is_none_or(|at| paper.submitted_at < at)
-            && self
-                .published_from
-                .is_none_or(|day| paper.published_at.is_some_and(|published| published >= day))
-            && self
-                .published_to
-                .is_none_or(|day| paper.published_at.is_some_and(|published| published <= day))
-            && self.author_id.is_none_or(|id| author_ids.contains(&id))
-            && self.submitted_by_username.as_ref().is_none_or(|name| {
-                submitter.is_some_and(|user| Some(&user.username_key) == lookup_key(name).as_ref())
-            })
-            && self
-                .submitted_by_user_id
-                .is_none_or(|id| paper.submitted_by == Some(id))
-            && self.min_upvotes.is_none_or(|min| paper.upvote_count >= min)
-            && self
-                .has_code
-                .is_none_or(|has_code| paper.github_url.is_some() == has_code)
-    }
-}
 
 /// The orders a paper list can come in.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -17,6 +17,7 @@ mod conformance;
 mod connections;
 mod crash;
 mod errors;
+mod filters;
 mod http;
 mod import;
 mod limits;

@@ -1,0 +1,226 @@
+//! What a paper list can be narrowed by (the `PaperFilter` input, decoded), defined once:
+//! a filter is a list of [`Condition`]s, and each condition is both a SQL condition (for
+//! lists) and a test on a loaded paper (for papers that arrive as subscription events).
+//! Comparisons of a column with a value are written once for both, through the model's
+//! column values, with SQL's treatment of a missing value (it passes no comparison).
+
+use std::cmp::Ordering;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{paper, paper_author, user};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{ColumnTrait, ModelTrait, QueryFilter, Select, Value};
+
+use crate::domain::account::lookup_key;
+
+/// Conditions a paper list can be narrowed by; all must hold.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PaperFilter {
+    /// Submitted strictly after.
+    pub submitted_after: Option<DateTime<Utc>>,
+    /// Submitted strictly before.
+    pub submitted_before: Option<DateTime<Utc>>,
+    /// Published on or after.
+    pub published_from: Option<NaiveDate>,
+    /// Published on or before.
+    pub published_to: Option<NaiveDate>,
+    /// Has this author on its byline.
+    pub author_id: Option<i64>,
+    /// Submitted by the user with this username (case-insensitive).
+    pub submitted_by_username: Option<String>,
+    /// Submitted by the user with this id.
+    pub submitted_by_user_id: Option<i64>,
+    /// At least this many upvotes.
+    pub min_upvotes: Option<i32>,
+    /// Has (or lacks) a code repository link.
+    pub has_code: Option<bool>,
+}
+
+/// One condition on a paper.
+#[derive(Debug, Clone)]
+enum Condition {
+    /// A column compared with a value.
+    Compare {
+        column: paper::Column,
+        operator: Operator,
+        value: Value,
+    },
+    /// A column holds a value (`true`) or none (`false`).
+    Present {
+        column: paper::Column,
+        present: bool,
+    },
+    /// The byline holds this author.
+    HasAuthor(i64),
+    /// The submitter's username has this lookup key; `None` is a spelling no username
+    /// can have, which nothing matches.
+    SubmitterNamed(Option<String>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Operator {
+    Less,
+    LessOrEqual,
+    Equal,
+    GreaterOrEqual,
+    Greater,
+}
+
+impl PaperFilter {
+    /// Whether the filter lets every paper through.
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// The filter as conditions: the one place each field gets its meaning.
+    fn conditions(&self) -> Vec<Condition> {
+        use Operator::{Equal, Greater, GreaterOrEqual, Less, LessOrEqual};
+        let compare = |column, operator, value: Value| Condition::Compare {
+            column,
+            operator,
+            value,
+        };
+        let mut conditions = Vec::new();
+        if let Some(at) = self.submitted_after {
+            conditions.push(compare(paper::Column::SubmittedAt, Greater, at.into()));
+        }
+        if let Some(at) = self.submitted_before {
+            conditions.push(compare(paper::Column::SubmittedAt, Less, at.into()));
+        }
+        if let Some(day) = self.published_from {
+            conditions.push(compare(
+                paper::Column::PublishedAt,
+                GreaterOrEqual,
+                day.into(),
+            ));
+        }
+        if let Some(day) = self.published_to {
+            conditions.push(compare(paper::Column::PublishedAt, LessOrEqual, day.into()));
+        }
+        if let Some(author_id) = self.author_id {
+            conditions.push(Condition::HasAuthor(author_id));
+        }
+        if let Some(username) = &self.submitted_by_username {
+            conditions.push(Condition::SubmitterNamed(lookup_key(username)));
+        }
+        if let Some(user_id) = self.submitted_by_user_id {
+            conditions.push(compare(paper::Column::SubmittedBy, Equal, user_id.into()));
+        }
+        if let Some(min) = self.min_upvotes {
+            conditions.push(compare(
+                paper::Column::UpvoteCount,
+                GreaterOrEqual,
+                min.into(),
+            ));
+        }
+        if let Some(present) = self.has_code {
+            conditions.push(Condition::Present {
+                column: paper::Column::GithubUrl,
+                present,
+            });
+        }
+        conditions
+    }
+
+    /// `select` narrowed by the filter, in SQL.
+    pub(crate) fn apply(&self, select: Select<paper::Entity>) -> Select<paper::Entity> {
+        self.conditions()
+            .iter()
+            .fold(select, |select, condition| select.filter(condition.sql()))
+    }
+
+    /// Whether a paper (with its byline's author ids and its submitter) passes the filter.
+    pub fn matches(
+        &self,
+        paper: &paper::Model,
+        author_ids: &[i64],
+        submitter: Option<&user::Model>,
+    ) -> bool {
+        self.conditions()
+            .iter()
+            .all(|condition| condition.holds(paper, author_ids, submitter))
+    }
+}
+
+impl Condition {
+    fn sql(&self) -> Expr {
+        match self {
+            Self::Compare {
+                column,
+                operator,
+                value,
+            } => {
+                let column = Expr::col((paper::Entity, *column));
+                let value = Expr::val(value.clone());
+                match operator {
+                    Operator::Less => column.lt(value),
+                    Operator::LessOrEqual => column.lte(value),
+                    Operator::Equal => column.eq(value),
+                    Operator::GreaterOrEqual => column.gte(value),
+                    Operator::Greater => column.gt(value),
+                }
+            }
+            Self::Present { column, present } => {
+                let column = Expr::col((paper::Entity, *column));
+                if *present {
+                    column.is_not_null()
+                } else {
+                    column.is_null()
+                }
+            }
+            Self::HasAuthor(author_id) => paper::Column::Id.in_subquery(
+                Query::select()
+                    .column(paper_author::Column::PaperId)
+                    .from(paper_author::Entity)
+                    .and_where(Expr::col(paper_author::Column::AuthorId).eq(*author_id))
+                    .to_owned(),
+            ),
+            Self::SubmitterNamed(Some(key)) => paper::Column::SubmittedBy.in_subquery(
+                Query::select()
+                    .column(user::Column::Id)
+                    .from(user::Entity)
+                    .and_where(Expr::col(user::Column::UsernameKey).eq(key.as_str()))
+                    .to_owned(),
+            ),
+            Self::SubmitterNamed(None) => Expr::val(false).into(),
+        }
+    }
+
+    fn holds(
+        &self,
+        paper: &paper::Model,
+        author_ids: &[i64],
+        submitter: Option<&user::Model>,
+    ) -> bool {
+        match self {
+            Self::Compare {
+                column,
+                operator,
+                value,
+            } => compare(&paper.get(*column), value).is_some_and(|order| match operator {
+                Operator::Less => order.is_lt(),
+                Operator::LessOrEqual => order.is_le(),
+                Operator::Equal => order.is_eq(),
+                Operator::GreaterOrEqual => order.is_ge(),
+                Operator::Greater => order.is_gt(),
+            }),
+            Self::Present { column, present } => paper.get(*column).is_some() == *present,
+            Self::HasAuthor(author_id) => author_ids.contains(author_id),
+            Self::SubmitterNamed(key) => submitter
+                .zip(key.as_ref())
+                .is_some_and(|(user, key)| user.username_key == *key),
+        }
+    }
+}
+
+/// How a stored value compares with a filter's value; `None` when either is missing (SQL's
+/// NULL) or they are of kinds a filter never compares.
+fn compare(stored: &Value, wanted: &Value) -> Option<Ordering> {
+    match (stored, wanted) {
+        (Value::Int(Some(a)), Value::Int(Some(b))) => Some(a.cmp(b)),
+        (Value::BigInt(Some(a)), Value::BigInt(Some(b))) => Some(a.cmp(b)),
+        (Value::ChronoDate(Some(a)), Value::ChronoDate(Some(b))) => Some(a.cmp(b)),
+        (Value::ChronoDateTimeUtc(Some(a)), Value::ChronoDateTimeUtc(Some(b))) => Some(a.cmp(b)),
+        _ => None,
+    }
+}
