@@ -182,7 +182,7 @@ impl Condition {
                     .and_where(Expr::col(user::Column::UsernameKey).eq(key.as_str()))
                     .to_owned(),
             ),
-            Self::SubmitterNamed(None) => Expr::val(false).into(),
+            Self::SubmitterNamed(None) => Expr::val(false),
         }
     }
 
