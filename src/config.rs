@@ -7,6 +7,28 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::str::FromStr;
 
+/// Every default, written once: the flags and the `Default` impls both read them.
+mod defaults {
+    pub const MAX_DEPTH: usize = 16;
+    pub const MAX_COMPLEXITY: usize = 20_000;
+    pub const MAX_FIELDS: usize = 2_000;
+    pub const MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
+    pub const ACCESS_TOKEN_SECONDS: u64 = 900;
+    pub const REFRESH_TOKEN_DAYS: u64 = 30;
+    pub const LOGIN_ACCOUNT_ATTEMPTS: u32 = 5;
+    pub const LOGIN_CLIENT_ATTEMPTS: u32 = 20;
+    pub const REGISTRATIONS_PER_HOUR: u32 = 20;
+    pub const HEADER_TIMEOUT_SECONDS: u64 = 10;
+    pub const IDLE_TIMEOUT_SECONDS: u64 = 60;
+    pub const MAX_SOCKETS_PER_USER: usize = 10;
+    pub const MAX_OPERATIONS_PER_SOCKET: usize = 100;
+    pub const KEEPALIVE_SECONDS: u64 = 15;
+    pub const UPVOTES_PER_MINUTE: u32 = 120;
+    pub const SUBMISSIONS_PER_HOUR: u32 = 20;
+    pub const RANKING_REFRESH_MILLIS: u64 = 500;
+    pub const LOGIN_MAX_BACKOFF_SECONDS: u64 = 900;
+}
+
 /// Where the data lives. `Debug` shows the URL without its password.
 #[derive(Clone, clap::Args)]
 pub struct DatabaseConfig {
@@ -85,31 +107,31 @@ pub fn redacted_url(raw: &str) -> String {
 #[derive(Debug, Clone, clap::Args)]
 pub struct GraphqlLimits {
     /// Maximum selection depth of an operation.
-    #[arg(long, env = "PAPERBOARD_MAX_DEPTH", default_value_t = 16)]
+    #[arg(long, env = "PAPERBOARD_MAX_DEPTH", default_value_t = defaults::MAX_DEPTH)]
     pub max_depth: usize,
 
     /// Maximum complexity of an operation: every field counts 1, and a list field
     /// multiplies its children by its page size.
-    #[arg(long, env = "PAPERBOARD_MAX_COMPLEXITY", default_value_t = 20_000)]
+    #[arg(long, env = "PAPERBOARD_MAX_COMPLEXITY", default_value_t = defaults::MAX_COMPLEXITY)]
     pub max_complexity: usize,
 
     /// Maximum number of fields in an operation once fragments are expanded.
-    #[arg(long, env = "PAPERBOARD_MAX_FIELDS", default_value_t = 2_000)]
+    #[arg(long, env = "PAPERBOARD_MAX_FIELDS", default_value_t = defaults::MAX_FIELDS)]
     pub max_fields: usize,
 
     /// Largest response body, in bytes; a larger answer is replaced by one
     /// `RESPONSE_TOO_LARGE` error.
-    #[arg(long, env = "PAPERBOARD_MAX_RESPONSE_BYTES", default_value_t = 4 * 1024 * 1024)]
+    #[arg(long, env = "PAPERBOARD_MAX_RESPONSE_BYTES", default_value_t = defaults::MAX_RESPONSE_BYTES)]
     pub max_response_bytes: usize,
 }
 
 impl Default for GraphqlLimits {
     fn default() -> Self {
         Self {
-            max_depth: 16,
-            max_complexity: 20_000,
-            max_fields: 2_000,
-            max_response_bytes: 4 * 1024 * 1024,
+            max_depth: defaults::MAX_DEPTH,
+            max_complexity: defaults::MAX_COMPLEXITY,
+            max_fields: defaults::MAX_FIELDS,
+            max_response_bytes: defaults::MAX_RESPONSE_BYTES,
         }
     }
 }
@@ -124,11 +146,11 @@ pub struct AuthConfig {
     pub jwt_secret: Option<Secret>,
 
     /// Access-token lifetime, in seconds.
-    #[arg(long, env = "PAPERBOARD_ACCESS_TOKEN_SECONDS", default_value_t = 900)]
+    #[arg(long, env = "PAPERBOARD_ACCESS_TOKEN_SECONDS", default_value_t = defaults::ACCESS_TOKEN_SECONDS)]
     pub access_token_seconds: u64,
 
     /// Refresh-token lifetime, in days.
-    #[arg(long, env = "PAPERBOARD_REFRESH_TOKEN_DAYS", default_value_t = 30)]
+    #[arg(long, env = "PAPERBOARD_REFRESH_TOKEN_DAYS", default_value_t = defaults::REFRESH_TOKEN_DAYS)]
     pub refresh_token_days: u64,
 
     /// Password hashes computed at once (default: the number of CPUs).
@@ -136,23 +158,23 @@ pub struct AuthConfig {
     pub max_concurrent_hashes: Option<usize>,
 
     /// Failed logins per account before back-off starts.
-    #[arg(long, env = "PAPERBOARD_LOGIN_ACCOUNT_ATTEMPTS", default_value_t = 5)]
+    #[arg(long, env = "PAPERBOARD_LOGIN_ACCOUNT_ATTEMPTS", default_value_t = defaults::LOGIN_ACCOUNT_ATTEMPTS)]
     pub login_account_attempts: u32,
 
     /// Failed logins per client address before back-off starts.
-    #[arg(long, env = "PAPERBOARD_LOGIN_CLIENT_ATTEMPTS", default_value_t = 20)]
+    #[arg(long, env = "PAPERBOARD_LOGIN_CLIENT_ATTEMPTS", default_value_t = defaults::LOGIN_CLIENT_ATTEMPTS)]
     pub login_client_attempts: u32,
 
     /// Longest login back-off, in seconds.
     #[arg(
         long,
         env = "PAPERBOARD_LOGIN_MAX_BACKOFF_SECONDS",
-        default_value_t = 900
+        default_value_t = defaults::LOGIN_MAX_BACKOFF_SECONDS
     )]
     pub login_max_backoff_seconds: u64,
 
     /// Accounts one client address may register per hour.
-    #[arg(long, env = "PAPERBOARD_REGISTRATIONS_PER_HOUR", default_value_t = 20)]
+    #[arg(long, env = "PAPERBOARD_REGISTRATIONS_PER_HOUR", default_value_t = defaults::REGISTRATIONS_PER_HOUR)]
     pub registrations_per_hour: u32,
 
     /// Take the client address from the last `X-Forwarded-For` entry (set this only behind
@@ -165,13 +187,13 @@ impl Default for AuthConfig {
     fn default() -> Self {
         Self {
             jwt_secret: None,
-            access_token_seconds: 900,
-            refresh_token_days: 30,
+            access_token_seconds: defaults::ACCESS_TOKEN_SECONDS,
+            refresh_token_days: defaults::REFRESH_TOKEN_DAYS,
             max_concurrent_hashes: None,
-            login_account_attempts: 5,
-            login_client_attempts: 20,
-            login_max_backoff_seconds: 900,
-            registrations_per_hour: 20,
+            login_account_attempts: defaults::LOGIN_ACCOUNT_ATTEMPTS,
+            login_client_attempts: defaults::LOGIN_CLIENT_ATTEMPTS,
+            login_max_backoff_seconds: defaults::LOGIN_MAX_BACKOFF_SECONDS,
+            registrations_per_hour: defaults::REGISTRATIONS_PER_HOUR,
             trust_forwarded_for: false,
         }
     }
@@ -182,11 +204,11 @@ impl Default for AuthConfig {
 pub struct ConnectionLimits {
     /// Seconds a client has to send a request's headers, from their first byte (or from
     /// connecting).
-    #[arg(long, env = "PAPERBOARD_HEADER_TIMEOUT_SECONDS", default_value_t = 10)]
+    #[arg(long, env = "PAPERBOARD_HEADER_TIMEOUT_SECONDS", default_value_t = defaults::HEADER_TIMEOUT_SECONDS)]
     pub header_timeout_seconds: u64,
 
     /// Seconds a connection may stay idle between requests.
-    #[arg(long, env = "PAPERBOARD_IDLE_TIMEOUT_SECONDS", default_value_t = 60)]
+    #[arg(long, env = "PAPERBOARD_IDLE_TIMEOUT_SECONDS", default_value_t = defaults::IDLE_TIMEOUT_SECONDS)]
     pub idle_timeout_seconds: u64,
 
     /// Connections (WebSockets included) open at once; beyond, new ones get a 503.
@@ -198,8 +220,8 @@ pub struct ConnectionLimits {
 impl Default for ConnectionLimits {
     fn default() -> Self {
         Self {
-            header_timeout_seconds: 10,
-            idle_timeout_seconds: 60,
+            header_timeout_seconds: defaults::HEADER_TIMEOUT_SECONDS,
+            idle_timeout_seconds: defaults::IDLE_TIMEOUT_SECONDS,
             max_connections: None,
         }
     }
@@ -209,24 +231,24 @@ impl Default for ConnectionLimits {
 #[derive(Debug, Clone, clap::Args)]
 pub struct SocketLimits {
     /// WebSocket connections one signed-in user may hold at once.
-    #[arg(long, env = "PAPERBOARD_WS_MAX_PER_USER", default_value_t = 10)]
+    #[arg(long, env = "PAPERBOARD_WS_MAX_PER_USER", default_value_t = defaults::MAX_SOCKETS_PER_USER)]
     pub max_sockets_per_user: usize,
 
     /// Operations (subscriptions) one WebSocket may run at once.
-    #[arg(long, env = "PAPERBOARD_WS_MAX_OPERATIONS", default_value_t = 100)]
+    #[arg(long, env = "PAPERBOARD_WS_MAX_OPERATIONS", default_value_t = defaults::MAX_OPERATIONS_PER_SOCKET)]
     pub max_operations_per_socket: usize,
 
     /// Seconds between keep-alive messages on idle sockets.
-    #[arg(long, env = "PAPERBOARD_WS_KEEPALIVE_SECONDS", default_value_t = 15)]
+    #[arg(long, env = "PAPERBOARD_WS_KEEPALIVE_SECONDS", default_value_t = defaults::KEEPALIVE_SECONDS)]
     pub keepalive_seconds: u64,
 }
 
 impl Default for SocketLimits {
     fn default() -> Self {
         Self {
-            max_sockets_per_user: 10,
-            max_operations_per_socket: 100,
-            keepalive_seconds: 15,
+            max_sockets_per_user: defaults::MAX_SOCKETS_PER_USER,
+            max_operations_per_socket: defaults::MAX_OPERATIONS_PER_SOCKET,
+            keepalive_seconds: defaults::KEEPALIVE_SECONDS,
         }
     }
 }
@@ -235,25 +257,25 @@ impl Default for SocketLimits {
 #[derive(Debug, Clone, clap::Args)]
 pub struct ActivityConfig {
     /// Upvote and removal mutations one user may make per minute.
-    #[arg(long, env = "PAPERBOARD_UPVOTES_PER_MINUTE", default_value_t = 120)]
+    #[arg(long, env = "PAPERBOARD_UPVOTES_PER_MINUTE", default_value_t = defaults::UPVOTES_PER_MINUTE)]
     pub upvotes_per_minute: u32,
 
     /// Papers one user may submit per hour.
-    #[arg(long, env = "PAPERBOARD_SUBMISSIONS_PER_HOUR", default_value_t = 20)]
+    #[arg(long, env = "PAPERBOARD_SUBMISSIONS_PER_HOUR", default_value_t = defaults::SUBMISSIONS_PER_HOUR)]
     pub submissions_per_hour: u32,
 
     /// Milliseconds between ranking refreshes: an upvote shows in the order of the ranked
     /// lists' first pages at the next refresh.
-    #[arg(long, env = "PAPERBOARD_RANKING_REFRESH_MS", default_value_t = 500)]
+    #[arg(long, env = "PAPERBOARD_RANKING_REFRESH_MS", default_value_t = defaults::RANKING_REFRESH_MILLIS)]
     pub ranking_refresh_millis: u64,
 }
 
 impl Default for ActivityConfig {
     fn default() -> Self {
         Self {
-            upvotes_per_minute: 120,
-            submissions_per_hour: 20,
-            ranking_refresh_millis: 500,
+            upvotes_per_minute: defaults::UPVOTES_PER_MINUTE,
+            submissions_per_hour: defaults::SUBMISSIONS_PER_HOUR,
+            ranking_refresh_millis: defaults::RANKING_REFRESH_MILLIS,
         }
     }
 }

@@ -12,8 +12,8 @@ use std::time::Duration;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement,
-    TransactionTrait,
+    ConnectOptions, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    Statement, TransactionTrait,
 };
 
 use crate::config::DatabaseConfig;
@@ -26,8 +26,47 @@ const POSTGRES_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 /// How long a health probe waits for the database.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// Serialises concurrent migrations of several instances on one PostgreSQL database.
-const MIGRATION_LOCK_KEY: i64 = 0x7061_7065_7262_6f61;
+/// Work that instances sharing one PostgreSQL database must do one at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exclusive {
+    /// Applying migrations at start-up.
+    Migration,
+    /// Refreshing the ranking.
+    RankingRefresh,
+    /// Importing a batch of papers (so that two imports of one file store it once).
+    Import,
+}
+
+impl Exclusive {
+    /// The advisory-lock key: eight ASCII letters, so that `pg_locks` shows what it is.
+    fn key(self) -> i64 {
+        let name: &[u8; 8] = match self {
+            Self::Migration => b"paperboa",
+            Self::RankingRefresh => b"pbrankin",
+            Self::Import => b"pbimport",
+        };
+        i64::from_be_bytes(*name)
+    }
+
+    /// Takes the lock until `transaction` ends. On SQLite there is nothing to take: one
+    /// instance, one writer connection.
+    ///
+    /// # Errors
+    /// The statement fails.
+    pub async fn lock(self, transaction: &DatabaseTransaction) -> Result<(), DbErr> {
+        if transaction.get_database_backend() != DbBackend::Postgres {
+            return Ok(());
+        }
+        transaction
+            .execute_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT pg_advisory_xact_lock($1)",
+                [self.key().into()],
+            ))
+            .await?;
+        Ok(())
+    }
+}
 
 /// Failures while opening or migrating the database.
 #[derive(Debug, thiserror::Error)]
@@ -116,13 +155,7 @@ impl Database {
     pub async fn migrate(&self) -> Result<(), DbErr> {
         if self.backend() == DbBackend::Postgres {
             let transaction = self.write.begin().await?;
-            transaction
-                .execute_raw(Statement::from_sql_and_values(
-                    DbBackend::Postgres,
-                    "SELECT pg_advisory_xact_lock($1)",
-                    [MIGRATION_LOCK_KEY.into()],
-                ))
-                .await?;
+            Exclusive::Migration.lock(&transaction).await?;
             Migrator::up(&transaction, None).await?;
             transaction.commit().await
         } else {

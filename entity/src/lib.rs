@@ -6,6 +6,10 @@
 pub mod author;
 pub mod paper;
 pub mod paper_author;
+pub mod ranking_generation;
+pub mod ranking_history;
+pub mod ranking_queue;
+pub mod ranking_state;
 pub mod session;
 pub mod upvote;
 pub mod user;

@@ -31,16 +31,6 @@ pub struct ThrottlePolicy {
     pub max_backoff: Duration,
 }
 
-impl Default for ThrottlePolicy {
-    fn default() -> Self {
-        Self {
-            account_free_failures: 5,
-            client_free_failures: 20,
-            max_backoff: Duration::from_secs(15 * 60),
-        }
-    }
-}
-
 /// How long failures are remembered after the last one.
 pub const FORGET_AFTER: Duration = Duration::from_secs(3600);
 /// Back-off after the first failure beyond the free ones; doubles with each further one.

@@ -2,8 +2,8 @@
 
 use std::collections::HashMap;
 
-use entity::author;
-use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr};
+use entity::{author, paper_author};
+use sea_orm::sea_query::{Asterisk, Expr, ExprTrait, LikeExpr, Order, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
 };
@@ -12,7 +12,6 @@ use crate::error::AppResult;
 use crate::pagination::{KeyPart, Keyset, ListKind, Page, PageRequest};
 
 use super::keyset::apply_page;
-use super::sql;
 
 /// The cursor family of the author list.
 pub const LIST_KIND: ListKind = ListKind::AuthorsByName;
@@ -139,15 +138,30 @@ pub async fn bylines(
     if paper_ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let sql = format!(
-        "SELECT pa.paper_id AS paper_id, a.* FROM paper_authors pa \
-         JOIN authors a ON a.id = pa.author_id \
-         WHERE pa.paper_id IN ({}) ORDER BY pa.paper_id, pa.position",
-        sql::placeholders(paper_ids.len())
-    );
-    let values = paper_ids.iter().map(|id| (*id).into()).collect();
+    let statement = Query::select()
+        .column((paper_author::Entity, paper_author::Column::PaperId))
+        .column((author::Entity, Asterisk))
+        .from(paper_author::Entity)
+        .inner_join(
+            author::Entity,
+            Expr::col((author::Entity, author::Column::Id))
+                .equals((paper_author::Entity, paper_author::Column::AuthorId)),
+        )
+        .and_where(
+            Expr::col((paper_author::Entity, paper_author::Column::PaperId))
+                .is_in(paper_ids.iter().copied()),
+        )
+        .order_by(
+            (paper_author::Entity, paper_author::Column::PaperId),
+            Order::Asc,
+        )
+        .order_by(
+            (paper_author::Entity, paper_author::Column::Position),
+            Order::Asc,
+        )
+        .to_owned();
     let rows = db
-        .query_all_raw(sql::statement(db.get_database_backend(), &sql, values))
+        .query_all_raw(db.get_database_backend().build(&statement))
         .await?;
     let mut bylines: HashMap<i64, Vec<author::Model>> = HashMap::with_capacity(paper_ids.len());
     for row in rows {

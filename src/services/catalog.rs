@@ -7,12 +7,12 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use entity::{author, paper, paper_author};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait,
-    QueryFilter, QuerySelect, SqlErr, Statement, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QuerySelect, SqlErr, TransactionTrait,
 };
 
 use crate::clock;
-use crate::db::Database;
+use crate::db::{Database, Exclusive};
 use crate::domain::paper::{NewPaper, published_order};
 use crate::domain::ranking::hot_score;
 use crate::error::{AppError, AppResult};
@@ -20,10 +20,7 @@ use crate::error::{AppError, AppResult};
 use crate::events::{Change, EventBus};
 
 use super::authors::name_key;
-use super::{Context, papers, search};
-
-/// Rows per multi-row statement, well under SQLite's and PostgreSQL's parameter limits.
-const CHUNK: usize = 500;
+use super::{Context, papers, search, sql};
 
 /// What a batch insert did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -67,7 +64,7 @@ pub async fn insert_papers(
         bylines.extend(byline_rows(paper_id, &paper.authors, &author_ids));
         inserted.push(paper_id);
     }
-    for chunk in bylines.chunks(CHUNK) {
+    for chunk in bylines.chunks(sql::INSERT_ROWS_CHUNK) {
         paper_author::Entity::insert_many(chunk.to_vec())
             .exec(db)
             .await?;
@@ -196,7 +193,7 @@ async fn unmatched(db: &impl ConnectionTrait, papers: Vec<NewPaper>) -> AppResul
         .map(|p| p.title.clone())
         .collect();
     let mut seen_arxiv_ids = HashSet::new();
-    for chunk in arxiv_ids.chunks(CHUNK) {
+    for chunk in arxiv_ids.chunks(sql::IN_LIST_CHUNK) {
         let stored: Vec<Option<String>> = paper::Entity::find()
             .select_only()
             .column(paper::Column::ArxivId)
@@ -207,7 +204,7 @@ async fn unmatched(db: &impl ConnectionTrait, papers: Vec<NewPaper>) -> AppResul
         seen_arxiv_ids.extend(stored.into_iter().flatten());
     }
     let mut seen_titles = HashSet::new();
-    for chunk in titles.chunks(CHUNK) {
+    for chunk in titles.chunks(sql::IN_LIST_CHUNK) {
         let stored: Vec<String> = paper::Entity::find()
             .select_only()
             .column(paper::Column::Title)
@@ -242,7 +239,7 @@ pub async fn ensure_authors<'a>(
         .into_iter()
         .filter(|name| !ids.contains_key(*name))
         .collect();
-    for chunk in missing.chunks(CHUNK) {
+    for chunk in missing.chunks(sql::IN_LIST_CHUNK) {
         let rows = chunk.iter().map(|name| author::ActiveModel {
             name: Set((*name).clone()),
             name_key: Set(name_key(name)),
@@ -263,7 +260,7 @@ async fn author_ids_by_name(
     names: &[&String],
 ) -> AppResult<HashMap<String, i64>> {
     let mut ids = HashMap::with_capacity(names.len());
-    for chunk in names.chunks(CHUNK) {
+    for chunk in names.chunks(sql::IN_LIST_CHUNK) {
         let rows: Vec<(i64, String)> = author::Entity::find()
             .select_only()
             .column(author::Column::Id)
@@ -277,9 +274,6 @@ async fn author_ids_by_name(
     Ok(ids)
 }
 
-/// Serialises imports across instances sharing one PostgreSQL database.
-const IMPORT_LOCK_KEY: i64 = 0x7062_696d_706f_7274;
-
 /// Stores a batch in one transaction — all of it, or nothing — and publishes the new papers.
 ///
 /// # Errors
@@ -290,15 +284,7 @@ pub async fn import(
     papers: Vec<NewPaper>,
 ) -> AppResult<InsertOutcome> {
     let transaction = db.writer().begin().await?;
-    if db.backend() == DbBackend::Postgres {
-        transaction
-            .execute_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                "SELECT pg_advisory_xact_lock($1)",
-                [IMPORT_LOCK_KEY.into()],
-            ))
-            .await?;
-    }
+    Exclusive::Import.lock(&transaction).await?;
     let outcome = insert_papers(&transaction, papers).await?;
     transaction.commit().await?;
     for paper_id in &outcome.inserted {

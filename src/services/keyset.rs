@@ -3,7 +3,7 @@
 //! one list of sort columns, so a first page and the pages after it cannot disagree.
 
 use sea_orm::sea_query::{
-    Alias, Asterisk, Expr, ExprTrait, IntoIden, OverStatement, Query, SelectStatement,
+    Alias, Asterisk, Expr, ExprTrait, Func, IntoIden, OverStatement, Query, SelectStatement,
     WindowStatement,
 };
 use sea_orm::{Order, QueryFilter, QueryOrder, QuerySelect, Select};
@@ -122,7 +122,7 @@ pub(crate) fn first_rows_per_owner(
     rows.column((listed.into_iden(), Asterisk))
         .expr_as(owner, Alias::new(OWNER_ID))
         .expr_window_as(
-            Expr::cust("ROW_NUMBER()"),
+            Func::cust(Alias::new("ROW_NUMBER")),
             window,
             Alias::new(RANK_IN_OWNER),
         );

@@ -3,11 +3,11 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use entity::{paper, paper_author};
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use entity::{paper, paper_author, ranking_history, ranking_state};
+use sea_orm::sea_query::{Expr, ExprTrait, Order, Query, SelectStatement};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryFilter,
-    QuerySelect, QueryTrait, Select,
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
+    QueryTrait, Select,
 };
 
 use crate::domain::ranking::hot_score;
@@ -155,17 +155,13 @@ pub async fn list(
         .and_then(|key| key.generation);
     let backend = db.get_database_backend();
     if let Some(generation) = walk {
-        select = select.filter(Expr::cust_with_values(
-            format!(
-                "NOT EXISTS (SELECT 1 FROM ranking_history h WHERE h.paper_id = papers.id AND h.generation > {})",
-                placeholder(backend)
-            ),
-            [generation],
+        select = select.filter(Expr::not_exists(
+            history_since(generation).expr(Expr::val(1)).to_owned(),
         ));
     }
     // The generation is read in the same statement as the page, so they always agree.
     let statement = select
-        .column_as(Expr::cust(CURRENT_GENERATION), "ranking_generation")
+        .column_as(current_generation(), "ranking_generation")
         .build(backend);
     let mut current = None;
     let mut rows = Vec::new();
@@ -198,36 +194,42 @@ async fn reranked_since(
     generation: i64,
 ) -> AppResult<Vec<paper::Model>> {
     let backend = db.get_database_backend();
-    let as_of = |column: &str| {
-        Expr::cust_with_values(
-            format!(
-                "(SELECT h.{column} FROM ranking_history h WHERE h.paper_id = papers.id AND h.generation > {} ORDER BY h.generation LIMIT 1)",
-                placeholder(backend)
-            ),
-            [generation],
+    // A paper's value at `generation`: the one its first replacement after it replaced.
+    let as_of = |column: ranking_history::Column| {
+        scalar(
+            history_since(generation)
+                .column(column)
+                .order_by(ranking_history::Column::Generation, Order::Asc)
+                .limit(1)
+                .to_owned(),
         )
     };
     let id = Expr::col((paper::Entity, paper::Column::Id));
     let columns = match listing.order {
-        PaperOrder::Upvotes => vec![as_of("rank_count"), id],
+        PaperOrder::Upvotes => vec![as_of(ranking_history::Column::RankCount), id],
         PaperOrder::Daily(_) => vec![
             Expr::col((paper::Entity, paper::Column::SubmittedDay)),
-            as_of("rank_count"),
+            as_of(ranking_history::Column::RankCount),
             id,
         ],
-        PaperOrder::Trending { .. } => vec![as_of("hot_score"), id],
+        PaperOrder::Trending { .. } => vec![as_of(ranking_history::Column::HotScore), id],
         PaperOrder::Submitted | PaperOrder::Published => return Ok(Vec::new()),
     };
-    let select = listing.select().filter(Expr::cust_with_values(
-        format!(
-            "papers.id IN (SELECT paper_id FROM ranking_history WHERE generation > {})",
-            placeholder(backend)
+    let select = listing.select().filter(
+        paper::Column::Id.in_subquery(
+            Query::select()
+                .column(ranking_history::Column::PaperId)
+                .from(ranking_history::Entity)
+                .and_where(Expr::col(ranking_history::Column::Generation).gt(generation))
+                .to_owned(),
         ),
-        [generation],
-    ));
+    );
     let statement = apply_page(select, columns, listing.descending, request)?
-        .column_as(as_of("rank_count"), "as_of_rank_count")
-        .column_as(as_of("hot_score"), "as_of_hot_score")
+        .column_as(
+            as_of(ranking_history::Column::RankCount),
+            "as_of_rank_count",
+        )
+        .column_as(as_of(ranking_history::Column::HotScore), "as_of_hot_score")
         .build(backend);
     let mut papers = Vec::new();
     for row in db.query_all_raw(statement).await? {
@@ -264,16 +266,36 @@ fn merge_in_order(
     rows
 }
 
-/// A bound value's placeholder in a custom expression of one value.
-fn placeholder(backend: DbBackend) -> &'static str {
-    match backend {
-        DbBackend::Postgres => "$1",
-        _ => "?",
-    }
+/// The history rows of the listed paper (the outer query's) written after `generation`.
+fn history_since(generation: i64) -> SelectStatement {
+    Query::select()
+        .from(ranking_history::Entity)
+        .and_where(
+            Expr::col((ranking_history::Entity, ranking_history::Column::PaperId))
+                .equals((paper::Entity, paper::Column::Id)),
+        )
+        .and_where(
+            Expr::col((ranking_history::Entity, ranking_history::Column::Generation))
+                .gt(generation),
+        )
+        .to_owned()
 }
 
-/// The ranking generation, as a scalar subquery.
-const CURRENT_GENERATION: &str = "(SELECT generation FROM ranking_state WHERE id = 1)";
+/// The current ranking generation, as a scalar subquery.
+fn current_generation() -> Expr {
+    scalar(
+        Query::select()
+            .column(ranking_state::Column::Generation)
+            .from(ranking_state::Entity)
+            .and_where(Expr::col(ranking_state::Column::Id).eq(1))
+            .to_owned(),
+    )
+}
+
+/// A one-value query used as a value.
+fn scalar(query: SelectStatement) -> Expr {
+    Expr::SubQuery(None, Box::new(query.into()))
+}
 
 /// A page of papers, with the ranking generation of a ranked list.
 #[derive(Debug, Clone)]

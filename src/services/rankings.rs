@@ -16,11 +16,15 @@
 //! [`HISTORY_RETENTION`]; a cursor older than that still works, continuing from its keys
 //! in the current ranking (it may then repeat or skip a paper that moved, never fail).
 
-use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbBackend, Statement, TransactionTrait, Value};
+use entity::{paper, ranking_generation, ranking_history, ranking_queue, ranking_state};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
+    QuerySelect, TransactionTrait, Value,
+};
 
 use crate::clock;
-use crate::db::Database;
+use crate::db::{Database, Exclusive};
 use crate::domain::ranking::hot_score;
 use crate::error::AppResult;
 
@@ -30,10 +34,8 @@ use super::sql;
 /// hour are exact; the margin covers clock drift between instances.
 pub const HISTORY_RETENTION: std::time::Duration = std::time::Duration::from_secs(65 * 60);
 
-/// Papers updated per statement.
-const CHUNK: usize = 500;
-/// Serialises refreshes of several instances sharing one PostgreSQL database.
-const REFRESH_LOCK_KEY: i64 = 0x7062_7261_6e6b_696e;
+/// Papers re-ranked per statement (each binds five values).
+const RERANKED_PER_STATEMENT: usize = 500;
 
 /// One paper's ranking values.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -51,79 +53,54 @@ struct Ranked {
 pub async fn refresh(db: &Database) -> AppResult<Option<i64>> {
     let backend = db.backend();
     let transaction = db.writer().begin().await?;
-    if backend == DbBackend::Postgres {
-        transaction
-            .execute_raw(Statement::from_sql_and_values(
-                backend,
-                "SELECT pg_advisory_xact_lock($1)",
-                [REFRESH_LOCK_KEY.into()],
-            ))
-            .await?;
-    }
-    let queued: Vec<i64> = transaction
-        .query_all_raw(Statement::from_string(
-            backend,
-            "SELECT paper_id FROM ranking_queue",
-        ))
-        .await?
-        .iter()
-        .map(|row| row.try_get_by_index::<i64>(0))
-        .collect::<Result<_, _>>()?;
+    Exclusive::RankingRefresh.lock(&transaction).await?;
+    let queued: Vec<i64> = ranking_queue::Entity::find()
+        .select_only()
+        .column(ranking_queue::Column::PaperId)
+        .into_tuple()
+        .all(&transaction)
+        .await?;
     if queued.is_empty() {
         return Ok(None);
     }
     let next = generation(&transaction).await? + 1;
-    // Locking the rows makes a concurrent upvote wait until this refresh commits, so its
-    // re-queueing is not lost when the queue entries are deleted below.
-    let lock = if backend == DbBackend::Postgres {
-        " FOR UPDATE"
-    } else {
-        ""
-    };
     let mut changed_any = false;
-    for chunk in queued.chunks(CHUNK) {
-        let rows = transaction
-            .query_all_raw(sql::statement(
-                backend,
-                &format!(
-                    "SELECT id, upvote_count, submitted_at, rank_count, hot_score FROM papers WHERE id IN ({}){lock}",
-                    sql::placeholders(chunk.len())
-                ),
-                chunk.iter().map(|id| (*id).into()).collect(),
-            ))
+    for chunk in queued.chunks(RERANKED_PER_STATEMENT) {
+        // Locking the rows (PostgreSQL; SQLite has one writer) makes a concurrent upvote
+        // wait until this refresh commits, so its re-queueing is not lost when the queue
+        // entries are deleted below.
+        let papers = paper::Entity::find()
+            .filter(paper::Column::Id.is_in(chunk.iter().copied()))
+            .lock_exclusive()
+            .all(&transaction)
             .await?;
-        let mut replaced = Vec::with_capacity(rows.len());
-        let mut ranks = Vec::with_capacity(rows.len());
-        for row in rows {
-            let id: i64 = row.try_get("", "id")?;
-            let count: i32 = row.try_get("", "upvote_count")?;
-            let old = Ranked {
-                id,
-                count: row.try_get("", "rank_count")?,
-                score: row.try_get("", "hot_score")?,
-            };
-            if count != old.count {
-                let submitted_at: DateTime<Utc> = row.try_get("", "submitted_at")?;
+        let mut replaced = Vec::with_capacity(papers.len());
+        let mut ranks = Vec::with_capacity(papers.len());
+        for paper in papers {
+            if paper.upvote_count != paper.rank_count {
                 ranks.push(Ranked {
-                    id,
-                    count,
-                    score: hot_score(count, submitted_at),
+                    id: paper.id,
+                    count: paper.upvote_count,
+                    score: hot_score(paper.upvote_count, paper.submitted_at),
                 });
-                replaced.push(old);
+                replaced.push(ranking_history::ActiveModel {
+                    paper_id: Set(paper.id),
+                    generation: Set(next),
+                    rank_count: Set(paper.rank_count),
+                    hot_score: Set(paper.hot_score),
+                });
             }
         }
         changed_any |= !ranks.is_empty();
-        record_history(&transaction, backend, next, &replaced).await?;
+        if !replaced.is_empty() {
+            ranking_history::Entity::insert_many(replaced)
+                .exec(&transaction)
+                .await?;
+        }
         update_ranks(&transaction, backend, &ranks).await?;
-        transaction
-            .execute_raw(sql::statement(
-                backend,
-                &format!(
-                    "DELETE FROM ranking_queue WHERE paper_id IN ({})",
-                    sql::placeholders(chunk.len())
-                ),
-                chunk.iter().map(|id| (*id).into()).collect(),
-            ))
+        ranking_queue::Entity::delete_many()
+            .filter(ranking_queue::Column::PaperId.is_in(chunk.iter().copied()))
+            .exec(&transaction)
             .await?;
     }
     if !changed_any {
@@ -131,58 +108,24 @@ pub async fn refresh(db: &Database) -> AppResult<Option<i64>> {
         transaction.commit().await?;
         return Ok(None);
     }
-    transaction
-        .execute_raw(sql::statement(
-            backend,
-            "UPDATE ranking_state SET generation = ? WHERE id = 1",
-            vec![next.into()],
-        ))
+    ranking_state::Entity::update_many()
+        .col_expr(ranking_state::Column::Generation, Expr::val(next))
+        .filter(ranking_state::Column::Id.eq(STATE_ROW))
+        .exec(&transaction)
         .await?;
-    transaction
-        .execute_raw(sql::statement(
-            backend,
-            "INSERT INTO ranking_generations (generation, refreshed_at) VALUES (?, ?)",
-            vec![next.into(), clock::now().into()],
-        ))
-        .await?;
+    ranking_generation::Entity::insert(ranking_generation::ActiveModel {
+        generation: Set(next),
+        refreshed_at: Set(clock::now()),
+    })
+    .exec(&transaction)
+    .await?;
     transaction.commit().await?;
     Ok(Some(next))
 }
 
-/// Keeps the values `replaced` had before generation `generation`.
-async fn record_history(
-    db: &impl ConnectionTrait,
-    backend: DbBackend,
-    generation: i64,
-    replaced: &[Ranked],
-) -> AppResult<()> {
-    if replaced.is_empty() {
-        return Ok(());
-    }
-    let rows = vec!["(?, ?, ?, ?)"; replaced.len()].join(", ");
-    let values = replaced
-        .iter()
-        .flat_map(|old| {
-            [
-                old.id.into(),
-                generation.into(),
-                old.count.into(),
-                old.score.into(),
-            ]
-        })
-        .collect();
-    db.execute_raw(sql::statement(
-        backend,
-        &format!(
-            "INSERT INTO ranking_history (paper_id, generation, rank_count, hot_score) VALUES {rows}"
-        ),
-        values,
-    ))
-    .await?;
-    Ok(())
-}
-
-/// One statement sets `rank_count` and `hot_score` of many papers.
+/// One statement sets `rank_count` and `hot_score` of many papers: a refresh under load
+/// re-ranks hundreds, and one `UPDATE … CASE id` is one round trip and one index pass
+/// where the query builder would issue one statement per paper.
 async fn update_ranks(
     db: &impl ConnectionTrait,
     backend: DbBackend,
@@ -219,55 +162,41 @@ async fn update_ranks(
 /// # Errors
 /// `INTERNAL_SERVER_ERROR` on database failure.
 pub async fn prune_history(db: &Database) -> AppResult<u64> {
-    let backend = db.backend();
     let retention = chrono::Duration::from_std(HISTORY_RETENTION).unwrap_or(chrono::Duration::MAX);
     let cutoff = clock::now() - retention;
     let writer = db.writer();
-    let oldest_kept = writer
-        .query_one_raw(sql::statement(
-            backend,
-            "SELECT MAX(generation) FROM ranking_generations WHERE refreshed_at < ?",
-            vec![cutoff.into()],
-        ))
+    let expired: Option<i64> = ranking_generation::Entity::find()
+        .select_only()
+        .column_as(ranking_generation::Column::Generation.max(), "generation")
+        .filter(ranking_generation::Column::RefreshedAt.lt(cutoff))
+        .into_tuple::<Option<i64>>()
+        .one(writer)
         .await?
-        .map(|row| row.try_get_by_index::<Option<i64>>(0))
-        .transpose()?
         .flatten();
-    let Some(expired) = oldest_kept else {
+    let Some(expired) = expired else {
         return Ok(0);
     };
     // Cursors of generation `expired` or later need only rows of later generations.
-    let history = writer
-        .execute_raw(sql::statement(
-            backend,
-            "DELETE FROM ranking_history WHERE generation <= ?",
-            vec![expired.into()],
-        ))
+    let history = ranking_history::Entity::delete_many()
+        .filter(ranking_history::Column::Generation.lte(expired))
+        .exec(writer)
         .await?
-        .rows_affected();
-    writer
-        .execute_raw(sql::statement(
-            backend,
-            "DELETE FROM ranking_generations WHERE generation < ?",
-            vec![expired.into()],
-        ))
+        .rows_affected;
+    ranking_generation::Entity::delete_many()
+        .filter(ranking_generation::Column::Generation.lt(expired))
+        .exec(writer)
         .await?;
     Ok(history)
 }
+
+/// The id of `ranking_state`'s one row.
+const STATE_ROW: i32 = 1;
 
 /// The current ranking generation.
 ///
 /// # Errors
 /// `INTERNAL_SERVER_ERROR` on database failure.
 pub async fn generation(db: &impl ConnectionTrait) -> AppResult<i64> {
-    let row = db
-        .query_one_raw(Statement::from_string(
-            db.get_database_backend(),
-            "SELECT generation FROM ranking_state WHERE id = 1",
-        ))
-        .await?;
-    Ok(row
-        .map(|row| row.try_get_by_index::<i64>(0))
-        .transpose()?
-        .unwrap_or(0))
+    let state = ranking_state::Entity::find_by_id(STATE_ROW).one(db).await?;
+    Ok(state.map_or(0, |state| state.generation))
 }

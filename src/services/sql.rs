@@ -11,6 +11,12 @@ use sea_orm::{
 
 use crate::error::AppResult;
 
+/// Values bound in one `IN (…)` list: well under SQLite's 32,766 and PostgreSQL's 65,535
+/// parameters per statement.
+pub const IN_LIST_CHUNK: usize = 500;
+/// Rows written by one multi-row `INSERT` (each binding a few values).
+pub const INSERT_ROWS_CHUNK: usize = 500;
+
 /// A statement from SQL with `?` placeholders, numbered `$1, $2…` for PostgreSQL.
 ///
 /// The SQL must not contain `?` inside literals; callers bind every value.

@@ -8,8 +8,9 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use entity::{paper, upvote, user};
+use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::{
-    Alias, Asterisk, DynIden, Expr, ExprTrait, IntoIden, Query, SelectStatement,
+    Alias, Asterisk, DynIden, Expr, ExprTrait, IntoIden, OnConflict, Query, SelectStatement,
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
@@ -42,17 +43,20 @@ pub struct UpvoteOutcome {
 pub async fn upvote(ctx: Context<'_>, user_id: i64, paper_id: i64) -> AppResult<UpvoteOutcome> {
     ctx.limits.upvotes.take(user_id).await?;
     let db = ctx.db;
-    let writer = db.writer();
-    let inserted = writer
-        .execute_raw(sql::statement(
-            writer.get_database_backend(),
-            "INSERT INTO upvotes (user_id, paper_id, created_at) VALUES (?, ?, ?) \
-             ON CONFLICT DO NOTHING",
-            vec![user_id.into(), paper_id.into(), clock::now().into()],
-        ))
+    let row = upvote::ActiveModel {
+        user_id: Set(user_id),
+        paper_id: Set(paper_id),
+        created_at: Set(clock::now()),
+    };
+    let inserted = upvote::Entity::insert(row)
+        .on_conflict(
+            OnConflict::columns([upvote::Column::UserId, upvote::Column::PaperId])
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(db.writer())
         .await
-        .map_err(missing_paper)?
-        .rows_affected();
+        .map_err(missing_paper)?;
     let outcome = outcome(db, paper_id, inserted > 0).await?;
     publish(ctx, &outcome).await;
     Ok(outcome)
@@ -66,15 +70,12 @@ pub async fn upvote(ctx: Context<'_>, user_id: i64, paper_id: i64) -> AppResult<
 pub async fn remove(ctx: Context<'_>, user_id: i64, paper_id: i64) -> AppResult<UpvoteOutcome> {
     ctx.limits.upvotes.take(user_id).await?;
     let db = ctx.db;
-    let writer = db.writer();
-    let deleted = writer
-        .execute_raw(sql::statement(
-            writer.get_database_backend(),
-            "DELETE FROM upvotes WHERE user_id = ? AND paper_id = ?",
-            vec![user_id.into(), paper_id.into()],
-        ))
+    let deleted = upvote::Entity::delete_many()
+        .filter(upvote::Column::UserId.eq(user_id))
+        .filter(upvote::Column::PaperId.eq(paper_id))
+        .exec(db.writer())
         .await?
-        .rows_affected();
+        .rows_affected;
     let outcome = outcome(db, paper_id, deleted > 0).await?;
     publish(ctx, &outcome).await;
     Ok(outcome)

@@ -16,7 +16,7 @@ use super::coverage::{
 /// # Errors
 /// `INTERNAL_SERVER_ERROR` on database failure.
 pub async fn index_papers(db: &impl ConnectionTrait, ids: &[i64]) -> AppResult<()> {
-    for chunk in ids.chunks(500) {
+    for chunk in ids.chunks(sql::IN_LIST_CHUNK) {
         let values: Vec<sea_orm::Value> = chunk.iter().map(|id| (*id).into()).collect();
         let scope = format!("WHERE p.id IN ({})", sql::placeholders(chunk.len()));
         let backend = db.get_database_backend();
