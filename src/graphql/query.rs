@@ -3,7 +3,6 @@
 use std::collections::HashMap;
 
 use async_graphql::{Context, ID, Object};
-use chrono::Utc;
 
 use crate::domain::paper;
 use crate::error::AppError;
@@ -146,35 +145,12 @@ impl QueryRoot {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<Connection<Paper>> {
-        let page_args = PageArgs::forward(first, after);
-        let placeholder = PaperOrder::Daily(chrono::NaiveDate::MIN);
-        let request = page_args.parse(placeholder.list_kind(), &placeholder.cursor_shape())?;
-        let cursor_day = request
-            .after
-            .as_ref()
-            .and_then(|key| match key.parts.first() {
-                Some(crate::pagination::KeyPart::Day(days)) => {
-                    chrono::NaiveDate::from_num_days_from_ce_opt(*days)
-                }
-                _ => None,
-            });
-        let day = match (date.map(|d| d.0), cursor_day) {
-            (Some(day), Some(from_cursor)) if day != from_cursor => {
-                return Err(
-                    AppError::bad_input("after", "the cursor belongs to another day").into(),
-                );
-            }
-            (Some(day), _) => Some(day),
-            (None, Some(from_cursor)) => Some(from_cursor),
-            (None, None) => papers::latest_day(state(ctx)?.db.reader()).await?,
-        };
-        // With no papers at all, list "today": an empty page.
-        let day = day.unwrap_or_else(|| Utc::now().date_naive());
-        let listing = PaperListing {
-            filter: PaperFilter::default(),
-            order: PaperOrder::Daily(day),
-            descending: true,
-        };
+        let request = PageArgs::forward(first, after).parse(
+            PaperOrder::DAILY_LIST_KIND,
+            &PaperOrder::Daily(chrono::NaiveDate::MIN).cursor_shape(),
+        )?;
+        let listing =
+            papers::daily_listing(state(ctx)?.db.reader(), date.map(|d| d.0), &request).await?;
         let page = prefetch::paper_page(ctx, &listing, &request).await?;
         Ok(Paper::listing_connection(page, listing))
     }

@@ -103,6 +103,20 @@ impl KeyPart {
         })
     }
 
+    /// The part as its serde form (`{"t": micros}`, `{"f": bits}`…).
+    fn to_json(&self) -> serde_json::Value {
+        let (tag, value): (&str, serde_json::Value) = match self {
+            Self::Time(micros) => ("t", (*micros).into()),
+            Self::Day(days) => ("d", (*days).into()),
+            Self::Int(value) => ("i", (*value).into()),
+            Self::Float(value) => ("f", value.to_bits().into()),
+            Self::Text(value) => ("s", value.as_str().into()),
+        };
+        let mut object = serde_json::Map::new();
+        object.insert(tag.to_owned(), value);
+        serde_json::Value::Object(object)
+    }
+
     fn same_type(&self, other: &Self) -> bool {
         std::mem::discriminant(self) == std::mem::discriminant(other)
     }
@@ -130,6 +144,14 @@ pub struct Keyset {
 }
 
 impl Keyset {
+    /// The day a position starts with, for lists whose first sort column is a day.
+    pub fn leading_day(&self) -> Option<NaiveDate> {
+        match self.parts.first()? {
+            KeyPart::Day(days) => NaiveDate::from_num_days_from_ce_opt(*days),
+            _ => None,
+        }
+    }
+
     /// How two positions of one list compare, in ascending list order (keys, then id).
     pub fn position_cmp(&self, other: &Self) -> std::cmp::Ordering {
         self.parts
@@ -156,21 +178,23 @@ impl KeyPart {
     }
 }
 
-#[derive(Serialize, Deserialize)]
+/// A cursor as it travels (base64url of this, as JSON).
+#[derive(Deserialize)]
 struct WireCursor(String, Vec<KeyPart>, i64, Option<i64>);
 
 impl Keyset {
     /// The opaque cursor of this position in `list`.
     pub fn encode(&self, list: ListKind) -> String {
-        let wire = WireCursor(
-            list.tag().to_owned(),
-            self.parts.clone(),
-            self.id,
-            self.generation,
-        );
-        // Serialising plain strings and finite numbers cannot fail.
-        let json = serde_json::to_vec(&wire).unwrap_or_default();
-        URL_SAFE_NO_PAD.encode(json)
+        // Built as a JSON value (whose text form cannot fail) in the shape `WireCursor`
+        // deserialises.
+        let parts = self.parts.iter().map(KeyPart::to_json).collect();
+        let wire = serde_json::Value::Array(vec![
+            list.tag().into(),
+            serde_json::Value::Array(parts),
+            self.id.into(),
+            self.generation.into(),
+        ]);
+        URL_SAFE_NO_PAD.encode(wire.to_string())
     }
 
     /// Decodes a cursor of `list` whose key parts have the types of `shape`.

@@ -10,8 +10,9 @@ use sea_orm::{
     QueryTrait, Select,
 };
 
+use crate::clock;
 use crate::domain::ranking::hot_score;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::pagination::{KeyPart, Keyset, ListKind, Page, PageRequest};
 
 use super::keyset::{OWNER_ID, apply_page, first_rows_per_owner};
@@ -34,6 +35,9 @@ pub enum PaperOrder {
 }
 
 impl PaperOrder {
+    /// The cursor family of daily lists, whatever their day.
+    pub const DAILY_LIST_KIND: ListKind = ListKind::DailyPapers;
+
     /// The cursor family of this order.
     pub fn list_kind(self) -> ListKind {
         match self {
@@ -382,6 +386,37 @@ pub async fn by_ids(
         .all(db)
         .await?;
     Ok(papers.into_iter().map(|paper| (paper.id, paper)).collect())
+}
+
+/// The listing of one UTC day's papers, most upvoted first: `date`, or the day a cursor
+/// belongs to, or else the latest day that has papers (today when there are none).
+///
+/// # Errors
+/// `BAD_USER_INPUT` when `date` and the cursor's day differ; `INTERNAL_SERVER_ERROR` on
+/// database failure.
+pub async fn daily_listing(
+    db: &impl ConnectionTrait,
+    date: Option<NaiveDate>,
+    request: &PageRequest,
+) -> AppResult<PaperListing> {
+    let cursor_day = request.after.as_ref().and_then(Keyset::leading_day);
+    let day = match (date, cursor_day) {
+        (Some(day), Some(from_cursor)) if day != from_cursor => {
+            return Err(AppError::bad_input(
+                "after",
+                "the cursor belongs to another day",
+            ));
+        }
+        (Some(day), _) | (None, Some(day)) => day,
+        (None, None) => latest_day(db)
+            .await?
+            .unwrap_or_else(|| clock::now().date_naive()),
+    };
+    Ok(PaperListing {
+        filter: PaperFilter::default(),
+        order: PaperOrder::Daily(day),
+        descending: true,
+    })
 }
 
 /// The latest UTC day on which a paper was submitted.

@@ -1,6 +1,8 @@
 //! GraphQL output and input types, one file per object. API types convert from entities;
 //! entities never reach the schema.
 
+use crate::pagination::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+
 mod account;
 mod author;
 mod connection;
@@ -32,10 +34,12 @@ pub fn custom_scalar_checks() -> Vec<(&'static str, super::preflight::ScalarChec
 
 /// The complexity of a list field: its children count once per requested item.
 pub fn page_cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
+    let default = usize::try_from(DEFAULT_PAGE_SIZE).unwrap_or(usize::MAX);
+    let most = usize::try_from(MAX_PAGE_SIZE).unwrap_or(usize::MAX);
     let size = first
         .or(last)
         .and_then(|size| usize::try_from(size).ok())
-        .unwrap_or(20)
-        .clamp(1, 100);
+        .unwrap_or(default)
+        .clamp(1, most);
     size.saturating_mul(child_complexity).saturating_add(1)
 }

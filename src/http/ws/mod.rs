@@ -253,64 +253,95 @@ impl Connection {
         loop {
             tokio::select! {
                 incoming = socket.next() => {
-                    let text = match incoming {
-                        None | Some(Ok(Message::Close(_))) => return Ok(()),
-                        Some(Err(error)) => return Err(read_failure(error)),
-                        Some(Ok(Message::Text(text))) => text,
-                        Some(Ok(Message::Binary(_))) => {
-                            return Err(Closing::new(close::INVALID_MESSAGE, "Invalid message"));
-                        }
-                        Some(Ok(_)) => continue,
-                    };
-                    match self.protocol.parse(&text) {
-                        None => return Err(Closing::new(close::INVALID_MESSAGE, "Invalid message")),
-                        Some(ClientMessage::ConnectionInit(_)) => {
-                            return Err(Closing::new(close::TOO_MANY, "Too many initialisation requests"));
-                        }
-                        Some(ClientMessage::Ping(payload)) => send(socket, self.protocol.pong(payload)).await?,
-                        Some(ClientMessage::Pong) => {}
-                        Some(ClientMessage::Terminate) => return Ok(()),
-                        Some(ClientMessage::Complete { id }) => {
-                            if operations.remove(&id).is_some() && self.protocol == Protocol::LegacyWs {
-                                send(socket, self.protocol.complete(&id)).await?;
-                            }
-                        }
-                        Some(ClientMessage::Subscribe { id, payload }) => {
-                            if operations.contains_key(&id) {
-                                return Err(Closing::new(
-                                    close::DUPLICATE_ID,
-                                    format!("Subscriber for {id} already exists"),
-                                ));
-                            }
-                            if operations.len() >= limits.max_operations_per_socket {
-                                let error = AppError::RateLimited { retry_after: Duration::from_secs(1) };
-                                send(socket, self.protocol.error(&id, &[error.into_server_error()])).await?;
-                                continue;
-                            }
-                            match self.start(*payload, viewer) {
-                                Ok(results) => {
-                                    operations.insert(id, results);
-                                }
-                                Err(errors) => send(socket, self.protocol.error(&id, &errors)).await?,
-                            }
-                        }
+                    if self.receive(socket, &mut operations, viewer, incoming).await? == Flow::Stop {
+                        return Ok(());
                     }
                 }
                 Some((id, emitted)) = operations.next(), if !operations.is_empty() => {
-                    let text = match emitted {
-                        Emitted::Failed(errors) => {
-                            operations.remove(&id);
-                            self.protocol.error(&id, &errors)
-                        }
-                        Emitted::Payload(payload) => self.protocol.next(&id, &payload),
-                        Emitted::Done => self.protocol.complete(&id),
-                    };
-                    send(socket, text).await?;
+                    deliver(socket, self.protocol, &mut operations, &id, emitted).await?;
                 }
                 _ = keepalive.tick() => send(socket, self.protocol.keep_alive()).await?,
-                () = &mut expiry => return Err(Closing::new(close::FORBIDDEN, "Forbidden: access token expired")),
-                _ = &mut shutdown => return Err(Closing::new(close::GOING_AWAY, "server shutting down")),
+                () = &mut expiry => {
+                    return Err(Closing::new(close::FORBIDDEN, "Forbidden: access token expired"));
+                }
+                _ = &mut shutdown => {
+                    return Err(Closing::new(close::GOING_AWAY, "server shutting down"));
+                }
             }
+        }
+    }
+
+    /// Handles one frame from the client.
+    async fn receive(
+        &self,
+        socket: &mut WebSocket,
+        operations: &mut StreamMap<String, OperationStream>,
+        viewer: Viewer,
+        incoming: Option<Result<Message, axum::Error>>,
+    ) -> Result<Flow, Closing> {
+        let invalid = || Closing::new(close::INVALID_MESSAGE, "Invalid message");
+        let text = match incoming {
+            None | Some(Ok(Message::Close(_))) => return Ok(Flow::Stop),
+            Some(Err(error)) => return Err(read_failure(error)),
+            Some(Ok(Message::Text(text))) => text,
+            Some(Ok(Message::Binary(_))) => return Err(invalid()),
+            Some(Ok(_)) => return Ok(Flow::Continue),
+        };
+        match self.protocol.parse(&text).ok_or_else(invalid)? {
+            ClientMessage::ConnectionInit(_) => {
+                return Err(Closing::new(
+                    close::TOO_MANY,
+                    "Too many initialisation requests",
+                ));
+            }
+            ClientMessage::Ping(payload) => send(socket, self.protocol.pong(payload)).await?,
+            ClientMessage::Pong => {}
+            ClientMessage::Terminate => return Ok(Flow::Stop),
+            ClientMessage::Complete { id } => {
+                if operations.remove(&id).is_some() && self.protocol == Protocol::LegacyWs {
+                    send(socket, self.protocol.complete(&id)).await?;
+                }
+            }
+            ClientMessage::Subscribe { id, payload } => {
+                self.subscribe(socket, operations, viewer, id, *payload)
+                    .await?;
+            }
+        }
+        Ok(Flow::Continue)
+    }
+
+    /// Starts operation `id`, unless the id is taken (which closes the socket) or the
+    /// socket runs as many operations as it may (an `error` for this one).
+    async fn subscribe(
+        &self,
+        socket: &mut WebSocket,
+        operations: &mut StreamMap<String, OperationStream>,
+        viewer: Viewer,
+        id: String,
+        request: async_graphql::Request,
+    ) -> Result<(), Closing> {
+        if operations.contains_key(&id) {
+            return Err(Closing::new(
+                close::DUPLICATE_ID,
+                format!("Subscriber for {id} already exists"),
+            ));
+        }
+        if operations.len() >= self.state.app.config.sockets.max_operations_per_socket {
+            let error = AppError::RateLimited {
+                retry_after: Duration::from_secs(1),
+            };
+            return send(
+                socket,
+                self.protocol.error(&id, &[error.into_server_error()]),
+            )
+            .await;
+        }
+        match self.start(request, viewer) {
+            Ok(results) => {
+                operations.insert(id, results);
+                Ok(())
+            }
+            Err(errors) => send(socket, self.protocol.error(&id, &errors)).await,
         }
     }
 
@@ -333,11 +364,14 @@ impl Connection {
             }
             Err(Refusal::WrongTransport(error)) => return Err(vec![error.into_server_error()]),
         };
-        if prepared.operation == OperationType::Subscription && viewer == Viewer::Anonymous {
+        let variables = serde_json::to_string(&request.variables);
+        if let (OperationType::Subscription, Viewer::Anonymous, Ok(variables)) =
+            (prepared.operation, viewer, variables)
+        {
             let key = OperationKey {
                 query: request.query.clone(),
                 operation_name: request.operation_name.clone(),
-                variables: serde_json::to_string(&request.variables).unwrap_or_default(),
+                variables,
             };
             let shared = self
                 .state
@@ -414,13 +448,60 @@ fn payload(response: &async_graphql::Response, max_bytes: usize) -> String {
         data: &response.data,
         errors: &response.errors,
     };
-    match responses::serialize_bounded(&body, max_bytes) {
-        Ok(Some(bytes)) => String::from_utf8(bytes).unwrap_or_default(),
-        _ => {
-            let error = AppError::ResponseTooLarge { limit: max_bytes }.into_server_error();
-            serde_json::json!({ "errors": [error] }).to_string()
+    let error = match responses::serialize_bounded(&body, max_bytes) {
+        Ok(Some(bytes)) => match String::from_utf8(bytes) {
+            Ok(text) => return text,
+            Err(cause) => AppError::internal(cause),
+        },
+        Ok(None) => AppError::ResponseTooLarge { limit: max_bytes },
+        Err(cause) => AppError::internal(cause),
+    };
+    errors_payload(error)
+}
+
+/// A payload holding only `error`.
+pub fn errors_payload(error: AppError) -> String {
+    let errors = [error.into_server_error()];
+    match serde_json::to_string(&ErrorsOnly { errors: &errors }) {
+        Ok(text) => text,
+        Err(cause) => {
+            tracing::error!(%cause, "cannot serialise an error");
+            String::from(
+                r#"{"errors":[{"message":"internal server error","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}"#,
+            )
         }
     }
+}
+
+#[derive(serde::Serialize)]
+struct ErrorsOnly<'a> {
+    errors: &'a [async_graphql::ServerError],
+}
+
+/// Whether the socket goes on after a frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flow {
+    Continue,
+    Stop,
+}
+
+/// Sends what an operation produced.
+async fn deliver(
+    socket: &mut WebSocket,
+    protocol: Protocol,
+    operations: &mut StreamMap<String, OperationStream>,
+    id: &str,
+    emitted: Emitted,
+) -> Result<(), Closing> {
+    let text = match emitted {
+        Emitted::Failed(errors) => {
+            operations.remove(id);
+            protocol.error(id, &errors)
+        }
+        Emitted::Payload(payload) => protocol.next(id, &payload),
+        Emitted::Done => protocol.complete(id),
+    };
+    send(socket, text).await
 }
 
 /// How to close after a failed read: 1009 for an oversized message, 1002 otherwise.

@@ -151,16 +151,17 @@ impl Protocol {
             Self::TransportWs => "next",
             Self::LegacyWs => "data",
         };
-        let mut text = Vec::with_capacity(128);
-        text.extend_from_slice(br#"{"type":""#);
-        text.extend_from_slice(kind.as_bytes());
-        text.extend_from_slice(br#"","id":"#);
-        // Strings and GraphQL responses always serialise.
-        let _ = serde_json::to_writer(&mut text, id);
-        text.extend_from_slice(br#","payload":"#);
-        text.extend_from_slice(payload.as_bytes());
-        text.push(b'}');
-        String::from_utf8(text).unwrap_or_default()
+        // The id as a JSON string (`Value`'s text form escapes it and cannot fail).
+        let id = Value::String(id.to_owned());
+        let mut text = String::with_capacity(48 + payload.len());
+        text.push_str(r#"{"type":""#);
+        text.push_str(kind);
+        text.push_str(r#"","id":"#);
+        text.push_str(&id.to_string());
+        text.push_str(r#","payload":"#);
+        text.push_str(payload);
+        text.push('}');
+        text
     }
 
     /// Operation `id` failed before producing results.

@@ -16,7 +16,7 @@ use tokio::task::AbortHandle;
 
 use crate::error::AppError;
 
-use super::Emitted;
+use super::{Emitted, errors_payload};
 
 /// Results kept for a slow socket before it is told it fell behind.
 const BUFFERED_RESULTS: usize = 64;
@@ -142,8 +142,5 @@ async fn run(
 
 /// The result a subscriber gets in place of the `missed` results it was too slow for.
 fn error_payload(missed: u64) -> Arc<str> {
-    let response = async_graphql::Response::from_errors(vec![
-        AppError::FellBehind { missed }.into_server_error(),
-    ]);
-    serde_json::to_string(&response).unwrap_or_default().into()
+    errors_payload(AppError::FellBehind { missed }).into()
 }
