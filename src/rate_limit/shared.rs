@@ -1,7 +1,9 @@
 //! The shared store: limits kept in PostgreSQL, so that every instance on one database
 //! spends one budget. Each check is one statement that reads and updates a row atomically
 //! (an upsert), so concurrent instances never both spend the last token. Time is the
-//! database's clock, the one clock all instances share.
+//! database's clock, the one clock all instances share. Written as SQL: an upsert whose
+//! update reads the old row through interval arithmetic (`now() - updated_at`) is beyond
+//! what the query builder expresses.
 
 use std::time::Duration;
 
