@@ -24,6 +24,7 @@ mod m20261126_000009_create_search_index;
 mod m20261126_000010_create_title_search_index;
 mod m20261204_000011_create_shared_limit_tables;
 mod m20261204_000012_create_ranking_history;
+mod m20261204_000013_add_byline_ordering_keys;
 mod per_backend;
 
 /// Applies Paperboard's migrations in order.
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000010_create_title_search_index::Migration),
             Box::new(m20261204_000011_create_shared_limit_tables::Migration),
             Box::new(m20261204_000012_create_ranking_history::Migration),
+            Box::new(m20261204_000013_add_byline_ordering_keys::Migration),
         ]
     }
 }

@@ -1,5 +1,6 @@
 //! The nested paper lists of authors and users. First pages are batched across parents
-//! (one windowed statement for a whole page of authors); later pages are keyset queries.
+//! (one statement for a whole page of authors); later pages are keyset ranges. Both read
+//! the owner's index range, whatever the owner's size.
 
 use async_graphql::Context;
 
@@ -18,8 +19,7 @@ pub async fn papers_of(
     first: Option<i32>,
     after: Option<String>,
 ) -> async_graphql::Result<Connection<Paper>> {
-    let listing = owner.listing(owner_id);
-    let order = listing.order;
+    let order = owner.order();
     let request =
         PageArgs::forward(first, after).parse(order.list_kind(), &order.cursor_shape())?;
     let page = if request.after.is_none() {
@@ -31,12 +31,13 @@ pub async fn papers_of(
             })
             .await?
             .unwrap_or_default();
-        PaperPage {
-            page: request.into_page(rows),
-            generation: None,
-        }
+        request.into_page(rows)
     } else {
-        papers::list(state(ctx)?.db.reader(), &listing, &request).await?
+        papers::papers_of(state(ctx)?.db.reader(), owner, owner_id, &request).await?
+    };
+    let page = PaperPage {
+        page,
+        generation: None,
     };
     Ok(Paper::connection(
         page,

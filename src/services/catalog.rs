@@ -57,11 +57,12 @@ pub async fn insert_papers(
     let mut inserted = Vec::with_capacity(fresh.len());
     let mut bylines = Vec::new();
     for paper in fresh {
-        let paper_id = paper::Entity::insert(paper_row(&paper, now))
+        let row = paper_row(&paper, now);
+        let paper_id = paper::Entity::insert(row.clone())
             .exec(db)
             .await?
             .last_insert_id;
-        bylines.extend(byline_rows(paper_id, &paper.authors, &author_ids));
+        bylines.extend(byline_rows(&row, paper_id, &paper.authors, &author_ids));
         inserted.push(paper_id);
     }
     for chunk in bylines.chunks(sql::INSERT_ROWS_CHUNK) {
@@ -99,7 +100,9 @@ fn paper_row(paper: &NewPaper, now: DateTime<Utc>) -> paper::ActiveModel {
     }
 }
 
+/// The byline rows of a stored paper, carrying its ordering keys (see migration 000013).
 fn byline_rows(
+    paper: &paper::ActiveModel,
     paper_id: i64,
     authors: &[String],
     author_ids: &HashMap<String, i64>,
@@ -112,6 +115,8 @@ fn byline_rows(
                 paper_id: Set(paper_id),
                 position: Set(i32::try_from(position).unwrap_or(i32::MAX)),
                 author_id: Set(*author_ids.get(name)?),
+                published_order: paper.published_order.clone(),
+                submitted_at: paper.submitted_at.clone(),
             })
         })
         .collect()
@@ -137,7 +142,8 @@ pub async fn submit(
         return Err(arxiv_id_taken());
     }
     let author_ids = ensure_authors(&transaction, &paper.authors).await?;
-    let stored = paper::Entity::insert(paper_row(&paper, clock::now()))
+    let row = paper_row(&paper, clock::now());
+    let stored = paper::Entity::insert(row.clone())
         .exec_with_returning(&transaction)
         .await
         .map_err(|error| match error.sql_err() {
@@ -145,7 +151,7 @@ pub async fn submit(
             Some(SqlErr::UniqueConstraintViolation(_)) => arxiv_id_taken(),
             _ => error.into(),
         })?;
-    let bylines = byline_rows(stored.id, &paper.authors, &author_ids);
+    let bylines = byline_rows(&row, stored.id, &paper.authors, &author_ids);
     if !bylines.is_empty() {
         paper_author::Entity::insert_many(bylines)
             .exec(&transaction)

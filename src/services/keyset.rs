@@ -1,11 +1,9 @@
 //! Keyset conditions and orderings shared by every list query: a page after (or before) a
-//! cursor, and the first rows of many owners' lists at once. Both take a list's order as
-//! one list of sort columns, so a first page and the pages after it cannot disagree.
+//! cursor, and the first rows of many owners' lists at once ([`OwnedList`]). Both take a
+//! list's order as one list of sort columns, so a first page and the pages after it
+//! cannot disagree.
 
-use sea_orm::sea_query::{
-    Alias, Asterisk, Expr, ExprTrait, Func, IntoIden, OverStatement, Query, SelectStatement,
-    WindowStatement,
-};
+use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Query, SelectStatement, UnionType};
 use sea_orm::{Order, QueryFilter, QueryOrder, QuerySelect, Select};
 
 use crate::error::AppError;
@@ -96,45 +94,80 @@ pub(crate) fn beyond(
     })
 }
 
-/// The column a first-rows statement names each row's owner in.
+/// The column the rows of [`OwnedList::first_pages`] name their owner in.
 pub(crate) const OWNER_ID: &str = "owner_id";
-/// The column holding a row's position in its owner's list.
-const RANK_IN_OWNER: &str = "rank_in_owner";
 
-/// The first `limit` rows of each owner's list, in one statement: `rows` selects the rows
-/// (with its sources and conditions; every column of `listed` is added); `owner` is the
-/// column naming their owner; `order` are the list's sort columns, as the pages after the
-/// first use them. The result is ordered by owner, then by position in the list.
-pub(crate) fn first_rows_per_owner(
-    mut rows: SelectStatement,
-    listed: impl IntoIden,
-    owner: Expr,
-    order: Vec<Expr>,
-    descending: bool,
-    limit: u64,
-) -> SelectStatement {
-    let direction = if descending { Order::Desc } else { Order::Asc };
-    let mut window = WindowStatement::new();
-    window.add_partition_by(owner.clone());
-    for column in order {
-        window.order_by_expr(column, direction.clone());
+/// A list that belongs to one row — an author's papers, a user's upvotes — read from an
+/// index whose leading column is the owner and whose next columns are the list's order.
+/// Every page is then a range of that index, however long the owner's list: the first
+/// pages of many owners at once (one range each, in one statement) and the pages after a
+/// cursor alike, from this one description of the list.
+pub(crate) struct OwnedList {
+    /// The listed rows with their sources and joins (columns added by the caller).
+    pub rows: SelectStatement,
+    /// The column naming the owner.
+    pub owner: Expr,
+    /// The sort columns, ending with a unique one.
+    pub order: Vec<Expr>,
+    pub descending: bool,
+}
+
+impl OwnedList {
+    /// The first `limit` rows of each owner's list, ordered by owner and then list order:
+    /// a range per owner, joined with `UNION ALL`.
+    pub fn first_pages(&self, owner_ids: &[i64], limit: u64) -> Option<SelectStatement> {
+        let direction = self.direction();
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut arms = owner_ids.iter().enumerate().map(|(index, owner_id)| {
+            let mut range = self.rows.clone();
+            range
+                .expr_as(self.owner.clone(), Alias::new(OWNER_ID))
+                .and_where(self.owner.clone().eq(*owner_id));
+            for (position, column) in self.order.iter().enumerate() {
+                range
+                    .expr_as(column.clone(), sort_alias(position))
+                    .order_by_expr(column.clone(), direction.clone());
+            }
+            range.limit(limit.unsigned_abs());
+            // SQLite takes ORDER BY and LIMIT in a compound's arm only inside a subquery.
+            Query::select()
+                .column(Asterisk)
+                .from_subquery(range, Alias::new(format!("owner_{index}")))
+                .to_owned()
+        });
+        let mut statement = arms.next()?;
+        for arm in arms {
+            statement.union(UnionType::All, arm);
+        }
+        statement.order_by(Alias::new(OWNER_ID), Order::Asc);
+        for position in 0..self.order.len() {
+            statement.order_by(sort_alias(position), direction.clone());
+        }
+        Some(statement)
     }
-    rows.column((listed.into_iden(), Asterisk))
-        .expr_as(owner, Alias::new(OWNER_ID))
-        .expr_window_as(
-            Func::cust(Alias::new("ROW_NUMBER")),
-            window,
-            Alias::new(RANK_IN_OWNER),
-        );
-    Query::select()
-        .column(Asterisk)
-        .from_subquery(rows, Alias::new("ranked"))
-        .and_where(
-            Expr::col(Alias::new(RANK_IN_OWNER)).lte(i64::try_from(limit).unwrap_or(i64::MAX)),
-        )
-        .order_by(Alias::new(OWNER_ID), Order::Asc)
-        .order_by(Alias::new(RANK_IN_OWNER), Order::Asc)
-        .to_owned()
+
+    /// One owner's page after (or before) the request's cursors.
+    ///
+    /// # Errors
+    /// `BAD_USER_INPUT` for an out-of-range cursor.
+    pub fn page(&self, owner_id: i64, request: &PageRequest) -> Result<SelectStatement, AppError> {
+        let mut statement = self.rows.clone();
+        statement.and_where(self.owner.clone().eq(owner_id));
+        apply_page_to_statement(&mut statement, self.order.clone(), self.descending, request)?;
+        Ok(statement)
+    }
+
+    fn direction(&self) -> Order {
+        if self.descending {
+            Order::Desc
+        } else {
+            Order::Asc
+        }
+    }
+}
+
+fn sort_alias(position: usize) -> Alias {
+    Alias::new(format!("sort_{position}"))
 }
 
 #[cfg(test)]

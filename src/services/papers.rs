@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{paper, paper_author, ranking_history, ranking_state};
-use sea_orm::sea_query::{Expr, ExprTrait, Order, Query, SelectStatement};
+use sea_orm::sea_query::{Asterisk, Expr, ExprTrait, Order, Query, SelectStatement};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
     QueryTrait, Select,
@@ -15,7 +15,7 @@ use crate::domain::ranking::hot_score;
 use crate::error::{AppError, AppResult};
 use crate::pagination::{KeyPart, Keyset, ListKind, Page, PageRequest};
 
-use super::keyset::{OWNER_ID, apply_page, first_rows_per_owner};
+use super::keyset::{OWNER_ID, OwnedList, apply_page};
 pub use super::paper_filter::PaperFilter;
 use super::sql;
 
@@ -443,39 +443,57 @@ pub enum PaperOwner {
 }
 
 impl PaperOwner {
-    /// The column naming a paper's owner (through the byline for authors).
-    fn column(self) -> Expr {
+    /// The order of the owner's papers (it decides their cursors): an author's newest
+    /// publication first, a submitter's newest submission first.
+    pub fn order(self) -> PaperOrder {
         match self {
-            Self::Author => Expr::col((paper_author::Entity, paper_author::Column::AuthorId)),
-            Self::Submitter => Expr::col((paper::Entity, paper::Column::SubmittedBy)),
+            Self::Author => PaperOrder::Published,
+            Self::Submitter => PaperOrder::Submitted,
         }
     }
 
-    /// The listing of one owner's papers: its filter, and the order of every page.
-    pub fn listing(self, owner_id: i64) -> PaperListing {
-        match self {
-            Self::Author => PaperListing {
-                filter: PaperFilter {
-                    author_id: Some(owner_id),
-                    ..PaperFilter::default()
-                },
-                order: PaperOrder::Published,
-                descending: true,
-            },
-            Self::Submitter => PaperListing {
-                filter: PaperFilter {
-                    submitted_by_user_id: Some(owner_id),
-                    ..PaperFilter::default()
-                },
-                order: PaperOrder::Submitted,
-                descending: true,
-            },
+    /// The owner's papers as an index range: an author's through the byline rows, which
+    /// carry the papers' ordering keys; a submitter's through the papers' submitter index.
+    /// The sort columns hold the same values as [`PaperOrder::columns`] for the order.
+    fn list(self) -> OwnedList {
+        let mut rows = Query::select();
+        rows.column((paper::Entity, Asterisk)).from(paper::Entity);
+        let (owner, order) = match self {
+            Self::Author => {
+                rows.inner_join(
+                    paper_author::Entity,
+                    Expr::col((paper_author::Entity, paper_author::Column::PaperId))
+                        .equals((paper::Entity, paper::Column::Id)),
+                );
+                let byline = |column| Expr::col((paper_author::Entity, column));
+                (
+                    byline(paper_author::Column::AuthorId),
+                    vec![
+                        byline(paper_author::Column::PublishedOrder),
+                        byline(paper_author::Column::SubmittedAt),
+                        byline(paper_author::Column::PaperId),
+                    ],
+                )
+            }
+            Self::Submitter => (
+                Expr::col((paper::Entity, paper::Column::SubmittedBy)),
+                vec![
+                    Expr::col((paper::Entity, paper::Column::SubmittedAt)),
+                    Expr::col((paper::Entity, paper::Column::Id)),
+                ],
+            ),
+        };
+        OwnedList {
+            rows,
+            owner,
+            order,
+            descending: true,
         }
     }
 }
 
-/// The first `limit` papers of each owner, in one statement (a window per owner), in the
-/// order of the owner's listing — the one its later pages use.
+/// The first `limit` papers of each owner, in one statement: a range of the owner's index
+/// each (see [`OwnedList`]).
 ///
 /// # Errors
 /// `INTERNAL_SERVER_ERROR` on database failure.
@@ -485,35 +503,9 @@ pub async fn first_papers_of(
     owner_ids: &[i64],
     limit: u64,
 ) -> AppResult<HashMap<i64, Vec<paper::Model>>> {
-    if owner_ids.is_empty() {
+    let Some(statement) = owner.list().first_pages(owner_ids, limit) else {
         return Ok(HashMap::new());
-    }
-    let listing = owner.listing(0);
-    let order = listing
-        .order
-        .columns()
-        .into_iter()
-        .map(|column| Expr::col((paper::Entity, column)))
-        .collect();
-    let owner_column = owner.column();
-    let mut rows = Query::select();
-    rows.from(paper::Entity)
-        .and_where(owner_column.clone().is_in(owner_ids.iter().copied()));
-    if owner == PaperOwner::Author {
-        rows.inner_join(
-            paper_author::Entity,
-            Expr::col((paper_author::Entity, paper_author::Column::PaperId))
-                .equals((paper::Entity, paper::Column::Id)),
-        );
-    }
-    let statement = first_rows_per_owner(
-        rows,
-        paper::Entity,
-        owner_column,
-        order,
-        listing.descending,
-        limit,
-    );
+    };
     let rows = db
         .query_all_raw(db.get_database_backend().build(&statement))
         .await?;
@@ -524,6 +516,28 @@ pub async fn first_papers_of(
         pages.entry(owner_id).or_default().push(paper);
     }
     Ok(pages)
+}
+
+/// A page of one owner's papers after (or before) the request's cursors: a range of the
+/// owner's index.
+///
+/// # Errors
+/// `BAD_USER_INPUT` for an out-of-range cursor; `INTERNAL_SERVER_ERROR` on database failure.
+pub async fn papers_of(
+    db: &impl ConnectionTrait,
+    owner: PaperOwner,
+    owner_id: i64,
+    request: &PageRequest,
+) -> AppResult<Page<paper::Model>> {
+    let statement = owner.list().page(owner_id, request)?;
+    let rows = db
+        .query_all_raw(db.get_database_backend().build(&statement))
+        .await?;
+    let papers = rows
+        .iter()
+        .map(|row| paper::Model::from_query_result(row, ""))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(request.into_page(papers))
 }
 
 /// How many papers each owner has.

@@ -9,9 +9,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use entity::{paper, upvote, user};
 use sea_orm::ActiveValue::Set;
-use sea_orm::sea_query::{
-    Alias, Asterisk, DynIden, Expr, ExprTrait, IntoIden, OnConflict, Query, SelectStatement,
-};
+use sea_orm::sea_query::{Alias, Asterisk, DynIden, Expr, ExprTrait, IntoIden, OnConflict, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
     SqlErr,
@@ -23,7 +21,7 @@ use crate::pagination::{KeyPart, Keyset, ListKind, Page, PageRequest};
 
 use crate::events::Change;
 
-use super::keyset::{OWNER_ID, apply_page_to_statement, first_rows_per_owner};
+use super::keyset::{OWNER_ID, OwnedList};
 use super::{Context, papers, sql};
 
 /// What an upvote mutation did.
@@ -183,20 +181,12 @@ impl UpvoteList {
         }
     }
 
-    /// The list's order — newest upvote first, then the listed id — as sort columns, for
-    /// every page (descending).
-    fn order(self) -> Vec<Expr> {
-        vec![
-            Expr::col((upvote::Entity, upvote::Column::CreatedAt)),
-            Expr::col((upvote::Entity, self.listed_column())),
-        ]
-    }
-
-    /// The upvotes of the list's owners, joined with the rows they list, with the time of
-    /// each upvote as `upvoted_at`.
-    fn rows(self) -> SelectStatement {
+    /// The list as a range of the upvotes index `(owner, created_at, listed)`: the listed
+    /// rows with the time of each upvote as `upvoted_at`, newest upvote first.
+    fn list(self) -> OwnedList {
         let listed = self.listed_table();
-        Query::select()
+        let rows = Query::select()
+            .column((listed.clone(), Asterisk))
             .expr_as(
                 Expr::col((upvote::Entity, upvote::Column::CreatedAt)),
                 Alias::new(UPVOTED_AT),
@@ -207,7 +197,16 @@ impl UpvoteList {
                 Expr::col((listed, Alias::new("id")))
                     .equals((upvote::Entity, self.listed_column())),
             )
-            .to_owned()
+            .to_owned();
+        OwnedList {
+            rows,
+            owner: Expr::col((upvote::Entity, self.owner_column())),
+            order: vec![
+                Expr::col((upvote::Entity, upvote::Column::CreatedAt)),
+                Expr::col((upvote::Entity, self.listed_column())),
+            ],
+            descending: true,
+        }
     }
 }
 
@@ -239,11 +238,7 @@ async fn page_rows(
     owner_id: i64,
     request: &PageRequest,
 ) -> AppResult<Vec<sea_orm::QueryResult>> {
-    let mut statement = list.rows();
-    statement
-        .column((list.listed_table(), Asterisk))
-        .and_where(Expr::col((upvote::Entity, list.owner_column())).eq(owner_id));
-    apply_page_to_statement(&mut statement, list.order(), true, request)?;
+    let statement = list.list().page(owner_id, request)?;
     let backend = db.get_database_backend();
     Ok(db.query_all_raw(backend.build(&statement)).await?)
 }
@@ -295,14 +290,9 @@ pub async fn first_pages<T: FromQueryResult>(
     owner_ids: &[i64],
     limit: u64,
 ) -> AppResult<HashMap<i64, Vec<Upvoted<T>>>> {
-    if owner_ids.is_empty() {
+    let Some(statement) = list.list().first_pages(owner_ids, limit) else {
         return Ok(HashMap::new());
-    }
-    let owner = Expr::col((upvote::Entity, list.owner_column()));
-    let mut rows = list.rows();
-    rows.and_where(owner.clone().is_in(owner_ids.iter().copied()));
-    let statement =
-        first_rows_per_owner(rows, list.listed_table(), owner, list.order(), true, limit);
+    };
     let rows = db
         .query_all_raw(db.get_database_backend().build(&statement))
         .await?;

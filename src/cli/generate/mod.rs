@@ -393,7 +393,17 @@ async fn insert_papers(
             "hot_score",
         ],
     );
-    let mut bylines = BulkInsert::new(db, "paper_authors", &["paper_id", "position", "author_id"]);
+    let mut bylines = BulkInsert::new(
+        db,
+        "paper_authors",
+        &[
+            "paper_id",
+            "position",
+            "author_id",
+            "published_order",
+            "submitted_at",
+        ],
+    );
     let mut byline_rows = 0u64;
     let vocabulary = Vocabulary::new();
     let mut last_month = String::new();
@@ -443,6 +453,8 @@ async fn insert_papers(
                 id.into(),
                 (position as i32).into(),
                 (to_i64(*author) + 1).into(),
+                published_order(Some(published)).into(),
+                (*submitted_at).into(),
             ]);
             byline_rows += 1;
         }
