@@ -27,6 +27,7 @@ mod defaults {
     pub const SUBMISSIONS_PER_HOUR: u32 = 20;
     pub const RANKING_REFRESH_MILLIS: u64 = 500;
     pub const LOGIN_MAX_BACKOFF_SECONDS: u64 = 900;
+    pub const RESPONSE_CACHE_MIB: u64 = 64;
 }
 
 /// Where the data lives. `Debug` shows the URL without its password.
@@ -303,6 +304,11 @@ pub struct Config {
     #[arg(long)]
     pub demo: bool,
 
+    /// Memory for the answers to anonymous reads of the hot lists and lookups that this
+    /// instance shares until a change is heard, in MiB; 0 turns the cache off.
+    #[arg(long, env = "PAPERBOARD_RESPONSE_CACHE_MIB", default_value_t = defaults::RESPONSE_CACHE_MIB)]
+    pub response_cache_mib: u64,
+
     #[command(flatten)]
     pub limits: GraphqlLimits,
 
@@ -327,6 +333,7 @@ impl Config {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             cors_origins: Vec::new(),
             demo: false,
+            response_cache_mib: defaults::RESPONSE_CACHE_MIB,
             limits: GraphqlLimits::default(),
             auth: AuthConfig::default(),
             connections: ConnectionLimits::default(),

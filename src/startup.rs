@@ -148,6 +148,7 @@ impl Application {
         }
         let refresher = tokio::spawn(refresh_rankings(
             state.db.clone(),
+            Arc::clone(&state.events),
             Duration::from_millis(state.config.activity.ranking_refresh_millis.max(10)),
             stopping.clone(),
         ));
@@ -204,7 +205,12 @@ const HISTORY_PRUNE_PERIOD: Duration = Duration::from_secs(60);
 
 /// Refreshes upvote rankings every `period`, and prunes their history every
 /// [`HISTORY_PRUNE_PERIOD`], until the server shuts down.
-async fn refresh_rankings(db: Database, period: Duration, mut stopping: watch::Receiver<bool>) {
+async fn refresh_rankings(
+    db: Database,
+    events: Arc<EventBus>,
+    period: Duration,
+    mut stopping: watch::Receiver<bool>,
+) {
     let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     // A refresh that overran its period is not made up for with a burst.
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -218,7 +224,7 @@ async fn refresh_rankings(db: Database, period: Duration, mut stopping: watch::R
                 if db.is_down() {
                     continue;
                 }
-                match rankings::refresh(&db).await {
+                match rankings::refresh(&db, &events).await {
                     Ok(Some(generation)) => tracing::debug!(generation, "rankings refreshed"),
                     Ok(None) => {}
                     Err(error) => tracing::warn!(error = ?error, "ranking refresh failed; retrying next period"),

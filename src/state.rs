@@ -8,6 +8,7 @@ use crate::db::Database;
 use crate::events::EventBus;
 use crate::rate_limit::Limits;
 use crate::services::bylines::BylineCache;
+use crate::services::upvote_writes::UpvoteWriter;
 
 /// Everything a request handler or resolver may need.
 #[derive(Clone)]
@@ -19,6 +20,7 @@ pub struct AppState {
     /// Rate limits and the login throttle.
     pub limits: Arc<Limits>,
     pub events: Arc<EventBus>,
+    pub upvote_writer: Arc<UpvoteWriter>,
 }
 
 impl AppState {
@@ -29,12 +31,14 @@ impl AppState {
             events: &self.events,
             limits: &self.limits,
             bylines: &self.bylines,
+            upvote_writer: &self.upvote_writer,
         }
     }
 
-    /// Bundles the parts.
+    /// Bundles the parts (and starts the tasks some of them own: call within the runtime).
     pub fn new(db: Database, config: Config, auth: Auth, events: EventBus) -> Self {
         Self {
+            upvote_writer: Arc::new(UpvoteWriter::start(&db)),
             limits: Arc::new(Limits::new(&config.activity, &config.auth, &db)),
             events: Arc::new(events),
             db,

@@ -74,10 +74,17 @@ pub async fn run(live: Arc<LiveEvents>, state: AppState) {
             }
             Err(RecvError::Closed) => return,
         };
+        if let Change::PaperRemoved { paper_id } = change {
+            // The instance that deleted it forgot it already; the others learn it here.
+            state.bylines.forget(paper_id);
+        }
+        let Some(paper_id) = change.live_paper_id() else {
+            continue;
+        };
         if live.events.receiver_count() == 0 {
             continue;
         }
-        match load(&state, change).await {
+        match load(&state, change, paper_id).await {
             Ok(Some(event)) => {
                 let _none_listening = live.events.send(Live::Event(Arc::new(event)));
             }
@@ -87,9 +94,9 @@ pub async fn run(live: Arc<LiveEvents>, state: AppState) {
     }
 }
 
-async fn load(state: &AppState, change: Change) -> AppResult<Option<PaperEvent>> {
+async fn load(state: &AppState, change: Change, paper_id: i64) -> AppResult<Option<PaperEvent>> {
     let db = state.db.reader();
-    let Some(paper) = papers::by_id(db, change.paper_id()).await? else {
+    let Some(paper) = papers::by_id(db, paper_id).await? else {
         return Ok(None);
     };
     let byline = bylines::load(db, &state.bylines, &[paper.id])

@@ -21,6 +21,7 @@ use crate::graphql::{ClientAddr, guard, loaders};
 use crate::services::accounts;
 
 use super::listener::PeerAddr;
+use super::response_cache::ReadKey;
 use super::responses::{self, Media};
 use super::{HttpState, graphiql, ws};
 
@@ -303,7 +304,9 @@ fn client_ip(state: &HttpState, headers: &HeaderMap, peer: SocketAddr) -> IpAddr
     peer.ip()
 }
 
-/// Checks the operation, then runs it for the caller and shapes the answer.
+/// Checks the operation, then runs it for the caller and shapes the answer. An anonymous
+/// read of the hot lists is answered from the instance's shared answers when nothing
+/// changed since one was computed (see `response_cache`).
 async fn execute(
     state: &HttpState,
     mut request: async_graphql::Request,
@@ -311,6 +314,17 @@ async fn execute(
     caller: Caller,
     media: Media,
 ) -> Response {
+    let shared_read = match (&caller.viewer, state.answers.is_enabled()) {
+        (Viewer::Anonymous, true) => {
+            ReadKey::of(&request).and_then(|key| Some((key, state.app.events.version()?)))
+        }
+        _ => None,
+    };
+    if let Some((key, version)) = &shared_read
+        && let Some(body) = state.answers.get(key, *version)
+    {
+        return responses::shared(body, media);
+    }
     let prepared = match state.preflight.check(&mut request, transport) {
         Ok(prepared) => prepared,
         Err(Refusal::Invalid(errors)) => return responses::request_errors(errors, media),
@@ -340,7 +354,15 @@ async fn execute(
         variables: &variables,
     }
     .apply(&mut response);
-    responses::execution(response, media, state.app.config.limits.max_response_bytes)
+    let max_bytes = state.app.config.limits.max_response_bytes;
+    if let Some((key, version)) = shared_read.filter(|_| prepared.shareable)
+        && let Some(body) = responses::shareable_body(&response, max_bytes)
+    {
+        let current = state.app.events.version();
+        state.answers.put(key, version, current, body.clone());
+        return responses::shared(body, media);
+    }
+    responses::execution(response, media, max_bytes)
 }
 
 /// Whether reading a body failed because it passed the size limit.

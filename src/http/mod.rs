@@ -4,6 +4,7 @@
 mod graphiql;
 mod graphql;
 mod listener;
+mod response_cache;
 mod responses;
 mod ws;
 
@@ -24,6 +25,7 @@ use tower_http::trace::TraceLayer;
 use crate::graphql::AppSchema;
 use crate::graphql::preflight::Preflight;
 use crate::state::AppState;
+use response_cache::ResponseCache;
 
 /// How long a request may take before it is answered with 408.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -39,6 +41,8 @@ pub struct HttpState {
     pub sockets: Arc<Sockets>,
     /// Executions shared by identical anonymous subscriptions.
     pub shared: Arc<ws::SharedOperations>,
+    /// Answers shared by identical anonymous reads.
+    pub answers: Arc<ResponseCache>,
 }
 
 /// A configured CORS origin is not a valid header value.
@@ -57,7 +61,9 @@ pub fn router(
     sockets: Arc<Sockets>,
 ) -> Result<Router, InvalidOrigin> {
     let cors = cors_layer(&app.config.cors_origins)?;
+    let cache_bytes = app.config.response_cache_mib.saturating_mul(1024 * 1024);
     let state = HttpState {
+        answers: Arc::new(ResponseCache::new(cache_bytes)),
         app,
         schema,
         preflight: Arc::new(preflight),

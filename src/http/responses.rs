@@ -11,6 +11,7 @@
 use std::io::Write;
 
 use async_graphql::ServerError;
+use axum::body::Bytes;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -127,6 +128,32 @@ fn is_unavailable(error: &ServerError) -> bool {
         .is_some_and(|code| {
             *code == async_graphql::Value::from(ErrorCode::ServiceUnavailable.as_str())
         })
+}
+
+/// The body of an answer without errors, serialised once to be shared; `None` when it
+/// has errors or passes `max_bytes` (it is then answered by [`execution`]).
+pub fn shareable_body(response: &async_graphql::Response, max_bytes: usize) -> Option<Bytes> {
+    if !response.errors.is_empty() {
+        return None;
+    }
+    let body = Body {
+        data: Some(&response.data),
+        errors: &[],
+    };
+    serialize_bounded(&body, max_bytes)
+        .ok()
+        .flatten()
+        .map(Bytes::from)
+}
+
+/// A 200 answer of a body from [`shareable_body`].
+pub fn shared(body: Bytes, media: Media) -> Response {
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, media.content_type())],
+        body,
+    )
+        .into_response()
 }
 
 /// A request that never started executing.

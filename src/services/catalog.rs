@@ -187,6 +187,7 @@ pub async fn delete(ctx: Context<'_>, paper_id: i64) -> AppResult<()> {
         return Err(AppError::NotFound { resource: "paper" });
     }
     ctx.bylines.forget(paper_id);
+    ctx.events.publish(Change::PaperRemoved { paper_id }).await;
     Ok(())
 }
 

@@ -8,6 +8,7 @@ use crate::events::EventBus;
 use crate::rate_limit::Limits;
 
 use bylines::BylineCache;
+use upvote_writes::UpvoteWriter;
 
 pub mod accounts;
 pub mod authors;
@@ -19,6 +20,7 @@ pub mod papers;
 pub mod rankings;
 pub mod search;
 pub mod sql;
+pub mod upvote_writes;
 pub mod upvotes;
 pub mod users;
 
@@ -32,4 +34,6 @@ pub struct Context<'a> {
     pub limits: &'a Limits,
     /// The instance's byline cache, which deletions keep true.
     pub bylines: &'a BylineCache,
+    /// Where upvote rows are written (grouped into shared commits on SQLite).
+    pub upvote_writer: &'a UpvoteWriter,
 }

@@ -3,7 +3,8 @@
 //! Lists ordered by upvotes (`papers(orderBy: UPVOTES)`, `dailyPapers`, `trendingPapers`)
 //! sort on `rank_count` and `hot_score`, which change only here: a refresh (every half
 //! second by default) copies the live `upvote_count` of the papers whose upvotes changed
-//! (queued by the upvote triggers) and starts a new ranking *generation*. So a first page
+//! (queued by the upvote triggers), in short transactions of a batch of papers each, and
+//! each batch starts a new ranking *generation*. So a first page
 //! shows an upvote within about a second, while the sort keys never move under a reader's
 //! feet in the middle of a statement.
 //!
@@ -16,17 +17,19 @@
 //! [`HISTORY_RETENTION`]; a cursor older than that still works, continuing from its keys
 //! in the current ranking (it may then repeat or skip a paper that moved, never fail).
 
+use chrono::{DateTime, Utc};
 use entity::{paper, ranking_generation, ranking_history, ranking_queue, ranking_state};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, LockBehavior, LockType};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
-    QuerySelect, TransactionTrait, Value,
+    QueryOrder, QuerySelect, TransactionTrait, Value,
 };
 
 use crate::clock;
 use crate::db::{Database, Exclusive};
 use crate::domain::ranking::hot_score;
 use crate::error::AppResult;
+use crate::events::{Change, EventBus};
 
 use super::sql;
 
@@ -34,8 +37,14 @@ use super::sql;
 /// hour are exact; the margin covers clock drift between instances.
 pub const HISTORY_RETENTION: std::time::Duration = std::time::Duration::from_secs(65 * 60);
 
-/// Papers re-ranked per statement (each binds five values).
-const RERANKED_PER_STATEMENT: usize = 500;
+/// Papers re-ranked per transaction. A refresh holds its papers' rows (PostgreSQL) or the
+/// single writer (SQLite) only for one batch — a few milliseconds — so upvotes never wait
+/// behind a whole refresh; each statement binds five values per paper.
+const RERANKED_PER_TRANSACTION: usize = 200;
+
+/// What re-ranking a paper reads: id, `upvote_count`, `rank_count`, `hot_score` and
+/// `submitted_at`.
+type RankingInputs = (i64, i32, i32, f64, DateTime<Utc>);
 
 /// One paper's ranking values.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -45,69 +54,90 @@ struct Ranked {
     score: f64,
 }
 
-/// Applies queued upvote changes to the ranking; the new generation, or `None` when no
-/// paper's rank changed (the generation then stays).
+/// Applies queued upvote changes to the ranking, a batch of papers per transaction; the
+/// newest generation started, or `None` when no paper's rank changed.
+///
+/// Each batch that re-ranks a paper is a generation of its own, published on `events` once
+/// committed. Papers queued after the refresh began, and papers an upvote is writing at
+/// that moment, wait for the next one.
 ///
 /// # Errors
-/// `INTERNAL_SERVER_ERROR` on database failure (nothing changes).
-pub async fn refresh(db: &Database) -> AppResult<Option<i64>> {
-    let backend = db.backend();
-    let transaction = db.writer().begin().await?;
-    Exclusive::RankingRefresh.lock(&transaction).await?;
+/// `INTERNAL_SERVER_ERROR` on database failure (batches committed before it stay).
+pub async fn refresh(db: &Database, events: &EventBus) -> AppResult<Option<i64>> {
     let queued: Vec<i64> = ranking_queue::Entity::find()
         .select_only()
         .column(ranking_queue::Column::PaperId)
+        .order_by_asc(ranking_queue::Column::PaperId)
+        .into_tuple()
+        .all(db.writer())
+        .await?;
+    let mut newest = None;
+    for batch in queued.chunks(RERANKED_PER_TRANSACTION) {
+        if let Some(generation) = refresh_batch(db, batch).await? {
+            events.publish(Change::RankingMoved { generation }).await;
+            newest = Some(generation);
+        }
+    }
+    Ok(newest)
+}
+
+/// Re-ranks the papers of `batch` in one transaction; the generation it started, if any
+/// paper's rank changed.
+async fn refresh_batch(db: &Database, batch: &[i64]) -> AppResult<Option<i64>> {
+    let transaction = db.writer().begin().await?;
+    Exclusive::RankingRefresh.lock(&transaction).await?;
+    // An upvote updates its paper's row before it queues the paper. Holding the rows we
+    // re-rank makes an upvote that comes after wait for this commit, so its queueing is not
+    // lost to the delete below; skipping rows an upvote holds leaves that paper queued for
+    // the next refresh instead of waiting for the upvote (SQLite has one writer: no waits).
+    let papers: Vec<RankingInputs> = paper::Entity::find()
+        .select_only()
+        .columns([
+            paper::Column::Id,
+            paper::Column::UpvoteCount,
+            paper::Column::RankCount,
+            paper::Column::HotScore,
+            paper::Column::SubmittedAt,
+        ])
+        .filter(paper::Column::Id.is_in(batch.iter().copied()))
+        .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
         .into_tuple()
         .all(&transaction)
         .await?;
-    if queued.is_empty() {
+    if papers.is_empty() {
         return Ok(None);
     }
     let next = generation(&transaction).await? + 1;
-    let mut changed_any = false;
-    for chunk in queued.chunks(RERANKED_PER_STATEMENT) {
-        // Locking the rows (PostgreSQL; SQLite has one writer) makes a concurrent upvote
-        // wait until this refresh commits, so its re-queueing is not lost when the queue
-        // entries are deleted below.
-        let papers = paper::Entity::find()
-            .filter(paper::Column::Id.is_in(chunk.iter().copied()))
-            .lock_exclusive()
-            .all(&transaction)
-            .await?;
-        let mut replaced = Vec::with_capacity(papers.len());
-        let mut ranks = Vec::with_capacity(papers.len());
-        for paper in papers {
-            if paper.upvote_count != paper.rank_count {
-                ranks.push(Ranked {
-                    id: paper.id,
-                    count: paper.upvote_count,
-                    score: hot_score(paper.upvote_count, paper.submitted_at),
-                });
-                replaced.push(ranking_history::ActiveModel {
-                    paper_id: Set(paper.id),
-                    generation: Set(next),
-                    rank_count: Set(paper.rank_count),
-                    hot_score: Set(paper.hot_score),
-                });
-            }
+    let mut replaced = Vec::new();
+    let mut ranks = Vec::new();
+    for &(id, upvote_count, rank_count, score, submitted_at) in &papers {
+        if upvote_count != rank_count {
+            ranks.push(Ranked {
+                id,
+                count: upvote_count,
+                score: hot_score(upvote_count, submitted_at),
+            });
+            replaced.push(ranking_history::ActiveModel {
+                paper_id: Set(id),
+                generation: Set(next),
+                rank_count: Set(rank_count),
+                hot_score: Set(score),
+            });
         }
-        changed_any |= !ranks.is_empty();
-        if !replaced.is_empty() {
-            ranking_history::Entity::insert_many(replaced)
-                .exec(&transaction)
-                .await?;
-        }
-        update_ranks(&transaction, backend, &ranks).await?;
-        ranking_queue::Entity::delete_many()
-            .filter(ranking_queue::Column::PaperId.is_in(chunk.iter().copied()))
-            .exec(&transaction)
-            .await?;
     }
-    if !changed_any {
+    ranking_queue::Entity::delete_many()
+        .filter(ranking_queue::Column::PaperId.is_in(papers.iter().map(|paper| paper.0)))
+        .exec(&transaction)
+        .await?;
+    if ranks.is_empty() {
         // Upvotes that cancelled out: nothing to re-rank, and no new generation.
         transaction.commit().await?;
         return Ok(None);
     }
+    ranking_history::Entity::insert_many(replaced)
+        .exec(&transaction)
+        .await?;
+    update_ranks(&transaction, db.backend(), &ranks).await?;
     ranking_state::Entity::update_many()
         .col_expr(ranking_state::Column::Generation, Expr::val(next))
         .filter(ranking_state::Column::Id.eq(STATE_ROW))
@@ -123,9 +153,9 @@ pub async fn refresh(db: &Database) -> AppResult<Option<i64>> {
     Ok(Some(next))
 }
 
-/// One statement sets `rank_count` and `hot_score` of many papers: a refresh under load
-/// re-ranks hundreds, and one `UPDATE … CASE id` is one round trip and one index pass
-/// where the query builder would issue one statement per paper.
+/// One statement sets `rank_count` and `hot_score` of many papers, joined to a list of
+/// values: a refresh under load re-ranks hundreds, and the query builder would issue one
+/// statement per paper.
 async fn update_ranks(
     db: &impl ConnectionTrait,
     backend: DbBackend,
@@ -134,23 +164,16 @@ async fn update_ranks(
     if ranks.is_empty() {
         return Ok(());
     }
-    let mut counts = String::from("CASE id");
-    let mut scores = String::from("CASE id");
-    let mut count_values: Vec<Value> = Vec::with_capacity(ranks.len() * 2);
-    let mut score_values: Vec<Value> = Vec::with_capacity(ranks.len() * 2);
-    for rank in ranks {
-        counts.push_str(" WHEN ? THEN ?");
-        scores.push_str(" WHEN ? THEN ?");
-        count_values.extend([rank.id.into(), rank.count.into()]);
-        score_values.extend([rank.id.into(), rank.score.into()]);
-    }
+    let rows = vec!["(?, ?, ?)"; ranks.len()].join(", ");
     let sql = format!(
-        "UPDATE papers SET rank_count = {counts} END, hot_score = {scores} END WHERE id IN ({})",
-        sql::placeholders(ranks.len())
+        "WITH ranked (id, rank_count, hot_score) AS (VALUES {rows}) \
+         UPDATE papers SET rank_count = ranked.rank_count, hot_score = ranked.hot_score \
+         FROM ranked WHERE papers.id = ranked.id"
     );
-    let mut values = count_values;
-    values.extend(score_values);
-    values.extend(ranks.iter().map(|rank| Value::from(rank.id)));
+    let values = ranks
+        .iter()
+        .flat_map(|rank| [rank.id.into(), rank.count.into(), rank.score.into()])
+        .collect::<Vec<Value>>();
     db.execute_raw(sql::statement(backend, &sql, values))
         .await?;
     Ok(())

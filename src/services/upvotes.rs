@@ -8,8 +8,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use entity::{paper, upvote, user};
-use sea_orm::ActiveValue::Set;
-use sea_orm::sea_query::{Alias, Asterisk, DynIden, Expr, ExprTrait, IntoIden, OnConflict, Query};
+use sea_orm::sea_query::{Alias, Asterisk, DynIden, Expr, ExprTrait, IntoIden, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
     SqlErr,
@@ -22,6 +21,7 @@ use crate::pagination::{KeyPart, Keyset, ListKind, Page, PageRequest};
 use crate::events::Change;
 
 use super::keyset::{OWNER_ID, OwnedList};
+use super::upvote_writes::UpvoteWrite;
 use super::{Context, papers, sql};
 
 /// What an upvote mutation did.
@@ -39,47 +39,35 @@ pub struct UpvoteOutcome {
 /// # Errors
 /// `RATE_LIMITED` beyond the user's limit; `NOT_FOUND` when there is no such paper.
 pub async fn upvote(ctx: Context<'_>, user_id: i64, paper_id: i64) -> AppResult<UpvoteOutcome> {
-    ctx.limits.upvotes.take(user_id).await?;
-    let db = ctx.db;
-    let row = upvote::ActiveModel {
-        user_id: Set(user_id),
-        paper_id: Set(paper_id),
-        created_at: Set(clock::now()),
+    let write = UpvoteWrite::Add {
+        user_id,
+        paper_id,
+        at: clock::now(),
     };
-    let inserted = upvote::Entity::insert(row)
-        .on_conflict(
-            OnConflict::columns([upvote::Column::UserId, upvote::Column::PaperId])
-                .do_nothing()
-                .to_owned(),
-        )
-        .exec_without_returning(db.writer())
-        .await
-        .map_err(missing_paper)?;
-    let outcome = outcome(db, paper_id, inserted > 0).await?;
-    publish(ctx, &outcome).await;
-    Ok(outcome)
+    apply(ctx, write, paper_id).await
 }
 
-/// `user_id` withdraws their upvote of `paper_id` (within their rate limit) and the change
-/// is published; removing an absent upvote changes nothing.
+/// `user_id` takes back their upvote of `paper_id` (within their rate limit) and the change
+/// is published; removing an upvote that is not there changes nothing.
 ///
 /// # Errors
 /// `RATE_LIMITED` beyond the user's limit; `NOT_FOUND` when there is no such paper.
 pub async fn remove(ctx: Context<'_>, user_id: i64, paper_id: i64) -> AppResult<UpvoteOutcome> {
-    ctx.limits.upvotes.take(user_id).await?;
-    let db = ctx.db;
-    let deleted = upvote::Entity::delete_many()
-        .filter(upvote::Column::UserId.eq(user_id))
-        .filter(upvote::Column::PaperId.eq(paper_id))
-        .exec(db.writer())
-        .await?
-        .rows_affected;
-    let outcome = outcome(db, paper_id, deleted > 0).await?;
+    apply(ctx, UpvoteWrite::Remove { user_id, paper_id }, paper_id).await
+}
+
+async fn apply(ctx: Context<'_>, write: UpvoteWrite, paper_id: i64) -> AppResult<UpvoteOutcome> {
+    ctx.limits.upvotes.take(write.user_id()).await?;
+    let changed = ctx
+        .upvote_writer
+        .write(write)
+        .await
+        .map_err(missing_paper)?;
+    let outcome = outcome(ctx.db, paper_id, changed > 0).await?;
     publish(ctx, &outcome).await;
     Ok(outcome)
 }
 
-/// Tells subscribers of a count that changed.
 async fn publish(ctx: Context<'_>, outcome: &UpvoteOutcome) {
     if outcome.changed {
         let change = Change::UpvoteChanged {
@@ -95,8 +83,9 @@ async fn outcome(
     paper_id: i64,
     changed: bool,
 ) -> AppResult<UpvoteOutcome> {
-    // Read from the writer: after its own commit it always sees the new count.
-    let paper = papers::by_id(db.writer(), paper_id)
+    // The write has committed, so any read begun now sees it; a reader leaves SQLite's one
+    // writer free for the next write.
+    let paper = papers::by_id(db.reader(), paper_id)
         .await?
         .ok_or(AppError::NotFound { resource: "paper" })?;
     Ok(UpvoteOutcome { paper, changed })

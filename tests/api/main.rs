@@ -26,6 +26,7 @@ mod pagination;
 mod reads;
 mod schema;
 mod search;
+mod shared_answers;
 mod statements;
 mod subscriptions;
 mod tokens;

@@ -44,8 +44,10 @@ async fn a_front_page_costs_the_same_statements_for_5_and_100_papers() {
     // One for the page, one for all bylines not cached yet, one for all submitters.
     assert_eq!(small, 3);
     assert_eq!(large, small);
+    // The same anonymous read again is answered from the instance's shared answers.
+    assert_eq!(statements_for(&app, &front_page(100)).await, 0);
     // Bylines never change: once seen, they come from memory.
-    let again = statements_for(&app, &front_page(100)).await;
+    let again = statements_for(&app, &format!("query Again {}", front_page(100))).await;
     assert_eq!(again, 2);
 }
 

@@ -148,6 +148,55 @@ async fn unknown_and_malformed_paper_ids_change_nothing() {
     assert_eq!(rows.try_get_by_index::<i64>(0).unwrap(), 0);
 }
 
+/// Concurrent upvotes share commits on SQLite: one for a missing paper must fail alone.
+#[tokio::test]
+async fn an_upvote_of_a_missing_paper_fails_alone_among_concurrent_ones() {
+    let app = TestApp::spawn_with_demo().await;
+    let tokens = app.quick_users("together", 40).await;
+    let papers = paper_ids(&app, 8).await;
+    let unknown = "UGFwZXI6OTk5OTk5"; // Paper:999999
+    let requests = tokens.iter().enumerate().map(|(index, token)| {
+        let paper = if index % 5 == 0 {
+            unknown
+        } else {
+            papers[index % papers.len()].as_str()
+        };
+        let app = &app;
+        async move {
+            let response = app
+                .gql(UPVOTE)
+                .variables(json!({ "p": paper }))
+                .bearer(token)
+                .send()
+                .await;
+            (paper == unknown, response)
+        }
+    });
+    let mut stored = 0;
+    for (missing, response) in futures_util::future::join_all(requests).await {
+        if missing {
+            assert_eq!(response.error_code(), "NOT_FOUND", "{}", response.body);
+        } else {
+            assert!(response.body.get("errors").is_none(), "{}", response.body);
+            assert_eq!(
+                response.body["data"]["upvotePaper"]["paper"]["viewerHasUpvoted"],
+                true
+            );
+            stored += 1;
+        }
+    }
+    let db = app.state.db.reader();
+    let rows = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT COUNT(*) FROM upvotes",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(rows.try_get_by_index::<i64>(0).unwrap(), stored);
+}
+
 #[tokio::test]
 async fn counts_stay_exact_under_a_hundred_concurrent_users() {
     let app = TestApp::spawn_with_demo().await;
@@ -421,7 +470,9 @@ async fn walks_through_ranked_lists_stay_exact_across_refreshes() {
                     .await
                     .expect_ok();
             }
-            rankings::refresh(&app.state.db).await.unwrap();
+            rankings::refresh(&app.state.db, &app.state.events)
+                .await
+                .unwrap();
             step += 1;
         })
         .await;
@@ -448,7 +499,9 @@ async fn a_cursor_older_than_the_history_still_works() {
             .send()
             .await
             .expect_ok();
-        rankings::refresh(&app.state.db).await.unwrap();
+        rankings::refresh(&app.state.db, &app.state.events)
+            .await
+            .unwrap();
     }
     let db = app.state.db.writer();
     db.execute_raw(Statement::from_string(

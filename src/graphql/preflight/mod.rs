@@ -76,6 +76,9 @@ pub struct Prepared {
     /// Whether it selects anything beyond `__typename` and introspection, which are
     /// answered without the database.
     pub needs_database: bool,
+    /// Whether it is a query of root fields whose anonymous answer may be shared between
+    /// anonymous callers until a change is published (or a second passes).
+    pub shareable: bool,
     /// The parsed document as the engine runs it (with the markers of
     /// [`mark_empty_selections`]), also attached to the request: it is not parsed again.
     pub document: Arc<ExecutableDocument>,
@@ -169,7 +172,9 @@ impl Preflight {
             ))
             .into());
         }
-        let needs_database = selects_data(&document, &operation.node.selection_set.node);
+        let root_fields = root_field_names(&document, &operation.node.selection_set.node);
+        let needs_database = selects_data(&root_fields);
+        let shareable = is_shareable(operation_type, &root_fields);
         let mut document = document;
         mark_empty_selections(&mut document);
         let document = Arc::new(document);
@@ -177,6 +182,7 @@ impl Preflight {
         Ok(Prepared {
             operation: operation_type,
             needs_database,
+            shareable,
             document,
         })
     }
@@ -205,36 +211,64 @@ fn select_operation<'a>(
     }
 }
 
-/// Whether a root selection holds any field other than the meta-fields `__typename`,
-/// `__schema` and `__type`.
-fn selects_data(document: &ExecutableDocument, set: &SelectionSet) -> bool {
+/// Root fields whose answer to an anonymous caller is the same for every anonymous caller
+/// and changes only through published changes (see `events::Change`) or, within a
+/// second, the clock: the hot lists and lookups. `__typename` never changes.
+const SHAREABLE_ROOT_FIELDS: [&str; 6] = [
+    "__typename",
+    "papers",
+    "dailyPapers",
+    "trendingPapers",
+    "paper",
+    "author",
+];
+
+/// The names of the fields of a root selection, fragments expanded (each fragment once).
+fn root_field_names<'a>(document: &'a ExecutableDocument, set: &'a SelectionSet) -> Vec<&'a str> {
     fn walk<'a>(
         document: &'a ExecutableDocument,
         set: &'a SelectionSet,
         seen: &mut Vec<&'a str>,
-    ) -> bool {
-        set.items.iter().any(|selection| match &selection.node {
-            Selection::Field(field) => !matches!(
-                field.node.name.node.as_str(),
-                "__typename" | "__schema" | "__type"
-            ),
-            Selection::InlineFragment(inline) => {
-                walk(document, &inline.node.selection_set.node, seen)
-            }
-            Selection::FragmentSpread(spread) => {
-                let name = spread.node.fragment_name.node.as_str();
-                if seen.contains(&name) {
-                    return false;
+        names: &mut Vec<&'a str>,
+    ) {
+        for selection in &set.items {
+            match &selection.node {
+                Selection::Field(field) => names.push(field.node.name.node.as_str()),
+                Selection::InlineFragment(inline) => {
+                    walk(document, &inline.node.selection_set.node, seen, names);
                 }
-                seen.push(name);
-                document
-                    .fragments
-                    .get(name)
-                    .is_some_and(|fragment| walk(document, &fragment.node.selection_set.node, seen))
+                Selection::FragmentSpread(spread) => {
+                    let name = spread.node.fragment_name.node.as_str();
+                    if seen.contains(&name) {
+                        continue;
+                    }
+                    seen.push(name);
+                    if let Some(fragment) = document.fragments.get(name) {
+                        walk(document, &fragment.node.selection_set.node, seen, names);
+                    }
+                }
             }
-        })
+        }
     }
-    walk(document, set, &mut Vec::new())
+    let mut names = Vec::new();
+    walk(document, set, &mut Vec::new(), &mut names);
+    names
+}
+
+/// Whether a root selection holds any field other than the meta-fields `__typename`,
+/// `__schema` and `__type`.
+fn selects_data(root_fields: &[&str]) -> bool {
+    root_fields
+        .iter()
+        .any(|name| !matches!(*name, "__typename" | "__schema" | "__type"))
+}
+
+/// Whether a query selects only [`SHAREABLE_ROOT_FIELDS`].
+fn is_shareable(operation: OperationType, root_fields: &[&str]) -> bool {
+    operation == OperationType::Query
+        && root_fields
+            .iter()
+            .all(|name| SHAREABLE_ROOT_FIELDS.contains(name))
 }
 
 /// A request error (`BAD_USER_INPUT`) at `locations`.

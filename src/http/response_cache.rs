@@ -1,0 +1,177 @@
+//! Finished answers to anonymous reads of the hot lists and lookups, shared by every
+//! anonymous caller of this instance until something they show may have changed.
+//!
+//! An answer is stored with the event bus's version read *before* it was computed, and
+//! served only while the version has not moved: every published change moves it — at once
+//! on the instance that wrote, on the others when the change is heard — and so does a lost
+//! `LISTEN` connection, during which nothing is served from here. An answer computed from a
+//! read that raced a change is therefore either stored under the version the change
+//! retires, or not stored at all. What moves without an event (the clock in
+//! `trendingPapers`' window, ranking history pruned after an hour) is bounded by
+//! [`MAX_AGE`]. Only answers without errors are kept: a failure is never repeated from here.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+
+/// How long an answer may be served while no change is heard.
+pub const MAX_AGE: Duration = Duration::from_secs(1);
+
+/// What makes two requests the same read: the document, the operation and the variables.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ReadKey(String);
+
+impl ReadKey {
+    /// The key of an operation; `None` when the request carries extensions, whose meaning
+    /// this cache cannot know.
+    pub fn of(request: &async_graphql::Request) -> Option<Self> {
+        if !request.extensions.is_empty() {
+            return None;
+        }
+        let variables = serde_json::to_string(&request.variables).ok()?;
+        let operation = request.operation_name.as_deref().unwrap_or_default();
+        let mut key =
+            String::with_capacity(request.query.len() + operation.len() + variables.len() + 2);
+        // Neither an operation name nor JSON holds a NUL: the parts cannot run together.
+        key.push_str(operation);
+        key.push('\0');
+        key.push_str(&variables);
+        key.push('\0');
+        key.push_str(&request.query);
+        Some(Self(key))
+    }
+}
+
+/// A stored answer.
+struct Answer {
+    /// The bus version it was read at.
+    version: u64,
+    stored_at: Instant,
+    /// The serialised `{"data": …}`.
+    body: Bytes,
+}
+
+/// Weighs an entry by its bytes, so that the capacity is a memory budget.
+#[derive(Clone)]
+struct ByBytes;
+
+impl quick_cache::Weighter<ReadKey, Arc<Answer>> for ByBytes {
+    fn weight(&self, key: &ReadKey, answer: &Arc<Answer>) -> u64 {
+        let bytes = key.0.len() + answer.body.len() + std::mem::size_of::<Answer>();
+        u64::try_from(bytes).unwrap_or(u64::MAX)
+    }
+}
+
+/// A typical answer, to size the cache's table.
+const TYPICAL_ENTRY_BYTES: u64 = 16 * 1024;
+
+/// The instance's shared answers; off when its budget is 0.
+pub struct ResponseCache {
+    answers: Option<quick_cache::sync::Cache<ReadKey, Arc<Answer>, ByBytes>>,
+}
+
+impl ResponseCache {
+    /// A cache holding at most `budget_bytes` of keys and answers.
+    pub fn new(budget_bytes: u64) -> Self {
+        let answers = (budget_bytes > 0).then(|| {
+            let items = usize::try_from(budget_bytes / TYPICAL_ENTRY_BYTES)
+                .unwrap_or(usize::MAX)
+                .max(16);
+            quick_cache::sync::Cache::with_weighter(items, budget_bytes, ByBytes)
+        });
+        Self { answers }
+    }
+
+    /// The answer stored for `key`, if it was read at `version` less than [`MAX_AGE`] ago.
+    pub fn get(&self, key: &ReadKey, version: u64) -> Option<Bytes> {
+        let answer = self.answers.as_ref()?.get(key)?;
+        (answer.version == version && answer.stored_at.elapsed() < MAX_AGE)
+            .then(|| answer.body.clone())
+    }
+
+    /// Stores `body`, read at `version`, unless the version moved on meanwhile (`current`).
+    pub fn put(&self, key: ReadKey, version: u64, current: Option<u64>, body: Bytes) {
+        if current != Some(version) {
+            return;
+        }
+        if let Some(answers) = &self.answers {
+            let answer = Answer {
+                version,
+                stored_at: Instant::now(),
+                body,
+            };
+            answers.insert(key, Arc::new(answer));
+        }
+    }
+
+    /// Whether answers are kept at all.
+    pub fn is_enabled(&self) -> bool {
+        self.answers.is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(query: &str) -> Option<ReadKey> {
+        ReadKey::of(&async_graphql::Request::new(query))
+    }
+
+    #[test]
+    fn an_answer_is_served_only_at_the_version_it_was_read_at() {
+        let cache = ResponseCache::new(1 << 20);
+        let Some(read) = key("{ papers { totalCount } }") else {
+            panic!("a plain request has a key");
+        };
+        cache.put(read.clone(), 7, Some(7), Bytes::from_static(b"{}"));
+        assert_eq!(cache.get(&read, 7), Some(Bytes::from_static(b"{}")));
+        assert_eq!(cache.get(&read, 8), None);
+    }
+
+    #[test]
+    fn an_answer_read_before_a_change_is_not_stored() {
+        let cache = ResponseCache::new(1 << 20);
+        let Some(read) = key("{ papers { totalCount } }") else {
+            panic!("a plain request has a key");
+        };
+        cache.put(read.clone(), 7, Some(8), Bytes::from_static(b"{}"));
+        assert_eq!(cache.get(&read, 7), None);
+        assert_eq!(cache.get(&read, 8), None);
+        cache.put(read.clone(), 7, None, Bytes::from_static(b"{}"));
+        assert_eq!(cache.get(&read, 7), None);
+    }
+
+    #[test]
+    fn variables_operation_and_extensions_make_different_reads() {
+        let query = "query A($n: Int) { papers(first: $n) { totalCount } } query B { __typename }";
+        let plain = async_graphql::Request::new(query).operation_name("A");
+        let with_first = async_graphql::Request::new(query)
+            .operation_name("A")
+            .variables(async_graphql::Variables::from_json(
+                serde_json::json!({"n": 1}),
+            ));
+        let other = async_graphql::Request::new(query).operation_name("B");
+        let keys = [&plain, &with_first, &other].map(ReadKey::of);
+        assert!(keys.iter().all(Option::is_some));
+        assert_ne!(keys[0], keys[1]);
+        assert_ne!(keys[0], keys[2]);
+        let mut extended = async_graphql::Request::new(query);
+        extended
+            .extensions
+            .insert("persistedQuery".to_owned(), async_graphql::Value::Null);
+        assert_eq!(ReadKey::of(&extended), None);
+    }
+
+    #[test]
+    fn a_zero_budget_keeps_nothing() {
+        let cache = ResponseCache::new(0);
+        let Some(read) = key("{ papers { totalCount } }") else {
+            panic!("a plain request has a key");
+        };
+        cache.put(read.clone(), 1, Some(1), Bytes::from_static(b"{}"));
+        assert!(!cache.is_enabled());
+        assert_eq!(cache.get(&read, 1), None);
+    }
+}

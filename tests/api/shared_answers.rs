@@ -1,0 +1,151 @@
+//! Anonymous reads of the hot lists are answered once and shared until something they show
+//! changes: never stale after a change by more than the event delay.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::helpers::TestApp;
+
+const FRONT_PAGE: &str = "{ papers(first: 5) { nodes { id title upvoteCount authors { name } } } }";
+const UPVOTE: &str = "mutation($p: ID!) { upvotePaper(paperId: $p) { paper { upvoteCount } } }";
+
+/// The answer to an anonymous `query`, and the statements it cost.
+async fn anonymous_read(app: &TestApp, query: &str, variables: Value) -> (Value, u64) {
+    let before = app.statements_executed();
+    let data = app.query(query, variables).await;
+    (data, app.statements_executed() - before)
+}
+
+#[tokio::test]
+async fn a_repeated_anonymous_read_costs_no_statement_until_something_changes() {
+    let app = TestApp::spawn_with_demo().await;
+    let (first, cost) = anonymous_read(&app, FRONT_PAGE, json!({})).await;
+    assert!(cost > 0);
+    let (again, cost) = anonymous_read(&app, FRONT_PAGE, json!({})).await;
+    assert_eq!(cost, 0, "the same read is shared");
+    assert_eq!(again, first);
+
+    // An upvote is visible to the very next anonymous read of this instance.
+    let paper = &first["papers"]["nodes"][0];
+    let before = paper["upvoteCount"].as_i64().unwrap();
+    let token = &app.quick_users("voter", 1).await[0];
+    app.gql(UPVOTE)
+        .variables(json!({ "p": paper["id"] }))
+        .bearer(token)
+        .send()
+        .await
+        .expect_ok();
+    let (after, cost) = anonymous_read(&app, FRONT_PAGE, json!({})).await;
+    assert!(cost > 0, "a change retires the shared answer");
+    assert_eq!(
+        after["papers"]["nodes"][0]["upvoteCount"].as_i64().unwrap(),
+        before + 1
+    );
+}
+
+#[tokio::test]
+async fn signed_in_reads_and_reads_beyond_the_hot_lists_are_never_shared() {
+    let app = TestApp::spawn_with_demo().await;
+    let token = &app.quick_users("reader", 1).await[0];
+    for _ in 0..2 {
+        let before = app.statements_executed();
+        app.gql(FRONT_PAGE).bearer(token).send().await.expect_ok();
+        assert!(
+            app.statements_executed() > before,
+            "a viewer's answer is their own"
+        );
+    }
+    let mixed = "{ papers(first: 2) { nodes { title } } users: searchPapers(query: \"model\", first: 2) { totalCount } }";
+    for _ in 0..2 {
+        let (_, cost) = anonymous_read(&app, mixed, json!({})).await;
+        assert!(cost > 0, "search is not a shared read");
+    }
+}
+
+#[tokio::test]
+async fn variables_make_different_reads() {
+    let app = TestApp::spawn_with_demo().await;
+    let query = "query($n: Int) { papers(first: $n) { nodes { title } } }";
+    let (two, _) = anonymous_read(&app, query, json!({ "n": 2 })).await;
+    let (three, cost) = anonymous_read(&app, query, json!({ "n": 3 })).await;
+    assert!(cost > 0);
+    assert_eq!(two["papers"]["nodes"].as_array().unwrap().len(), 2);
+    assert_eq!(three["papers"]["nodes"].as_array().unwrap().len(), 3);
+    let (again, cost) = anonymous_read(&app, query, json!({ "n": 2 })).await;
+    assert_eq!(cost, 0);
+    assert_eq!(again, two);
+}
+
+#[tokio::test]
+async fn a_submitted_and_a_deleted_paper_show_at_once() {
+    let app = TestApp::spawn_with_demo().await;
+    let newest = "{ papers(first: 1) { nodes { id title } } }";
+    let (before, _) = anonymous_read(&app, newest, json!({})).await;
+    let admin = app.register("curator").await;
+    app.promote("curator").await;
+    let submitted = app
+        .gql("mutation($i: SubmitPaperInput!) { submitPaper(input: $i) { paper { id } } }")
+        .variables(json!({ "i": {
+            "title": "Shared Answers Go Stale Only Until the Next Event",
+            "abstract": "We check that a cache of answers follows every change.",
+            "authors": ["Grace Hopper"],
+        }}))
+        .bearer(&admin.access_token)
+        .send()
+        .await
+        .expect_ok();
+    let id = submitted["submitPaper"]["paper"]["id"].clone();
+    let (after, _) = anonymous_read(&app, newest, json!({})).await;
+    assert_ne!(after, before);
+    assert_eq!(after["papers"]["nodes"][0]["id"], id);
+
+    let lookup = "query($id: ID!) { paper(id: $id) { title } }";
+    let (found, _) = anonymous_read(&app, lookup, json!({ "id": id })).await;
+    assert!(found["paper"].is_object());
+    app.gql("mutation($id: ID!) { deletePaper(id: $id) }")
+        .variables(json!({ "id": id }))
+        .bearer(&admin.access_token)
+        .send()
+        .await
+        .expect_ok();
+    let (gone, _) = anonymous_read(&app, lookup, json!({ "id": id })).await;
+    assert_eq!(gone["paper"], Value::Null);
+    let (newest_again, _) = anonymous_read(&app, newest, json!({})).await;
+    assert_eq!(newest_again, before);
+}
+
+#[tokio::test]
+async fn an_upvote_on_one_instance_retires_the_answers_of_another() {
+    let app = TestApp::spawn_with_demo().await;
+    if !app.is_postgres() {
+        // Instances share events through PostgreSQL LISTEN/NOTIFY; SQLite runs one instance.
+        return;
+    }
+    let second = app.second_instance().await;
+    let lookup = "{ paper(arxivId: \"2510.14009\") { id upvoteCount } }";
+    let (seen, _) = anonymous_read(&second, lookup, json!({})).await;
+    let (_, cost) = anonymous_read(&second, lookup, json!({})).await;
+    assert_eq!(cost, 0, "the second instance shares its answer");
+    let before = seen["paper"]["upvoteCount"].as_i64().unwrap();
+    let token = &app.quick_users("remote", 1).await[0];
+    app.gql(UPVOTE)
+        .variables(json!({ "p": seen["paper"]["id"] }))
+        .bearer(token)
+        .send()
+        .await
+        .expect_ok();
+    let upvoted = Instant::now();
+    loop {
+        let (now, _) = anonymous_read(&second, lookup, json!({})).await;
+        if now["paper"]["upvoteCount"].as_i64() == Some(before + 1) {
+            break;
+        }
+        assert!(
+            upvoted.elapsed() < Duration::from_millis(500),
+            "the other instance still answers {now} after {:?}",
+            upvoted.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
