@@ -26,6 +26,7 @@ mod m20261204_000011_create_shared_limit_tables;
 mod m20261204_000012_create_ranking_history;
 mod m20261204_000013_add_byline_ordering_keys;
 mod m20261204_000014_leave_room_for_upvote_updates;
+mod m20261205_000015_index_author_name_substrings;
 mod per_backend;
 
 /// Applies Paperboard's migrations in order.
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000012_create_ranking_history::Migration),
             Box::new(m20261204_000013_add_byline_ordering_keys::Migration),
             Box::new(m20261204_000014_leave_room_for_upvote_updates::Migration),
+            Box::new(m20261205_000015_index_author_name_substrings::Migration),
         ]
     }
 }

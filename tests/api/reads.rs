@@ -302,3 +302,99 @@ async fn get_requests_run_queries() {
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["data"]["papers"]["totalCount"], 43);
 }
+
+/// Every author whose name holds `needle` (case-insensitive), in list order, by walking the
+/// API's pages of `page` with cursors; and the `totalCount` of the first page.
+async fn walk_authors(app: &TestApp, needle: &str, page: i64) -> (Vec<String>, i64) {
+    let query = "query($n: String, $c: String, $f: Int) { authors(nameContains: $n, first: $f, after: $c) { totalCount nodes { name } pageInfo { hasNextPage endCursor } } }";
+    let mut names = Vec::new();
+    let mut cursor = Value::Null;
+    let mut total = None;
+    loop {
+        let data = app
+            .query(query, json!({ "n": needle, "c": cursor, "f": page }))
+            .await;
+        let authors = &data["authors"];
+        total.get_or_insert(authors["totalCount"].as_i64().unwrap());
+        names.extend(
+            authors["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a["name"].as_str().unwrap().to_owned()),
+        );
+        if authors["pageInfo"]["hasNextPage"] != true {
+            return (names, total.unwrap_or(0));
+        }
+        cursor = authors["pageInfo"]["endCursor"].clone();
+    }
+}
+
+#[tokio::test]
+async fn rare_and_common_name_substrings_find_every_author_in_order() {
+    use paperboard::cli::generate::{Plan, Sizes, generate};
+    use sea_orm::{ConnectionTrait, Statement};
+
+    let app = TestApp::spawn().await;
+    let plan = Plan {
+        sizes: Sizes {
+            papers: 300,
+            authors: 6_000,
+            users: 5,
+            upvotes: 0,
+        },
+        seed: 11,
+        until: chrono::Utc::now(),
+        password_hash: None,
+    };
+    generate(&app.state.db, &plan).await.unwrap();
+    let db = app.state.db.writer();
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT name, name_key, id FROM authors ORDER BY name_key, id",
+        ))
+        .await
+        .unwrap();
+    let stored: Vec<(String, String)> = rows
+        .iter()
+        .map(|row| {
+            (
+                row.try_get_by_index(0).unwrap(),
+                row.try_get_by_index(1).unwrap(),
+            )
+        })
+        .collect();
+    // The oldest author's full name is held by few names, none among the newest authors
+    // (rare: the trigram path on SQLite); then needles held by many (the name walk), a
+    // short one, wildcards that must match themselves, and one that matches nothing.
+    let oldest = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT name FROM authors ORDER BY id LIMIT 1",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    let unique: String = oldest.try_get_by_index(0).unwrap();
+    for needle in [
+        unique.to_uppercase(),
+        "an".to_owned(),
+        "ang".to_owned(),
+        "%_\\".to_owned(),
+        "zzzq".to_owned(),
+    ] {
+        let expected: Vec<String> = stored
+            .iter()
+            .filter(|(_, key)| key.contains(&needle.to_lowercase()))
+            .map(|(name, _)| name.clone())
+            .collect();
+        let (found, total) = walk_authors(&app, &needle, 97).await;
+        assert_eq!(found, expected, "authors containing {needle:?}");
+        assert_eq!(
+            total,
+            i64::try_from(expected.len()).unwrap(),
+            "count of {needle:?}"
+        );
+    }
+}
