@@ -67,9 +67,17 @@ pub async fn index_all(db: &impl ConnectionTrait) -> Result<(), sea_orm::DbErr> 
                 .await?;
         }
     }
-    for statement in index_sql(backend, "") {
-        db.execute_raw(sql::statement(backend, &statement, Vec::new()))
-            .await?;
+    if backend == DbBackend::Postgres {
+        // Sent as simple queries: PostgreSQL plans no parallel workers for a statement of
+        // the extended protocol (a prepared statement), whose execution might be suspended.
+        for statement in postgres_bulk_sql() {
+            db.execute_unprepared(&statement).await?;
+        }
+    } else {
+        for statement in index_sql(backend, "") {
+            db.execute_raw(sql::statement(backend, &statement, Vec::new()))
+                .await?;
+        }
     }
     if rebuild_gin {
         for coverage in COVERAGES {
@@ -98,49 +106,9 @@ pub async fn index_all(db: &impl ConnectionTrait) -> Result<(), sea_orm::DbErr> 
 /// The statements that index the papers `scope` (a `WHERE` on `papers p`) selects.
 fn index_sql(backend: DbBackend, scope: &str) -> Vec<String> {
     if backend == DbBackend::Postgres {
-        // Title (A) and byline (B), then abstract (C) for the whole paper.
-        let vector = |config: &str, coverage: Coverage| {
-            let mut vector = format!(
-                "setweight(to_tsvector('{config}', p.title), 'A') \
-                 || setweight(to_tsvector('{config}', COALESCE(byline.names, '')), 'B')"
-            );
-            if coverage == Coverage::Whole {
-                vector.push_str(&format!(
-                    " || setweight(to_tsvector('{config}', p.abstract), 'C')"
-                ));
-            }
-            vector
-        };
-        let document = |coverage| {
-            format!(
-                "{} || {}",
-                vector(STEMMED_CONFIG, coverage),
-                vector(WORDS_CONFIG, coverage)
-            )
-        };
-        // Bylines are aggregated in one pass: a correlated subquery per paper is planned as
-        // a hash join over both tables *per paper* when the tables have no statistics yet
-        // (as in the generator's transaction).
-        let bylines = if scope.is_empty() {
-            "SELECT pa.paper_id, string_agg(a.name, ' ' ORDER BY pa.position) AS names \
-             FROM paper_authors pa JOIN authors a ON a.id = pa.author_id GROUP BY pa.paper_id"
-                .to_owned()
-        } else {
-            format!(
-                "SELECT pa.paper_id, string_agg(a.name, ' ' ORDER BY pa.position) AS names \
-                 FROM paper_authors pa JOIN authors a ON a.id = pa.author_id \
-                 WHERE pa.paper_id IN (SELECT p.id FROM papers p {scope}) GROUP BY pa.paper_id"
-            )
-        };
         vec![format!(
-            "INSERT INTO paper_search (paper_id, document, title_document) \
-             SELECT p.id, {}, {} \
-             FROM papers p LEFT JOIN ({bylines}) byline ON byline.paper_id = p.id \
-             {scope} \
-             ON CONFLICT (paper_id) DO UPDATE \
-             SET document = EXCLUDED.document, title_document = EXCLUDED.title_document",
-            document(Coverage::Whole),
-            document(Coverage::Titles),
+            "INSERT INTO paper_search (paper_id, document, title_document) {} {UPSERT_SEARCH_ROW}",
+            postgres_rows(scope)
         )]
     } else {
         // The stemmed whole-paper table is written from the papers; the others copy its
@@ -169,4 +137,84 @@ fn index_sql(backend: DbBackend, scope: &str) -> Vec<String> {
         }
         statements
     }
+}
+
+/// Keeps an existing row's vectors up to date.
+const UPSERT_SEARCH_ROW: &str = "ON CONFLICT (paper_id) DO UPDATE \
+    SET document = EXCLUDED.document, title_document = EXCLUDED.title_document";
+
+/// Settings under which PostgreSQL computes a bulk load's vectors with parallel workers:
+/// computing them is most of the indexing, and the planner's default costs keep a
+/// 100,000-paper build in one process.
+const PARALLEL_BUILD: [&str; 5] = [
+    // Without statistics of the freshly loaded tables the planner joins the bylines in a
+    // way that leaves the vectors to the leader process.
+    "ANALYZE papers, paper_authors, authors",
+    // Also for the GIN builds that follow: PostgreSQL's default 64 MB spills and merges.
+    "SELECT set_config('maintenance_work_mem', '256MB', true) \
+     WHERE pg_size_bytes(current_setting('maintenance_work_mem')) < 268435456",
+    "SET LOCAL parallel_setup_cost = 0",
+    "SET LOCAL parallel_tuple_cost = 0",
+    "SET LOCAL min_parallel_table_scan_size = 0",
+];
+
+/// Every paper's rows, their vectors computed by parallel workers: a `CREATE TABLE AS` may
+/// run in parallel where an `INSERT … SELECT` may not (PostgreSQL 15), so the rows are
+/// built in a scratch table of the same transaction and copied.
+fn postgres_bulk_sql() -> Vec<String> {
+    let mut statements: Vec<String> = PARALLEL_BUILD.iter().map(|s| (*s).to_owned()).collect();
+    statements.push(format!(
+        "CREATE UNLOGGED TABLE paper_search_build AS {}",
+        postgres_rows("")
+    ));
+    statements.push(format!(
+        "INSERT INTO paper_search (paper_id, document, title_document) \
+         SELECT id, document, title_document FROM paper_search_build {UPSERT_SEARCH_ROW}"
+    ));
+    statements.push("DROP TABLE paper_search_build".to_owned());
+    statements
+}
+
+/// `SELECT id, document, title_document` of the papers `scope` selects (PostgreSQL).
+fn postgres_rows(scope: &str) -> String {
+    // Title (A) and byline (B), then abstract (C) for the whole paper.
+    let vector = |config: &str, coverage: Coverage| {
+        let mut vector = format!(
+            "setweight(to_tsvector('{config}', p.title), 'A') \
+                 || setweight(to_tsvector('{config}', COALESCE(byline.names, '')), 'B')"
+        );
+        if coverage == Coverage::Whole {
+            vector.push_str(&format!(
+                " || setweight(to_tsvector('{config}', p.abstract), 'C')"
+            ));
+        }
+        vector
+    };
+    let document = |coverage| {
+        format!(
+            "{} || {}",
+            vector(STEMMED_CONFIG, coverage),
+            vector(WORDS_CONFIG, coverage)
+        )
+    };
+    // Bylines are aggregated in one pass: a correlated subquery per paper is planned as
+    // a hash join over both tables *per paper* when the tables have no statistics yet
+    // (as in the generator's transaction).
+    let bylines = if scope.is_empty() {
+        "SELECT pa.paper_id, string_agg(a.name, ' ' ORDER BY pa.position) AS names \
+             FROM paper_authors pa JOIN authors a ON a.id = pa.author_id GROUP BY pa.paper_id"
+            .to_owned()
+    } else {
+        format!(
+            "SELECT pa.paper_id, string_agg(a.name, ' ' ORDER BY pa.position) AS names \
+                 FROM paper_authors pa JOIN authors a ON a.id = pa.author_id \
+                 WHERE pa.paper_id IN (SELECT p.id FROM papers p {scope}) GROUP BY pa.paper_id"
+        )
+    };
+    format!(
+        "SELECT p.id, {} AS document, {} AS title_document \
+         FROM papers p LEFT JOIN ({bylines}) byline ON byline.paper_id = p.id {scope}",
+        document(Coverage::Whole),
+        document(Coverage::Titles),
+    )
 }
