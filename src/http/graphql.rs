@@ -340,6 +340,22 @@ async fn execute(
     if prepared.needs_database && state.app.db.is_down() {
         return unavailable(media);
     }
+    let mut shared_read = shared_read.filter(|_| prepared.shareable);
+    // Held until the answer is stored: identical reads wait for it instead of computing.
+    let lead = match &shared_read {
+        Some((key, _)) => state.answers.take_turn(key).await,
+        None => None,
+    };
+    if lead.is_none()
+        && let Some((key, _)) = shared_read.take()
+    {
+        // Another request computed this read meanwhile: its answer, if it still holds.
+        let version = state.app.events.version();
+        if let Some(body) = version.and_then(|version| state.answers.get(&key, version)) {
+            return responses::shared(body, media);
+        }
+        shared_read = version.map(|version| (key, version));
+    }
     let variables = request.variables.clone();
     let operation_name = request.operation_name.clone();
     let request = request
@@ -355,7 +371,7 @@ async fn execute(
     }
     .apply(&mut response);
     let max_bytes = state.app.config.limits.max_response_bytes;
-    if let Some((key, version)) = shared_read.filter(|_| prepared.shareable)
+    if let Some((key, version)) = shared_read
         && let Some(body) = responses::shareable_body(&response, max_bytes)
     {
         let current = state.app.events.version();

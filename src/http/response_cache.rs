@@ -9,11 +9,17 @@
 //! retires, or not stored at all. What moves without an event (the clock in
 //! `trendingPapers`' window, ranking history pruned after an hour) is bounded by
 //! [`MAX_AGE`]. Only answers without errors are kept: a failure is never repeated from here.
+//!
+//! Identical reads that miss together are computed once: the first leads, the others wait
+//! for its answer ([`ResponseCache::take_turn`]). A change retires every answer at once,
+//! and without this every reader in flight would compute the same page again.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
+use tokio::sync::OwnedMutexGuard;
 
 /// How long an answer may be served while no change is heard.
 pub const MAX_AGE: Duration = Duration::from_secs(1);
@@ -66,9 +72,33 @@ impl quick_cache::Weighter<ReadKey, Arc<Answer>> for ByBytes {
 /// A typical answer, to size the cache's table.
 const TYPICAL_ENTRY_BYTES: u64 = 16 * 1024;
 
+/// The reads being computed, each held by its leader.
+type Flights = Mutex<HashMap<ReadKey, Arc<tokio::sync::Mutex<()>>>>;
+
 /// The instance's shared answers; off when its budget is 0.
 pub struct ResponseCache {
     answers: Option<quick_cache::sync::Cache<ReadKey, Arc<Answer>, ByBytes>>,
+    flights: Arc<Flights>,
+}
+
+/// The lead of a read's computation, until dropped (answer stored, or given up).
+pub struct Lead {
+    flights: Arc<Flights>,
+    key: ReadKey,
+    flight: Arc<tokio::sync::Mutex<()>>,
+    _held: OwnedMutexGuard<()>,
+}
+
+impl Drop for Lead {
+    fn drop(&mut self) {
+        let mut flights = self.flights.lock().unwrap_or_else(PoisonError::into_inner);
+        if flights
+            .get(&self.key)
+            .is_some_and(|flight| Arc::ptr_eq(flight, &self.flight))
+        {
+            flights.remove(&self.key);
+        }
+    }
 }
 
 impl ResponseCache {
@@ -80,7 +110,34 @@ impl ResponseCache {
                 .max(16);
             quick_cache::sync::Cache::with_weighter(items, budget_bytes, ByBytes)
         });
-        Self { answers }
+        Self {
+            answers,
+            flights: Arc::default(),
+        }
+    }
+
+    /// The lead of `key`'s computation; or, when another request leads it, `None` once
+    /// that one is done (its answer is then stored, unless it failed or a change came).
+    pub async fn take_turn(&self, key: &ReadKey) -> Option<Lead> {
+        let leader = {
+            let mut flights = self.flights.lock().unwrap_or_else(PoisonError::into_inner);
+            match flights.get(key) {
+                Some(flight) => Arc::clone(flight),
+                None => {
+                    let flight = Arc::new(tokio::sync::Mutex::new(()));
+                    let held = Arc::clone(&flight).try_lock_owned().ok()?;
+                    flights.insert(key.clone(), Arc::clone(&flight));
+                    return Some(Lead {
+                        flights: Arc::clone(&self.flights),
+                        key: key.clone(),
+                        flight,
+                        _held: held,
+                    });
+                }
+            }
+        };
+        drop(leader.lock().await);
+        None
     }
 
     /// The answer stored for `key`, if it was read at `version` less than [`MAX_AGE`] ago.
@@ -162,6 +219,33 @@ mod tests {
             .extensions
             .insert("persistedQuery".to_owned(), async_graphql::Value::Null);
         assert_eq!(ReadKey::of(&extended), None);
+    }
+
+    #[tokio::test]
+    async fn a_read_computed_by_another_request_is_waited_for() {
+        let cache = Arc::new(ResponseCache::new(1 << 20));
+        let Some(read) = key("{ papers { totalCount } }") else {
+            panic!("a plain request has a key");
+        };
+        let Some(lead) = cache.take_turn(&read).await else {
+            panic!("the first request leads");
+        };
+        let follower = tokio::spawn({
+            let cache = Arc::clone(&cache);
+            let read = read.clone();
+            async move {
+                let led = cache.take_turn(&read).await.is_some();
+                (led, cache.get(&read, 3))
+            }
+        });
+        tokio::task::yield_now().await;
+        assert!(!follower.is_finished(), "the follower waits for the leader");
+        cache.put(read.clone(), 3, Some(3), Bytes::from_static(b"{}"));
+        drop(lead);
+        let (led, answer) = follower.await.unwrap_or((true, None));
+        assert!(!led);
+        assert_eq!(answer, Some(Bytes::from_static(b"{}")));
+        assert!(cache.take_turn(&read).await.is_some(), "the next miss leads again");
     }
 
     #[test]
