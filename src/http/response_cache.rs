@@ -245,7 +245,10 @@ mod tests {
         let (led, answer) = follower.await.unwrap_or((true, None));
         assert!(!led);
         assert_eq!(answer, Some(Bytes::from_static(b"{}")));
-        assert!(cache.take_turn(&read).await.is_some(), "the next miss leads again");
+        assert!(
+            cache.take_turn(&read).await.is_some(),
+            "the next miss leads again"
+        );
     }
 
     #[test]
