@@ -10,6 +10,25 @@ use crate::helpers::TestApp;
 const FRONT_PAGE: &str = "{ papers(first: 5) { nodes { id title upvoteCount authors { name } } } }";
 const UPVOTE: &str = "mutation($p: ID!) { upvotePaper(paperId: $p) { paper { upvoteCount } } }";
 
+/// Waits until the instance has heard the changes of its start-up (on PostgreSQL the demo
+/// papers' notifications arrive after the server answers), so that only a test's own
+/// changes retire answers.
+async fn settled(app: TestApp) -> TestApp {
+    let mut last = app.state.events.version();
+    let mut quiet_since = Instant::now();
+    let started = Instant::now();
+    while quiet_since.elapsed() < Duration::from_millis(300) {
+        assert!(started.elapsed() < Duration::from_secs(10), "the bus never settled");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let now = app.state.events.version();
+        if now != last {
+            last = now;
+            quiet_since = Instant::now();
+        }
+    }
+    app
+}
+
 /// The answer to an anonymous `query`, and the statements it cost.
 async fn anonymous_read(app: &TestApp, query: &str, variables: Value) -> (Value, u64) {
     let before = app.statements_executed();
@@ -19,7 +38,7 @@ async fn anonymous_read(app: &TestApp, query: &str, variables: Value) -> (Value,
 
 #[tokio::test]
 async fn a_repeated_anonymous_read_costs_no_statement_until_something_changes() {
-    let app = TestApp::spawn_with_demo().await;
+    let app = settled(TestApp::spawn_with_demo().await).await;
     let (first, cost) = anonymous_read(&app, FRONT_PAGE, json!({})).await;
     assert!(cost > 0);
     let (again, cost) = anonymous_read(&app, FRONT_PAGE, json!({})).await;
@@ -46,7 +65,7 @@ async fn a_repeated_anonymous_read_costs_no_statement_until_something_changes() 
 
 #[tokio::test]
 async fn signed_in_reads_and_reads_beyond_the_hot_lists_are_never_shared() {
-    let app = TestApp::spawn_with_demo().await;
+    let app = settled(TestApp::spawn_with_demo().await).await;
     let token = &app.quick_users("reader", 1).await[0];
     for _ in 0..2 {
         let before = app.statements_executed();
@@ -65,7 +84,7 @@ async fn signed_in_reads_and_reads_beyond_the_hot_lists_are_never_shared() {
 
 #[tokio::test]
 async fn variables_make_different_reads() {
-    let app = TestApp::spawn_with_demo().await;
+    let app = settled(TestApp::spawn_with_demo().await).await;
     let query = "query($n: Int) { papers(first: $n) { nodes { title } } }";
     let (two, _) = anonymous_read(&app, query, json!({ "n": 2 })).await;
     let (three, cost) = anonymous_read(&app, query, json!({ "n": 3 })).await;
@@ -79,7 +98,7 @@ async fn variables_make_different_reads() {
 
 #[tokio::test]
 async fn a_submitted_and_a_deleted_paper_show_at_once() {
-    let app = TestApp::spawn_with_demo().await;
+    let app = settled(TestApp::spawn_with_demo().await).await;
     let newest = "{ papers(first: 1) { nodes { id title } } }";
     let (before, _) = anonymous_read(&app, newest, json!({})).await;
     let admin = app.register("curator").await;
@@ -117,12 +136,12 @@ async fn a_submitted_and_a_deleted_paper_show_at_once() {
 
 #[tokio::test]
 async fn an_upvote_on_one_instance_retires_the_answers_of_another() {
-    let app = TestApp::spawn_with_demo().await;
+    let app = settled(TestApp::spawn_with_demo().await).await;
     if !app.is_postgres() {
         // Instances share events through PostgreSQL LISTEN/NOTIFY; SQLite runs one instance.
         return;
     }
-    let second = app.second_instance().await;
+    let second = settled(app.second_instance().await).await;
     let lookup = "{ paper(arxivId: \"2510.14009\") { id upvoteCount } }";
     let (seen, _) = anonymous_read(&second, lookup, json!({})).await;
     let (_, cost) = anonymous_read(&second, lookup, json!({})).await;
