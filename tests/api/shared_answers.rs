@@ -18,7 +18,10 @@ async fn settled(app: TestApp) -> TestApp {
     let mut quiet_since = Instant::now();
     let started = Instant::now();
     while quiet_since.elapsed() < Duration::from_millis(300) {
-        assert!(started.elapsed() < Duration::from_secs(10), "the bus never settled");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the bus never settled"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
         let now = app.state.events.version();
         if now != last {
