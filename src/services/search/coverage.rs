@@ -41,19 +41,19 @@ impl Coverage {
         }
     }
 
-    /// PostgreSQL's GIN index of the vector column (created by the migrations).
-    pub(super) fn pg_index(self) -> &'static str {
+    /// PostgreSQL's table of the coverage's vectors (`paper_id`, `document`).
+    pub(super) fn pg_table(self) -> &'static str {
         match self {
-            Self::Whole => "idx_paper_search_document",
-            Self::Titles => "idx_paper_search_title_document",
+            Self::Whole => "paper_search",
+            Self::Titles => "paper_title_search",
         }
     }
 
-    /// PostgreSQL's vector column in `paper_search`.
-    pub(super) fn pg_column(self) -> &'static str {
+    /// The GIN index of that table's vectors (created by the migrations).
+    pub(super) fn pg_index(self) -> &'static str {
         match self {
-            Self::Whole => "document",
-            Self::Titles => "title_document",
+            Self::Whole => "idx_paper_search_document",
+            Self::Titles => "idx_paper_title_search_document",
         }
     }
 

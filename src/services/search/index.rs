@@ -82,9 +82,9 @@ pub async fn index_all(db: &impl ConnectionTrait) -> Result<(), sea_orm::DbErr> 
     if rebuild_gin {
         for coverage in COVERAGES {
             let create = format!(
-                "CREATE INDEX {} ON paper_search USING GIN ({})",
+                "CREATE INDEX {} ON {} USING GIN (document)",
                 coverage.pg_index(),
-                coverage.pg_column()
+                coverage.pg_table()
             );
             db.execute_raw(sql::statement(backend, &create, Vec::new()))
                 .await?;
@@ -106,9 +106,12 @@ pub async fn index_all(db: &impl ConnectionTrait) -> Result<(), sea_orm::DbErr> 
 /// The statements that index the papers `scope` (a `WHERE` on `papers p`) selects.
 fn index_sql(backend: DbBackend, scope: &str) -> Vec<String> {
     if backend == DbBackend::Postgres {
+        // The vectors are computed once and written to both tables.
         vec![format!(
-            "INSERT INTO paper_search (paper_id, document, title_document) {} {UPSERT_SEARCH_ROW}",
-            postgres_rows(scope)
+            "WITH rows AS ({}), whole AS ({}) {}",
+            postgres_rows(scope),
+            copy_into(Coverage::Whole, "rows"),
+            copy_into(Coverage::Titles, "rows")
         )]
     } else {
         // The stemmed whole-paper table is written from the papers; the others copy its
@@ -139,9 +142,19 @@ fn index_sql(backend: DbBackend, scope: &str) -> Vec<String> {
     }
 }
 
-/// Keeps an existing row's vectors up to date.
-const UPSERT_SEARCH_ROW: &str = "ON CONFLICT (paper_id) DO UPDATE \
-    SET document = EXCLUDED.document, title_document = EXCLUDED.title_document";
+/// Writes (or rewrites) the rows of `coverage`'s table from `source`, a relation of
+/// `postgres_rows`' columns.
+fn copy_into(coverage: Coverage, source: &str) -> String {
+    let column = match coverage {
+        Coverage::Whole => "document",
+        Coverage::Titles => "title_document",
+    };
+    format!(
+        "INSERT INTO {} (paper_id, document) SELECT id, {column} FROM {source} \
+         ON CONFLICT (paper_id) DO UPDATE SET document = EXCLUDED.document",
+        coverage.pg_table()
+    )
+}
 
 /// Settings under which PostgreSQL computes a bulk load's vectors with parallel workers:
 /// computing them is most of the indexing, and the planner's default costs keep a
@@ -167,10 +180,9 @@ fn postgres_bulk_sql() -> Vec<String> {
         "CREATE UNLOGGED TABLE paper_search_build AS {}",
         postgres_rows("")
     ));
-    statements.push(format!(
-        "INSERT INTO paper_search (paper_id, document, title_document) \
-         SELECT id, document, title_document FROM paper_search_build {UPSERT_SEARCH_ROW}"
-    ));
+    for coverage in COVERAGES {
+        statements.push(copy_into(coverage, "paper_search_build"));
+    }
     statements.push("DROP TABLE paper_search_build".to_owned());
     statements
 }

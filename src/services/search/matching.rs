@@ -122,18 +122,18 @@ pub(super) fn index_match(
 ) -> IndexMatch {
     if backend == DbBackend::Postgres {
         let (tsquery, values) = pg_tsquery(query);
-        let column = coverage.pg_column();
+        let table = coverage.pg_table();
         // sea-query numbers a custom expression's values `$1…` on PostgreSQL.
         return IndexMatch {
-            table: "paper_search",
-            paper_id: "paper_search.paper_id".to_owned(),
+            table,
+            paper_id: format!("{table}.paper_id"),
             condition: Expr::cust_with_values(
-                format!("paper_search.{column} @@ {tsquery}"),
+                format!("{table}.document @@ {tsquery}"),
                 values.clone(),
             ),
             // float8: the cursor carries the exact value the next page compares against.
             score: Expr::cust_with_values(
-                format!("ts_rank_cd(paper_search.{column}, {tsquery})::float8"),
+                format!("ts_rank_cd({table}.document, {tsquery})::float8"),
                 values,
             ),
         };
