@@ -18,6 +18,7 @@ mod connections;
 mod crash;
 mod errors;
 mod filters;
+mod generate;
 mod http;
 mod import;
 mod limits;

@@ -6,6 +6,7 @@
 
 mod command;
 mod rng;
+mod set_aside;
 mod vocabulary;
 mod words;
 
@@ -30,6 +31,8 @@ pub const DISABLED_PASSWORD_HASH: &str = "!disabled";
 
 /// Most bind parameters per statement (SQLite allows 32,766; PostgreSQL 65,535).
 const MAX_PARAMETERS: usize = 30_000;
+/// The tables bulk-loaded without their foreign keys and secondary indexes (PostgreSQL).
+const BARE_LOADED: [&str; 4] = ["authors", "papers", "paper_authors", "upvotes"];
 /// Days of submissions the papers are spread over, ending at `until`.
 const SPAN_DAYS: i64 = 730;
 
@@ -100,6 +103,11 @@ pub async fn generate(db: &Database, plan: &Plan) -> Result<Report, GenerateErro
     if !is_empty(&transaction).await? {
         return Err(GenerateError::NotEmpty);
     }
+    let set_aside = if db.backend() == DbBackend::Postgres {
+        Some(set_aside::set_aside(&transaction, &BARE_LOADED).await?)
+    } else {
+        None
+    };
     let mut rng = Rng::new(plan.seed);
     let start = plan.until - Duration::days(SPAN_DAYS);
 
@@ -147,6 +155,10 @@ pub async fn generate(db: &Database, plan: &Plan) -> Result<Report, GenerateErro
     tracing::info!(upvotes = upvotes.len(), "generated upvotes");
     crate::services::search::index_all(&transaction).await?;
     tracing::info!("indexed the papers for search");
+    if let Some(set_aside) = set_aside {
+        set_aside.restore(&transaction).await?;
+        tracing::info!("restored the foreign keys and indexes");
+    }
     // Ranks were written with the papers: nothing is waiting for a ranking refresh.
     transaction
         .execute_raw(Statement::from_string(
