@@ -4,8 +4,10 @@
 //! so a column such as `password_hash` can never reach the schema by accident.
 
 pub mod author;
+pub mod category;
 pub mod paper;
 pub mod paper_author;
+pub mod paper_category;
 pub mod ranking_generation;
 pub mod ranking_history;
 pub mod ranking_queue;

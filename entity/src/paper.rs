@@ -29,6 +29,19 @@ pub struct Model {
     pub author_count: i32,
     /// Trending score; depends only on `rank_count` and `submitted_at`.
     pub hot_score: f64,
+    pub doi: Option<String>,
+    pub journal_ref: Option<String>,
+    /// The authors' comment line ("12 pages, 5 figures").
+    pub arxiv_comment: Option<String>,
+    /// The licence's URL.
+    pub license: Option<String>,
+    /// The latest arXiv version number.
+    pub version: Option<i32>,
+    pub pdf_url: Option<String>,
+    pub github_stars: Option<i32>,
+    pub withdrawn: bool,
+    /// The record's last change; `None` while it is as submitted.
+    pub updated_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -4,6 +4,8 @@
 
 pub mod account;
 pub mod paper;
+pub mod paper_metadata;
 pub mod ranking;
 pub mod search_query;
+pub mod taxonomy;
 mod text;

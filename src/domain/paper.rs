@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use super::paper_metadata::PaperMetadata;
 use super::text::single_line;
 
 /// Longest title, in characters.
@@ -36,6 +37,8 @@ pub struct NewPaper {
     pub project_url: Option<String>,
     /// Upvotes the source already counted.
     pub upvote_baseline: i32,
+    /// What the source says beyond the above.
+    pub metadata: PaperMetadata,
 }
 
 /// The `published_order` of undated papers: they sort as the oldest.

@@ -15,7 +15,7 @@ use tokio::sync::broadcast::error::RecvError;
 use crate::error::AppResult;
 use crate::events::Change;
 use crate::services::bylines::{self, Byline};
-use crate::services::{papers, users};
+use crate::services::{categories, papers, users};
 use crate::state::AppState;
 
 use super::loaders::{self, RequestLoader};
@@ -29,6 +29,8 @@ pub struct PaperEvent {
     pub paper: Arc<paper::Model>,
     pub byline: Byline,
     pub submitter: Option<user::Model>,
+    /// The paper's category codes (loaded for new papers only: filters test them).
+    pub categories: Vec<String>,
     /// Shared by every subscriber resolving this event, so that their field loads batch.
     pub loader: Arc<RequestLoader>,
 }
@@ -107,11 +109,16 @@ async fn load(state: &AppState, change: Change, paper_id: i64) -> AppResult<Opti
         Some(id) => users::by_id(db, id).await?,
         None => None,
     };
+    let categories = match change {
+        Change::PaperAdded { .. } => categories::of_paper(db, paper.id).await?,
+        _ => Vec::new(),
+    };
     Ok(Some(PaperEvent {
         change,
         paper: Arc::new(paper),
         byline,
         submitter,
+        categories,
         loader: Arc::new(loaders::for_request(state)),
     }))
 }

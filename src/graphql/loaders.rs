@@ -16,7 +16,7 @@ use crate::error::AppError;
 use crate::services::bylines::{self, Byline, BylineCache};
 use crate::services::papers::{self, PaperOwner};
 use crate::services::upvotes::{self, UpvoteList, Upvoted};
-use crate::services::users;
+use crate::services::{categories, users};
 use crate::state::AppState;
 
 /// A loader error, shareable between the resolvers that waited on one batch.
@@ -94,6 +94,10 @@ pub struct FirstUpvotedBy {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct BylineOf(pub i64);
 
+/// The category codes of a paper, the primary first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CategoriesOf(pub i64);
+
 /// The number of papers of an author or submitter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PaperCountOf(pub PaperOwner, pub i64);
@@ -134,6 +138,25 @@ impl Loader<BylineOf> for DbLoader {
         Ok(bylines
             .into_iter()
             .map(|(paper_id, byline)| (BylineOf(paper_id), byline))
+            .collect())
+    }
+}
+
+impl Loader<CategoriesOf> for DbLoader {
+    type Value = Vec<String>;
+    type Error = SharedError;
+
+    async fn load(
+        &self,
+        keys: &[CategoriesOf],
+    ) -> Result<HashMap<CategoriesOf, Vec<String>>, SharedError> {
+        let ids: Vec<i64> = keys.iter().map(|key| key.0).collect();
+        let listed = categories::of_papers(self.db.reader(), &ids)
+            .await
+            .map_err(failed)?;
+        Ok(listed
+            .into_iter()
+            .map(|(paper_id, codes)| (CategoriesOf(paper_id), codes))
             .collect())
     }
 }

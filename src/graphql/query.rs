@@ -9,7 +9,7 @@ use crate::error::AppError;
 use crate::graphql::types::{GlobalId, NodeKind};
 use crate::pagination::PageArgs;
 use crate::services::papers::{self, PaperFilter, PaperListing, PaperOrder};
-use crate::services::{authors, users};
+use crate::services::{authors, categories, users};
 
 use crate::auth::{Role, RoleGuard};
 
@@ -17,8 +17,8 @@ use super::context::{state, viewer};
 use super::prefetch;
 use super::search_results;
 use super::types::{
-    Author, Connection, Date, Node, OrderDirection, Paper, PaperFilterInput, PaperOrderField,
-    PaperOrderInput, TotalCount, TrendingWindow, User, page_cost,
+    Author, Category, Connection, Date, Node, OrderDirection, Paper, PaperFilterInput,
+    PaperOrderField, PaperOrderInput, TotalCount, TrendingWindow, User, page_cost,
 };
 
 /// Most ids one `nodes` call may ask for.
@@ -132,7 +132,7 @@ impl QueryRoot {
             last,
             before,
         };
-        list_papers(ctx, listing, &page_args).await
+        Paper::list(ctx, listing, &page_args).await
     }
 
     /// The papers submitted on one UTC day, most upvoted first. Without `date`: the latest
@@ -178,7 +178,7 @@ impl QueryRoot {
             order: PaperOrder::Trending { since },
             descending: true,
         };
-        list_papers(ctx, listing, &PageArgs::forward(first, after)).await
+        Paper::list(ctx, listing, &PageArgs::forward(first, after)).await
     }
 
     /// Full-text search over titles, abstracts and author names, best match first (ties:
@@ -208,6 +208,33 @@ impl QueryRoot {
         Ok(authors::by_id(state(ctx)?.db.reader(), id)
             .await?
             .map(Author::from))
+    }
+
+    /// An arXiv category by its code (`cs.LG`); null for a code outside the taxonomy.
+    async fn category(&self, code: String) -> Option<Category> {
+        Category::of_code(&code)
+    }
+
+    /// The categories that have papers, most papers first (ties by code).
+    #[graphql(complexity = "page_cost(first, None, child_complexity)")]
+    async fn categories(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size, 1–100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
+    ) -> async_graphql::Result<Connection<Category>> {
+        let request = PageArgs::forward(first, after)
+            .parse(categories::LIST_KIND, &categories::cursor_shape())?;
+        let page = categories::list(state(ctx)?.db.reader(), &request).await?;
+        let page = page.map(|model| {
+            let key = categories::key_of(&model);
+            (Category::counted(model), key)
+        });
+        Ok(Connection::new(
+            page,
+            categories::LIST_KIND,
+            TotalCount::Categories,
+        ))
     }
 
     /// Authors in alphabetical order, optionally only those whose name contains
@@ -287,16 +314,6 @@ impl QueryRoot {
             .await?
             .map(User::from))
     }
-}
-
-async fn list_papers(
-    ctx: &Context<'_>,
-    listing: PaperListing,
-    page_args: &PageArgs,
-) -> async_graphql::Result<Connection<Paper>> {
-    let request = page_args.parse(listing.order.list_kind(), &listing.order.cursor_shape())?;
-    let page = prefetch::paper_page(ctx, &listing, &request).await?;
-    Ok(Paper::listing_connection(page, listing))
 }
 
 /// Looks up global ids, one statement per object type.

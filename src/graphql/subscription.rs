@@ -10,6 +10,7 @@ use tokio::sync::broadcast::error::RecvError;
 use crate::error::AppError;
 use crate::events::Change;
 use crate::graphql::types::{GlobalId, NodeKind};
+use crate::services::papers::Related;
 
 use super::live::{Live, LiveEvents, PaperEvent};
 use super::types::{Paper, PaperFilterInput, UpvoteEvent};
@@ -34,8 +35,13 @@ impl SubscriptionRoot {
                 return None;
             };
             let author_ids: Vec<i64> = event.byline.iter().map(|author| author.id).collect();
+            let related = Related {
+                author_ids: &author_ids,
+                submitter: event.submitter.as_ref(),
+                categories: &event.categories,
+            };
             filter
-                .matches(&event.paper, &author_ids, event.submitter.as_ref())
+                .matches(&event.paper, related)
                 .then(|| Paper::from_event(Arc::clone(&event.paper), Arc::clone(&event.loader)))
         }))
     }

@@ -1,6 +1,8 @@
 //! The demo JSON format: an array of records with `title`, `abstract`, `authors`,
 //! `published_on`, `upvotes`, `github_url`, `arxiv_id` (and optional `project_url`,
-//! `submitted_at`, `author_count`, `source`). Unknown keys are ignored.
+//! `submitted_at`, `author_count`, `source`, and the metadata `categories` — arXiv codes,
+//! the primary first — `doi`, `journal_ref`, `comment`, `license`, `version`, `pdf_url`,
+//! `github_stars`). Unknown keys are ignored.
 
 use std::fmt;
 
@@ -9,6 +11,7 @@ use serde_json::{Map, Value};
 
 use crate::domain::paper;
 use crate::domain::paper::NewPaper;
+use crate::domain::paper_metadata::{self, PaperMetadata};
 
 /// Most problems reported for one file; the rest are summarised.
 const MAX_PROBLEMS: usize = 50;
@@ -111,6 +114,7 @@ impl RecordReader<'_> {
         let arxiv_id = self.optional_text(fields, "arxiv_id", paper::arxiv_id);
         let github_url = self.optional_text(fields, "github_url", paper::http_url);
         let project_url = self.optional_text(fields, "project_url", paper::http_url);
+        let metadata = self.metadata(fields);
         if self.problems.len() > before {
             return None;
         }
@@ -125,7 +129,59 @@ impl RecordReader<'_> {
             github_url,
             project_url,
             upvote_baseline: upvote_baseline?,
+            metadata,
         })
+    }
+
+    fn metadata(&mut self, fields: &Map<String, Value>) -> PaperMetadata {
+        PaperMetadata {
+            categories: self.categories(fields),
+            doi: self.optional_text(fields, "doi", paper_metadata::doi),
+            journal_ref: self.optional_text(fields, "journal_ref", paper_metadata::journal_ref),
+            arxiv_comment: self.optional_text(fields, "comment", paper_metadata::arxiv_comment),
+            license: self.optional_text(fields, "license", paper::http_url),
+            version: self.optional_number(fields, "version", paper_metadata::version),
+            pdf_url: self.optional_text(fields, "pdf_url", paper::http_url),
+            github_stars: self.optional_number(
+                fields,
+                "github_stars",
+                paper_metadata::github_stars,
+            ),
+        }
+    }
+
+    fn categories(&mut self, fields: &Map<String, Value>) -> Vec<String> {
+        let Some(codes) = self.strings(fields, "categories", "arXiv category codes") else {
+            return Vec::new();
+        };
+        paper_metadata::categories(&codes).unwrap_or_else(|(position, message)| {
+            let field = match position {
+                Some(position) => format!("categories[{position}]"),
+                None => "categories".to_owned(),
+            };
+            self.problem(&field, message);
+            Vec::new()
+        })
+    }
+
+    fn optional_number<T>(
+        &mut self,
+        fields: &Map<String, Value>,
+        key: &str,
+        check: fn(i64) -> Result<T, String>,
+    ) -> Option<T> {
+        match fields.get(key) {
+            None | Some(Value::Null) => None,
+            Some(value) => {
+                let Some(number) = value.as_i64() else {
+                    self.problem(key, "must be an integer or null");
+                    return None;
+                };
+                check(number)
+                    .map_err(|message| self.problem(key, message))
+                    .ok()
+            }
+        }
     }
 
     fn string<'v>(&mut self, fields: &'v Map<String, Value>, key: &str) -> Option<&'v str> {
@@ -168,27 +224,34 @@ impl RecordReader<'_> {
             .ok()
     }
 
-    fn authors(&mut self, fields: &Map<String, Value>) -> Option<Vec<String>> {
-        let names = match fields.get("authors") {
-            None | Some(Value::Null) => Vec::new(),
-            Some(Value::Array(items)) => {
-                let mut names = Vec::with_capacity(items.len());
-                for (position, item) in items.iter().enumerate() {
-                    match item {
-                        Value::String(name) => names.push(name.clone()),
-                        _ => {
-                            self.problem(&format!("authors[{position}]"), "must be a string");
-                            return None;
-                        }
-                    }
-                }
-                names
-            }
+    /// An optional array of strings (missing or null: empty); `what` describes its items.
+    fn strings(
+        &mut self,
+        fields: &Map<String, Value>,
+        key: &str,
+        what: &str,
+    ) -> Option<Vec<String>> {
+        let items = match fields.get(key) {
+            None | Some(Value::Null) => return Some(Vec::new()),
+            Some(Value::Array(items)) => items,
             Some(_) => {
-                self.problem("authors", "must be an array of names");
+                self.problem(key, format!("must be an array of {what}"));
                 return None;
             }
         };
+        let mut strings = Vec::with_capacity(items.len());
+        for (position, item) in items.iter().enumerate() {
+            let Value::String(text) = item else {
+                self.problem(&format!("{key}[{position}]"), "must be a string");
+                return None;
+            };
+            strings.push(text.clone());
+        }
+        Some(strings)
+    }
+
+    fn authors(&mut self, fields: &Map<String, Value>) -> Option<Vec<String>> {
+        let names = self.strings(fields, "authors", "names")?;
         let byline = match paper::authors(&names, true) {
             Ok(byline) => byline,
             Err((position, message)) => {

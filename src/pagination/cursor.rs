@@ -27,6 +27,7 @@ pub enum ListKind {
     UsersByName,
     UpvotersByTime,
     UpvotedPapersByTime,
+    CategoriesByPaperCount,
 }
 
 impl ListKind {
@@ -57,6 +58,7 @@ impl ListKind {
             Self::UsersByName => "un",
             Self::UpvotersByTime => "uv",
             Self::UpvotedPapersByTime => "up",
+            Self::CategoriesByPaperCount => "cc",
         }
     }
 }

@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use entity::{author, paper, paper_author};
+use entity::{author, paper, paper_author, paper_category};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
     QuerySelect, SqlErr, TransactionTrait,
@@ -56,6 +56,7 @@ pub async fn insert_papers(
 
     let mut inserted = Vec::with_capacity(fresh.len());
     let mut bylines = Vec::new();
+    let mut listings = Vec::new();
     for paper in fresh {
         let row = paper_row(&paper, now);
         let paper_id = paper::Entity::insert(row.clone())
@@ -63,10 +64,16 @@ pub async fn insert_papers(
             .await?
             .last_insert_id;
         bylines.extend(byline_rows(&row, paper_id, &paper.authors, &author_ids));
+        listings.extend(category_rows(paper_id, &paper.metadata.categories));
         inserted.push(paper_id);
     }
     for chunk in bylines.chunks(sql::INSERT_ROWS_CHUNK) {
         paper_author::Entity::insert_many(chunk.to_vec())
+            .exec(db)
+            .await?;
+    }
+    for chunk in listings.chunks(sql::INSERT_ROWS_CHUNK) {
+        paper_category::Entity::insert_many(chunk.to_vec())
             .exec(db)
             .await?;
     }
@@ -96,6 +103,15 @@ fn paper_row(paper: &NewPaper, now: DateTime<Utc>) -> paper::ActiveModel {
         rank_count: Set(paper.upvote_baseline),
         author_count: Set(i32::try_from(paper.authors.len()).unwrap_or(i32::MAX)),
         hot_score: Set(hot_score(paper.upvote_baseline, submitted_at)),
+        doi: Set(paper.metadata.doi.clone()),
+        journal_ref: Set(paper.metadata.journal_ref.clone()),
+        arxiv_comment: Set(paper.metadata.arxiv_comment.clone()),
+        license: Set(paper.metadata.license.clone()),
+        version: Set(paper.metadata.version),
+        pdf_url: Set(paper.metadata.pdf_url.clone()),
+        github_stars: Set(paper.metadata.github_stars),
+        withdrawn: Set(paper.metadata.withdrawn()),
+        updated_at: Set(None),
         ..Default::default()
     }
 }
@@ -118,6 +134,19 @@ fn byline_rows(
                 published_order: paper.published_order.clone(),
                 submitted_at: paper.submitted_at.clone(),
             })
+        })
+        .collect()
+}
+
+/// The category rows of a stored paper, the primary (first) at position 0.
+fn category_rows(paper_id: i64, codes: &[String]) -> Vec<paper_category::ActiveModel> {
+    codes
+        .iter()
+        .enumerate()
+        .map(|(position, code)| paper_category::ActiveModel {
+            paper_id: Set(paper_id),
+            code: Set(code.clone()),
+            position: Set(i32::try_from(position).unwrap_or(i32::MAX)),
         })
         .collect()
 }
@@ -154,6 +183,12 @@ pub async fn submit(
     let bylines = byline_rows(&row, stored.id, &paper.authors, &author_ids);
     if !bylines.is_empty() {
         paper_author::Entity::insert_many(bylines)
+            .exec(&transaction)
+            .await?;
+    }
+    let listings = category_rows(stored.id, &paper.metadata.categories);
+    if !listings.is_empty() {
+        paper_category::Entity::insert_many(listings)
             .exec(&transaction)
             .await?;
     }

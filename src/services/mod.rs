@@ -14,6 +14,7 @@ pub mod accounts;
 pub mod authors;
 pub mod bylines;
 pub mod catalog;
+pub mod categories;
 mod keyset;
 mod paper_filter;
 pub mod papers;

@@ -7,7 +7,7 @@
 use std::cmp::Ordering;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use entity::{paper, paper_author, user};
+use entity::{paper, paper_author, paper_category, user};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, ModelTrait, QueryFilter, Select, Value};
 
@@ -34,6 +34,18 @@ pub struct PaperFilter {
     pub min_upvotes: Option<i32>,
     /// Has (or lacks) a code repository link.
     pub has_code: Option<bool>,
+    /// Listed (primarily or cross-listed) in any of these arXiv categories.
+    pub categories: Option<Vec<String>>,
+}
+
+/// What a filter tests of a paper beyond its own row.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Related<'a> {
+    /// The byline's author ids.
+    pub author_ids: &'a [i64],
+    pub submitter: Option<&'a user::Model>,
+    /// The paper's category codes.
+    pub categories: &'a [String],
 }
 
 /// One condition on a paper.
@@ -55,6 +67,8 @@ enum Condition {
     /// The submitter's username has this lookup key; `None` is a spelling no username
     /// can have, which nothing matches.
     SubmitterNamed(Option<String>),
+    /// Listed in any of these categories.
+    InCategories(Vec<String>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,6 +133,9 @@ impl PaperFilter {
                 present,
             });
         }
+        if let Some(codes) = &self.categories {
+            conditions.push(Condition::InCategories(codes.clone()));
+        }
         conditions
     }
 
@@ -129,16 +146,11 @@ impl PaperFilter {
             .fold(select, |select, condition| select.filter(condition.sql()))
     }
 
-    /// Whether a paper (with its byline's author ids and its submitter) passes the filter.
-    pub fn matches(
-        &self,
-        paper: &paper::Model,
-        author_ids: &[i64],
-        submitter: Option<&user::Model>,
-    ) -> bool {
+    /// Whether a paper (with its byline, submitter and categories) passes the filter.
+    pub fn matches(&self, paper: &paper::Model, related: Related<'_>) -> bool {
         self.conditions()
             .iter()
-            .all(|condition| condition.holds(paper, author_ids, submitter))
+            .all(|condition| condition.holds(paper, related))
     }
 }
 
@@ -183,15 +195,20 @@ impl Condition {
                     .to_owned(),
             ),
             Self::SubmitterNamed(None) => Expr::val(false),
+            Self::InCategories(codes) => paper::Column::Id.in_subquery(
+                Query::select()
+                    .column(paper_category::Column::PaperId)
+                    .from(paper_category::Entity)
+                    .and_where(
+                        Expr::col(paper_category::Column::Code)
+                            .is_in(codes.iter().map(String::as_str)),
+                    )
+                    .to_owned(),
+            ),
         }
     }
 
-    fn holds(
-        &self,
-        paper: &paper::Model,
-        author_ids: &[i64],
-        submitter: Option<&user::Model>,
-    ) -> bool {
+    fn holds(&self, paper: &paper::Model, related: Related<'_>) -> bool {
         match self {
             Self::Compare {
                 column,
@@ -205,10 +222,15 @@ impl Condition {
                 Operator::Greater => order.is_gt(),
             }),
             Self::Present { column, present } => paper.get(*column).is_some() == *present,
-            Self::HasAuthor(author_id) => author_ids.contains(author_id),
-            Self::SubmitterNamed(key) => submitter
+            Self::HasAuthor(author_id) => related.author_ids.contains(author_id),
+            Self::SubmitterNamed(key) => related
+                .submitter
                 .zip(key.as_ref())
                 .is_some_and(|(user, key)| user.username_key == *key),
+            Self::InCategories(codes) => related
+                .categories
+                .iter()
+                .any(|listed| codes.contains(listed)),
         }
     }
 }

@@ -4,11 +4,12 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
-use entity::{paper_author, user};
+use entity::{paper_author, paper_category, user};
 use paperboard::domain::paper::NewPaper;
+use paperboard::domain::paper_metadata::PaperMetadata;
 use paperboard::pagination::PageRequest;
 use paperboard::services::catalog;
-use paperboard::services::papers::{self, PaperFilter, PaperListing, PaperOrder};
+use paperboard::services::papers::{self, PaperFilter, PaperListing, PaperOrder, Related};
 use sea_orm::EntityTrait;
 
 use crate::helpers::TestApp;
@@ -16,6 +17,7 @@ use crate::helpers::TestApp;
 const PAPERS: usize = 80;
 const FILTERS: usize = 300;
 const AUTHORS: [&str; 6] = ["Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald"];
+const CATEGORIES: [&str; 4] = ["cs.LG", "cs.CL", "stat.ML", "math.OC"];
 
 /// A small deterministic generator (a linear congruential one), so failures repeat.
 struct Dice(u64);
@@ -65,6 +67,14 @@ async fn filters_select_the_same_papers_in_sql_and_in_memory() {
             github_url: dice.chance(50).then(|| "https://github.com/x/y".to_owned()),
             project_url: None,
             upvote_baseline: i32::try_from(dice.roll(12)).unwrap(),
+            metadata: PaperMetadata {
+                categories: CATEGORIES
+                    .iter()
+                    .filter(|_| dice.chance(40))
+                    .map(|code| (*code).to_owned())
+                    .collect(),
+                ..PaperMetadata::default()
+            },
         })
         .collect();
     catalog::insert_papers(db.writer(), records).await.unwrap();
@@ -84,6 +94,14 @@ async fn filters_select_the_same_papers_in_sql_and_in_memory() {
         bylines.entry(row.paper_id).or_default().push(row.author_id);
     }
     let author_ids: Vec<i64> = bylines.values().flatten().copied().collect();
+    let mut listed: HashMap<i64, Vec<String>> = HashMap::new();
+    for row in paper_category::Entity::find()
+        .all(db.reader())
+        .await
+        .unwrap()
+    {
+        listed.entry(row.paper_id).or_default().push(row.code);
+    }
     let users_by_id: HashMap<i64, user::Model> =
         users.iter().map(|user| (user.id, user.clone())).collect();
 
@@ -107,7 +125,15 @@ async fn filters_select_the_same_papers_in_sql_and_in_memory() {
             .filter(|paper| {
                 let byline = bylines.get(&paper.id).map_or(&[][..], Vec::as_slice);
                 let submitter = paper.submitted_by.and_then(|id| users_by_id.get(&id));
-                filter.matches(paper, byline, submitter)
+                let categories = listed.get(&paper.id).map_or(&[][..], Vec::as_slice);
+                filter.matches(
+                    paper,
+                    Related {
+                        author_ids: byline,
+                        submitter,
+                        categories,
+                    },
+                )
             })
             .map(|paper| paper.id)
             .collect();
@@ -166,5 +192,17 @@ fn random_filter(
             .chance(25)
             .then(|| i32::try_from(dice.roll(12)).unwrap()),
         has_code: dice.chance(25).then(|| dice.chance(50)),
+        categories: dice.chance(30).then(|| {
+            let mut codes: Vec<String> = CATEGORIES
+                .iter()
+                .filter(|_| dice.chance(40))
+                .map(|code| (*code).to_owned())
+                .collect();
+            // A code no paper has.
+            if dice.chance(20) {
+                codes.push("cs.AI".to_owned());
+            }
+            codes
+        }),
     }
 }

@@ -9,7 +9,7 @@ use crate::helpers::TestApp;
 
 const DEMO: &str = include_str!("../../assets/demo-papers.json");
 
-fn run_import(app: &TestApp, file: &std::path::Path) -> std::process::Output {
+pub fn run_import(app: &TestApp, file: &std::path::Path) -> std::process::Output {
     let config = app.state.config.database.clone();
     let mut command = Command::new(env!("CARGO_BIN_EXE_paperboard"));
     command

@@ -13,6 +13,7 @@
 mod helpers;
 
 mod accounts;
+mod categories;
 mod conformance;
 mod connections;
 mod crash;

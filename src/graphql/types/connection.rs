@@ -13,7 +13,7 @@ use crate::pagination::{Keyset, ListKind, Page};
 use crate::services::papers::{PaperListing, PaperOwner};
 use crate::services::search::SearchListing;
 use crate::services::upvotes::UpvoteList;
-use crate::services::{authors, papers, search, users};
+use crate::services::{authors, categories, papers, search, users};
 
 /// How to learn a connection's total size, run only when `totalCount` is selected.
 #[derive(Debug, Clone)]
@@ -28,6 +28,8 @@ pub enum TotalCount {
     Authors(Option<String>),
     /// All users.
     Users,
+    /// Categories that have papers.
+    Categories,
     /// A paper's upvoters or a user's upvotes (batched across parents).
     Upvotes(UpvoteList, i64),
 }
@@ -44,6 +46,7 @@ impl TotalCount {
                 .unwrap_or(0),
             Self::Authors(name_contains) => authors::count(db, name_contains.as_deref()).await?,
             Self::Users => users::count(db).await?,
+            Self::Categories => categories::count(db).await?,
             Self::Upvotes(list, id) => loader(ctx)?
                 .load_one(UpvoteCountOf(*list, *id))
                 .await?

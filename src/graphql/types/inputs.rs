@@ -2,6 +2,7 @@
 
 use async_graphql::{Enum, ID, InputObject};
 
+use crate::domain::paper_metadata;
 use crate::error::AppError;
 use crate::graphql::types::{GlobalId, NodeKind};
 use crate::services::papers::PaperFilter;
@@ -31,6 +32,9 @@ pub struct PaperFilterInput {
     pub min_upvotes: Option<i32>,
     /// Has (true) or lacks (false) a code repository link.
     pub has_code: Option<bool>,
+    /// Listed in any of these arXiv categories (codes such as `cs.LG`), as the primary
+    /// category or cross-listed.
+    pub categories: Option<Vec<String>>,
 }
 
 impl PaperFilterInput {
@@ -51,6 +55,10 @@ impl PaperFilterInput {
                 "`submittedBy` is longer than any username",
             ));
         }
+        let categories = self
+            .categories
+            .map(|codes| decode_categories(&codes, &format!("{field}.categories")))
+            .transpose()?;
         Ok(PaperFilter {
             submitted_after: self.submitted_after.map(|at| at.0),
             submitted_before: self.submitted_before.map(|at| at.0),
@@ -61,8 +69,26 @@ impl PaperFilterInput {
             submitted_by_user_id: None,
             min_upvotes: self.min_upvotes,
             has_code: self.has_code,
+            categories,
         })
     }
+}
+
+/// A list of category codes to filter by: 1 to `MAX_CATEGORIES`, each in the taxonomy.
+fn decode_categories(codes: &[String], field: &str) -> Result<Vec<String>, AppError> {
+    if codes.is_empty() {
+        return Err(AppError::bad_input(
+            field,
+            "give at least one category code, or leave `categories` out",
+        ));
+    }
+    paper_metadata::categories(codes).map_err(|(position, message)| {
+        let field = match position {
+            Some(position) => format!("{field}[{position}]"),
+            None => field.to_owned(),
+        };
+        AppError::bad_input(field, message)
+    })
 }
 
 /// Sort direction.

@@ -5,6 +5,7 @@ use crate::pagination::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 
 mod account;
 mod author;
+mod category;
 mod connection;
 mod global_id;
 mod inputs;
@@ -16,6 +17,7 @@ mod user;
 
 pub use account::{AuthPayload, LoginInput, RegisterInput, UpvotePayload};
 pub use author::Author;
+pub use category::Category;
 pub use connection::{Connection, TotalCount};
 pub use global_id::{GlobalId, NodeKind};
 pub use inputs::{

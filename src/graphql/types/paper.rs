@@ -7,13 +7,15 @@ use entity::paper;
 
 use crate::error::AppError;
 use crate::graphql::context::{loader, viewer};
-use crate::graphql::loaders::{BylineOf, HasUpvoted, RequestLoader, UserById};
+use crate::graphql::loaders::{BylineOf, CategoriesOf, HasUpvoted, RequestLoader, UserById};
+use crate::graphql::prefetch;
 use crate::graphql::types::{GlobalId, NodeKind};
 use crate::graphql::upvote_lists::upvoters_of;
+use crate::pagination::PageArgs;
 use crate::services::papers::{PaperListing, PaperOrder, PaperPage};
 
 use super::connection::{Connection, TotalCount};
-use super::{Author, Date, DateTime, User, page_cost};
+use super::{Author, Category, Date, DateTime, User, page_cost};
 
 /// A research paper in the feed.
 #[derive(Clone)]
@@ -74,6 +76,26 @@ impl Paper {
             (Paper::from(model), key)
         });
         Connection::new(page, order.list_kind(), total)
+    }
+
+    /// The paper's category codes, the primary first (batched across the request).
+    async fn category_codes(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<String>> {
+        Ok(self
+            .loader(ctx)?
+            .load_one(CategoriesOf(self.model.id))
+            .await?
+            .unwrap_or_default())
+    }
+
+    /// One page of `listing`, its relations prefetched, as a connection.
+    pub async fn list(
+        ctx: &Context<'_>,
+        listing: PaperListing,
+        page_args: &PageArgs,
+    ) -> async_graphql::Result<Connection<Paper>> {
+        let request = page_args.parse(listing.order.list_kind(), &listing.order.cursor_shape())?;
+        let page = prefetch::paper_page(ctx, &listing, &request).await?;
+        Ok(Self::listing_connection(page, listing))
     }
 
     /// A connection over a page of `listing`, counting the listing on demand.
@@ -153,6 +175,66 @@ impl Paper {
     /// Project page.
     async fn project_url(&self) -> Option<&str> {
         self.model.project_url.as_deref()
+    }
+
+    /// The arXiv categories the paper is listed in, the primary first.
+    async fn categories(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Category>> {
+        let codes = self.category_codes(ctx).await?;
+        Ok(codes
+            .iter()
+            .filter_map(|code| Category::of_code(code))
+            .collect())
+    }
+
+    /// The primary arXiv category.
+    async fn primary_category(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Category>> {
+        let codes = self.category_codes(ctx).await?;
+        Ok(codes.first().and_then(|code| Category::of_code(code)))
+    }
+
+    /// Digital Object Identifier of the published version, e.g. `10.1145/3580305.3599931`.
+    async fn doi(&self) -> Option<&str> {
+        self.model.doi.as_deref()
+    }
+
+    /// Journal reference of the published version.
+    async fn journal_ref(&self) -> Option<&str> {
+        self.model.journal_ref.as_deref()
+    }
+
+    /// The authors' comment line on arXiv, e.g. "12 pages, 5 figures".
+    async fn arxiv_comment(&self) -> Option<&str> {
+        self.model.arxiv_comment.as_deref()
+    }
+
+    /// URL of the paper's licence.
+    async fn license(&self) -> Option<&str> {
+        self.model.license.as_deref()
+    }
+
+    /// The latest arXiv version number.
+    async fn version(&self) -> Option<i32> {
+        self.model.version
+    }
+
+    /// Whether the paper was withdrawn on arXiv (it stays in the feed).
+    async fn withdrawn(&self) -> bool {
+        self.model.withdrawn
+    }
+
+    /// The last change of the record: its submission, or a later update.
+    async fn updated_at(&self) -> DateTime {
+        DateTime(self.model.updated_at.unwrap_or(self.model.submitted_at))
+    }
+
+    /// Link to the PDF.
+    async fn pdf_url(&self) -> Option<&str> {
+        self.model.pdf_url.as_deref()
+    }
+
+    /// Stars of the code repository, when a source gave them.
+    async fn github_stars(&self) -> Option<i32> {
+        self.model.github_stars
     }
 
     /// Upvotes: the count imported from the source plus upvotes cast here. Always exact

@@ -5,6 +5,7 @@ use chrono::NaiveDate;
 
 use crate::domain::paper;
 use crate::domain::paper::NewPaper;
+use crate::domain::paper_metadata::PaperMetadata;
 use crate::error::AppError;
 
 use super::{Date, Paper};
@@ -84,6 +85,7 @@ impl SubmitPaperInput {
             github_url,
             project_url,
             upvote_baseline: 0,
+            metadata: PaperMetadata::default(),
         })
     }
 }
