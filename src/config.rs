@@ -28,6 +28,10 @@ mod defaults {
     pub const RANKING_REFRESH_MILLIS: u64 = 500;
     pub const LOGIN_MAX_BACKOFF_SECONDS: u64 = 900;
     pub const RESPONSE_CACHE_MIB: u64 = 64;
+    pub const ARXIV_API_URL: &str = "https://export.arxiv.org/api/query";
+    /// arXiv's terms of use: no more than one request every three seconds.
+    pub const ARXIV_REQUEST_INTERVAL_MILLIS: u64 = 3_000;
+    pub const UPSTREAM_TIMEOUT_SECONDS: u64 = 15;
 }
 
 /// Where the data lives. `Debug` shows the URL without its password.
@@ -281,6 +285,38 @@ impl Default for ActivityConfig {
     }
 }
 
+/// The sources papers are fetched from.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SourcesConfig {
+    /// arXiv's API query endpoint (Atom), for `submitArxivPaper`.
+    #[arg(long, env = "PAPERBOARD_ARXIV_API_URL", default_value = defaults::ARXIV_API_URL)]
+    pub arxiv_api_url: String,
+
+    /// Least milliseconds between two requests to arXiv from this instance.
+    #[arg(long, env = "PAPERBOARD_ARXIV_REQUEST_INTERVAL_MS", default_value_t = defaults::ARXIV_REQUEST_INTERVAL_MILLIS)]
+    pub arxiv_request_interval_millis: u64,
+
+    /// Seconds a request to a source may take, connecting included.
+    #[arg(long, env = "PAPERBOARD_UPSTREAM_TIMEOUT_SECONDS", default_value_t = defaults::UPSTREAM_TIMEOUT_SECONDS)]
+    pub upstream_timeout_seconds: u64,
+
+    /// A contact (an email address or URL) sent in the `User-Agent` of every request to a
+    /// source, so that its operators can reach whoever runs this instance.
+    #[arg(long, env = "PAPERBOARD_CONTACT")]
+    pub contact: Option<String>,
+}
+
+impl Default for SourcesConfig {
+    fn default() -> Self {
+        Self {
+            arxiv_api_url: defaults::ARXIV_API_URL.to_owned(),
+            arxiv_request_interval_millis: defaults::ARXIV_REQUEST_INTERVAL_MILLIS,
+            upstream_timeout_seconds: defaults::UPSTREAM_TIMEOUT_SECONDS,
+            contact: None,
+        }
+    }
+}
+
 /// Everything `paperboard serve` needs.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Config {
@@ -323,6 +359,9 @@ pub struct Config {
 
     #[command(flatten)]
     pub activity: ActivityConfig,
+
+    #[command(flatten)]
+    pub sources: SourcesConfig,
 }
 
 impl Config {
@@ -339,6 +378,7 @@ impl Config {
             connections: ConnectionLimits::default(),
             sockets: SocketLimits::default(),
             activity: ActivityConfig::default(),
+            sources: SourcesConfig::default(),
         }
     }
 }

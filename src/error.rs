@@ -22,6 +22,7 @@ pub enum ErrorCode {
     QueryTooComplex,
     ResponseTooLarge,
     ServiceUnavailable,
+    UpstreamUnavailable,
     InternalServerError,
 }
 
@@ -38,6 +39,7 @@ impl ErrorCode {
             Self::QueryTooComplex => "QUERY_TOO_COMPLEX",
             Self::ResponseTooLarge => "RESPONSE_TOO_LARGE",
             Self::ServiceUnavailable => "SERVICE_UNAVAILABLE",
+            Self::UpstreamUnavailable => "UPSTREAM_UNAVAILABLE",
             Self::InternalServerError => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -76,6 +78,14 @@ pub enum AppError {
     /// `SERVICE_UNAVAILABLE`: the database is unreachable; retry after the given delay.
     #[error("the service is temporarily unavailable; retry in {} s", retry_after.as_secs().max(1))]
     ServiceUnavailable { retry_after: Duration },
+    /// `UPSTREAM_UNAVAILABLE`: a source this server fetches from (arXiv) is unreachable,
+    /// slow or rate-limiting; retry after the given delay.
+    #[error("{source_name} is unavailable ({reason}); retry in {} s", retry_after.as_secs().max(1))]
+    UpstreamUnavailable {
+        source_name: &'static str,
+        reason: String,
+        retry_after: Duration,
+    },
     /// `INTERNAL_SERVER_ERROR`: anything else. The cause is logged, never shown.
     #[error("internal server error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -115,6 +125,7 @@ impl AppError {
             Self::QueryTooComplex(_) => ErrorCode::QueryTooComplex,
             Self::ResponseTooLarge { .. } => ErrorCode::ResponseTooLarge,
             Self::ServiceUnavailable { .. } => ErrorCode::ServiceUnavailable,
+            Self::UpstreamUnavailable { .. } => ErrorCode::UpstreamUnavailable,
             Self::Internal(_) => ErrorCode::InternalServerError,
         }
     }
@@ -126,7 +137,9 @@ impl AppError {
             Self::BadInput { field, .. } | Self::Conflict { field, .. } => {
                 extensions.set("field", field.as_str());
             }
-            Self::RateLimited { retry_after } | Self::ServiceUnavailable { retry_after } => {
+            Self::RateLimited { retry_after }
+            | Self::ServiceUnavailable { retry_after }
+            | Self::UpstreamUnavailable { retry_after, .. } => {
                 let seconds = i32::try_from(retry_after.as_secs().max(1)).unwrap_or(i32::MAX);
                 extensions.set("retryAfterSeconds", seconds);
             }

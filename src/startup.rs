@@ -22,6 +22,7 @@ use crate::graphql::live::{self, LiveEvents};
 use crate::graphql::preflight::schema_index::IndexError;
 use crate::graphql::{build_schema, preflight};
 use crate::http::{ConnectionRules, GuardedListener, InvalidOrigin, PeerAddr, Sockets, router};
+use crate::ingest::arxiv_api::{ArxivApi, ArxivApiError};
 use crate::ingest::{DEMO_PAPERS_JSON, ImportError, parse_demo_json};
 use crate::rate_limit::Limits;
 use crate::services::{catalog, rankings};
@@ -55,6 +56,8 @@ pub enum StartupError {
     Auth(#[from] AuthSetupError),
     #[error("cannot prepare the GraphQL checks")]
     Schema(#[from] IndexError),
+    #[error("cannot set up the arXiv client")]
+    Arxiv(#[from] ArxivApiError),
 }
 
 /// A built application, bound to its port and ready to serve.
@@ -83,7 +86,8 @@ impl Application {
         }
         let auth = Auth::new(&config.auth, &config.database.data_dir)?;
         let bind = config.bind;
-        let state = AppState::new(db, config, auth, events);
+        let arxiv = ArxivApi::new(&config.sources)?;
+        let state = AppState::new(db, config, auth, events, arxiv);
         let live = LiveEvents::new();
         let schema = build_schema(state.clone(), &state.config.limits, Arc::clone(&live));
         let preflight = preflight(&state.config.limits).await?;

@@ -6,6 +6,7 @@ use crate::auth::Auth;
 use crate::config::Config;
 use crate::db::Database;
 use crate::events::EventBus;
+use crate::ingest::arxiv_api::ArxivApi;
 use crate::rate_limit::Limits;
 use crate::services::bylines::BylineCache;
 use crate::services::upvote_writes::UpvoteWriter;
@@ -21,6 +22,8 @@ pub struct AppState {
     pub limits: Arc<Limits>,
     pub events: Arc<EventBus>,
     pub upvote_writer: Arc<UpvoteWriter>,
+    /// Where `submitArxivPaper` fetches records.
+    pub arxiv: Arc<ArxivApi>,
 }
 
 impl AppState {
@@ -36,8 +39,15 @@ impl AppState {
     }
 
     /// Bundles the parts (and starts the tasks some of them own: call within the runtime).
-    pub fn new(db: Database, config: Config, auth: Auth, events: EventBus) -> Self {
+    pub fn new(
+        db: Database,
+        config: Config,
+        auth: Auth,
+        events: EventBus,
+        arxiv: ArxivApi,
+    ) -> Self {
         Self {
+            arxiv: Arc::new(arxiv),
             upvote_writer: Arc::new(UpvoteWriter::start(&db)),
             limits: Arc::new(Limits::new(&config.activity, &config.auth, &db)),
             events: Arc::new(events),

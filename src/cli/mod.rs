@@ -45,7 +45,7 @@ pub struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the GraphQL server (the default).
-    Serve(Config),
+    Serve(Box<Config>),
     /// Apply pending database migrations and exit.
     Migrate(DatabaseConfig),
     /// Import papers from a file in the demo JSON format (idempotent, all-or-nothing).
@@ -117,8 +117,8 @@ pub async fn run(
     cli: Cli,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), CliError> {
-    match cli.command.unwrap_or(Command::Serve(cli.serve)) {
-        Command::Serve(config) => serve(config, shutdown).await,
+    match cli.command.unwrap_or(Command::Serve(Box::new(cli.serve))) {
+        Command::Serve(config) => serve(*config, shutdown).await,
         Command::Migrate(database) => {
             let db = open(&database).await?;
             db.close().await;

@@ -6,6 +6,7 @@ use async_graphql::{Context, ID, Object};
 
 use crate::auth::{Role, RoleGuard};
 use crate::clock;
+use crate::domain::paper;
 use crate::error::AppError;
 use crate::graphql::types::{GlobalId, NodeKind};
 use crate::services::accounts::{self, Registration};
@@ -117,6 +118,28 @@ impl MutationRoot {
         let user_id = signed_in_user(ctx)?;
         let paper = input.validate(clock::now().date_naive())?;
         let stored = catalog::submit(state(ctx)?.services(), user_id, paper).await?;
+        Ok(SubmitPaperPayload {
+            paper: Paper::from(stored),
+        })
+    }
+
+    /// Adds the paper with this arXiv id to the feed, submitted by the signed-in user, with
+    /// its metadata fetched from arXiv. An id already listed is a `CONFLICT`, one arXiv does
+    /// not know `NOT_FOUND`; when arXiv cannot answer (unreachable, slow, busy) the error is
+    /// `UPSTREAM_UNAVAILABLE` with `retryAfterSeconds`. Nothing is stored on any error; the
+    /// same rate limit as `submitPaper` applies.
+    #[graphql(guard = "RoleGuard(Role::User)")]
+    async fn submit_arxiv_paper(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "With or without version suffix or `arXiv:` prefix.")] arxiv_id: String,
+    ) -> async_graphql::Result<SubmitPaperPayload> {
+        let user_id = signed_in_user(ctx)?;
+        let arxiv_id = paper::arxiv_id(&arxiv_id)
+            .map_err(|message| AppError::bad_input("arxivId", message))?;
+        let state = state(ctx)?;
+        let stored =
+            catalog::submit_from_arxiv(state.services(), &state.arxiv, user_id, &arxiv_id).await?;
         Ok(SubmitPaperPayload {
             paper: Paper::from(stored),
         })

@@ -4,6 +4,8 @@
 //!
 //! [`NewPaper`]: crate::domain::paper::NewPaper
 
+pub mod arxiv_api;
+pub mod arxiv_atom;
 mod demo_json;
 
 pub use demo_json::{ImportError, RecordProblem, parse_demo_json};

@@ -18,6 +18,7 @@ use crate::domain::ranking::hot_score;
 use crate::error::{AppError, AppResult};
 
 use crate::events::{Change, EventBus};
+use crate::ingest::arxiv_api::{ArxivApi, FetchError};
 
 use super::authors::name_key;
 use super::{Context, papers, search, sql};
@@ -157,18 +158,66 @@ fn category_rows(paper_id: i64, codes: &[String]) -> Vec<paper_category::ActiveM
 /// # Errors
 /// `RATE_LIMITED` beyond the submitter's limit; `CONFLICT` on `input.arxivId` when a paper
 /// with that arXiv id exists (nothing is stored); `INTERNAL_SERVER_ERROR` on failure.
-pub async fn submit(
+pub async fn submit(ctx: Context<'_>, submitter: i64, paper: NewPaper) -> AppResult<paper::Model> {
+    ctx.limits.submissions.take(submitter).await?;
+    store_submission(ctx, submitter, paper, "input.arxivId").await
+}
+
+/// Adds the paper `arxiv_id` as arXiv describes it, submitted by `submitter` (within the
+/// same limit as [`submit`]), and publishes it.
+///
+/// # Errors
+/// `RATE_LIMITED` beyond the submitter's limit; `CONFLICT` on `arxivId` when the paper is
+/// listed already (checked before asking arXiv, and again when storing); `NOT_FOUND` when
+/// arXiv does not know the id; `UPSTREAM_UNAVAILABLE` when arXiv cannot answer;
+/// `BAD_USER_INPUT` when arXiv's record breaks the catalogue's rules. Nothing is stored on
+/// any error.
+pub async fn submit_from_arxiv(
+    ctx: Context<'_>,
+    arxiv: &ArxivApi,
+    submitter: i64,
+    arxiv_id: &str,
+) -> AppResult<paper::Model> {
+    ctx.limits.submissions.take(submitter).await?;
+    if papers::by_arxiv_id(ctx.db.reader(), arxiv_id)
+        .await?
+        .is_some()
+    {
+        return Err(arxiv_id_taken("arxivId"));
+    }
+    let entry = arxiv.fetch(arxiv_id).await.map_err(|error| match error {
+        FetchError::NotFound => AppError::NotFound {
+            resource: "arXiv paper",
+        },
+        FetchError::Unavailable {
+            reason,
+            retry_after,
+        } => AppError::UpstreamUnavailable {
+            source_name: "arXiv",
+            reason,
+            retry_after,
+        },
+    })?;
+    let paper = entry
+        .into_new_paper(clock::now().date_naive())
+        .map_err(|error| AppError::bad_input("arxivId", format!("arXiv's record: {error}")))?;
+    store_submission(ctx, submitter, paper, "arxivId").await
+}
+
+/// Stores a submitted paper (byline, categories, search rows) in one transaction and
+/// publishes it; `arxiv_id_field` names the argument a taken arXiv id is reported on.
+async fn store_submission(
     ctx: Context<'_>,
     submitter: i64,
     mut paper: NewPaper,
+    arxiv_id_field: &str,
 ) -> AppResult<paper::Model> {
-    ctx.limits.submissions.take(submitter).await?;
     paper.submitted_by = Some(submitter);
     let transaction = ctx.db.writer().begin().await?;
     if let Some(arxiv_id) = &paper.arxiv_id
         && papers::by_arxiv_id(&transaction, arxiv_id).await?.is_some()
     {
-        return Err(arxiv_id_taken());
+        return Err(arxiv_id_taken(arxiv_id_field));
     }
     let author_ids = ensure_authors(&transaction, &paper.authors).await?;
     let row = paper_row(&paper, clock::now());
@@ -177,7 +226,7 @@ pub async fn submit(
         .await
         .map_err(|error| match error.sql_err() {
             // A concurrent submission of the same arXiv id won the race.
-            Some(SqlErr::UniqueConstraintViolation(_)) => arxiv_id_taken(),
+            Some(SqlErr::UniqueConstraintViolation(_)) => arxiv_id_taken(arxiv_id_field),
             _ => error.into(),
         })?;
     let bylines = byline_rows(&row, stored.id, &paper.authors, &author_ids);
@@ -202,11 +251,9 @@ pub async fn submit(
     Ok(stored)
 }
 
-fn arxiv_id_taken() -> AppError {
-    AppError::conflict(
-        "input.arxivId",
-        "a paper with this arXiv id is already listed",
-    )
+/// The `CONFLICT` of an arXiv id already listed, about the argument `field`.
+fn arxiv_id_taken(field: &str) -> AppError {
+    AppError::conflict(field, "a paper with this arXiv id is already listed")
 }
 
 /// Removes a paper with its byline and upvotes (and forgets its cached byline).

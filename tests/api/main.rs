@@ -13,6 +13,8 @@
 mod helpers;
 
 mod accounts;
+mod arxiv;
+mod arxiv_fixture;
 mod categories;
 mod conformance;
 mod connections;

@@ -1,0 +1,214 @@
+//! Fetching one record from the arXiv API, as a good citizen of arXiv's servers: at most
+//! one request per configured interval from this instance (arXiv asks for three seconds),
+//! a `User-Agent` naming Paperboard and the operator's contact, a timeout, a bounded answer,
+//! and `Retry-After` passed on when arXiv is busy.
+
+use std::time::Duration;
+
+use tokio::sync::Mutex;
+use tokio::time::Instant;
+
+use crate::config::SourcesConfig;
+
+use super::arxiv_atom::{ArxivEntry, parse_feed};
+
+/// Largest answer read: one Atom entry is a few KiB.
+const MAX_ANSWER_BYTES: usize = 1024 * 1024;
+/// How long a caller may wait for its turn before being told to come back.
+const MAX_QUEUE_WAIT: Duration = Duration::from_secs(10);
+/// The delay suggested when arXiv gave none.
+const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(30);
+
+/// Why a record could not be fetched.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error("arXiv has no paper with this id")]
+    NotFound,
+    #[error("{reason}")]
+    Unavailable {
+        reason: String,
+        retry_after: Duration,
+    },
+}
+
+impl FetchError {
+    fn unavailable(reason: impl Into<String>, retry_after: Duration) -> Self {
+        Self::Unavailable {
+            reason: reason.into(),
+            retry_after,
+        }
+    }
+}
+
+/// The arXiv API, as this instance reaches it.
+pub struct ArxivApi {
+    client: reqwest::Client,
+    query_url: url::Url,
+    interval: Duration,
+    /// When the next request may start.
+    next_turn: Mutex<Instant>,
+}
+
+impl ArxivApi {
+    /// A client for `config`'s endpoint and limits.
+    ///
+    /// # Errors
+    /// A malformed endpoint URL, or a TLS set-up failure.
+    pub fn new(config: &SourcesConfig) -> Result<Self, ArxivApiError> {
+        let query_url = url::Url::parse(&config.arxiv_api_url)
+            .map_err(|cause| ArxivApiError::Url(config.arxiv_api_url.clone(), cause))?;
+        let client = reqwest::Client::builder()
+            .user_agent(user_agent(config.contact.as_deref()))
+            .timeout(Duration::from_secs(config.upstream_timeout_seconds.max(1)))
+            .build()?;
+        Ok(Self {
+            client,
+            query_url,
+            interval: Duration::from_millis(config.arxiv_request_interval_millis),
+            next_turn: Mutex::new(Instant::now()),
+        })
+    }
+
+    /// The latest version of the paper `arxiv_id` (without version).
+    ///
+    /// # Errors
+    /// [`FetchError::NotFound`] when arXiv does not know the id; `Unavailable` when arXiv
+    /// cannot be reached, is slow, is busy, or sends what cannot be read.
+    pub async fn fetch(&self, arxiv_id: &str) -> Result<ArxivEntry, FetchError> {
+        self.wait_for_turn().await?;
+        let mut url = self.query_url.clone();
+        url.query_pairs_mut()
+            .append_pair("id_list", arxiv_id)
+            .append_pair("max_results", "1");
+        let response = self.client.get(url).send().await.map_err(|error| {
+            let reason = if error.is_timeout() {
+                "arXiv did not answer in time"
+            } else {
+                "arXiv cannot be reached"
+            };
+            tracing::warn!(%error, arxiv_id, "arXiv request failed");
+            FetchError::unavailable(reason, DEFAULT_RETRY_AFTER)
+        })?;
+        let status = response.status();
+        if !status.is_success() {
+            let retry_after = retry_after(response.headers()).unwrap_or(DEFAULT_RETRY_AFTER);
+            let reason = match status.as_u16() {
+                429 => "arXiv is limiting requests".to_owned(),
+                503 => "arXiv is busy".to_owned(),
+                code => format!("arXiv answered HTTP {code}"),
+            };
+            return Err(FetchError::unavailable(reason, retry_after));
+        }
+        let body = read_bounded(response).await?;
+        let entries = parse_feed(&body).map_err(|error| {
+            tracing::warn!(%error, arxiv_id, "unreadable answer from arXiv");
+            FetchError::unavailable("arXiv sent an unreadable answer", DEFAULT_RETRY_AFTER)
+        })?;
+        entries
+            .into_iter()
+            .find(|entry| entry.arxiv_id == arxiv_id)
+            .ok_or(FetchError::NotFound)
+    }
+
+    /// Waits until this instance may send its next request to arXiv; refuses when the
+    /// queue is longer than [`MAX_QUEUE_WAIT`].
+    async fn wait_for_turn(&self) -> Result<(), FetchError> {
+        let turn = {
+            let mut next_turn = self.next_turn.lock().await;
+            let now = Instant::now();
+            let turn = (*next_turn).max(now);
+            let wait = turn - now;
+            if wait > MAX_QUEUE_WAIT {
+                return Err(FetchError::unavailable(
+                    "too many requests to arXiv are waiting",
+                    wait,
+                ));
+            }
+            *next_turn = turn + self.interval;
+            turn
+        };
+        tokio::time::sleep_until(turn).await;
+        Ok(())
+    }
+}
+
+/// Why the client could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum ArxivApiError {
+    #[error("PAPERBOARD_ARXIV_API_URL {0:?} is not a URL: {1}")]
+    Url(String, url::ParseError),
+    #[error("cannot set up the HTTP client: {0}")]
+    Client(#[from] reqwest::Error),
+}
+
+/// `Paperboard/VERSION`, with the operator's contact when configured.
+fn user_agent(contact: Option<&str>) -> String {
+    let product = concat!("Paperboard/", env!("CARGO_PKG_VERSION"));
+    match contact {
+        Some(contact) => format!("{product} (+{contact})"),
+        None => product.to_owned(),
+    }
+}
+
+/// A `Retry-After` in seconds (the form arXiv sends).
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(Duration::from_secs)
+}
+
+/// The body as text, refused past [`MAX_ANSWER_BYTES`].
+async fn read_bounded(mut response: reqwest::Response) -> Result<String, FetchError> {
+    let failed = |reason: &str| FetchError::unavailable(reason, DEFAULT_RETRY_AFTER);
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|_| failed("arXiv's answer broke off"))?
+    {
+        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+            return Err(failed("arXiv's answer is too large"));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    String::from_utf8(body).map_err(|_| failed("arXiv's answer is not UTF-8"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_user_agent_names_the_product_and_the_contact() {
+        assert!(user_agent(None).starts_with("Paperboard/"));
+        assert!(user_agent(Some("ops@example.org")).ends_with("(+ops@example.org)"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn turns_are_spaced_and_a_long_queue_is_refused() -> Result<(), ArxivApiError> {
+        let api = ArxivApi::new(&SourcesConfig {
+            arxiv_request_interval_millis: 3_000,
+            ..SourcesConfig::default()
+        })?;
+        let start = Instant::now();
+        for expected in [0, 3, 6, 9] {
+            assert!(api.wait_for_turn().await.is_ok());
+            assert_eq!(start.elapsed().as_secs(), expected);
+        }
+        // Four more are queued ahead: the next would wait 12 s, past the 10 s allowed.
+        {
+            let mut next_turn = api.next_turn.lock().await;
+            *next_turn = Instant::now() + Duration::from_secs(12);
+        }
+        let Err(FetchError::Unavailable { retry_after, .. }) = api.wait_for_turn().await else {
+            panic!("a long queue must be refused");
+        };
+        assert_eq!(retry_after.as_secs(), 12);
+        Ok(())
+    }
+}
