@@ -29,6 +29,7 @@ mod defaults {
     pub const LOGIN_MAX_BACKOFF_SECONDS: u64 = 900;
     pub const RESPONSE_CACHE_MIB: u64 = 64;
     pub const ARXIV_API_URL: &str = "https://export.arxiv.org/api/query";
+    pub const ARXIV_OAI_URL: &str = "https://oaipmh.arxiv.org/oai";
     /// arXiv's terms of use: no more than one request every three seconds.
     pub const ARXIV_REQUEST_INTERVAL_MILLIS: u64 = 3_000;
     pub const UPSTREAM_TIMEOUT_SECONDS: u64 = 15;
@@ -292,6 +293,10 @@ pub struct SourcesConfig {
     #[arg(long, env = "PAPERBOARD_ARXIV_API_URL", default_value = defaults::ARXIV_API_URL)]
     pub arxiv_api_url: String,
 
+    /// arXiv's OAI-PMH endpoint, for `paperboard sync arxiv`.
+    #[arg(long, env = "PAPERBOARD_ARXIV_OAI_URL", default_value = defaults::ARXIV_OAI_URL)]
+    pub arxiv_oai_url: String,
+
     /// Least milliseconds between two requests to arXiv from this instance.
     #[arg(long, env = "PAPERBOARD_ARXIV_REQUEST_INTERVAL_MS", default_value_t = defaults::ARXIV_REQUEST_INTERVAL_MILLIS)]
     pub arxiv_request_interval_millis: u64,
@@ -310,6 +315,7 @@ impl Default for SourcesConfig {
     fn default() -> Self {
         Self {
             arxiv_api_url: defaults::ARXIV_API_URL.to_owned(),
+            arxiv_oai_url: defaults::ARXIV_OAI_URL.to_owned(),
             arxiv_request_interval_millis: defaults::ARXIV_REQUEST_INTERVAL_MILLIS,
             upstream_timeout_seconds: defaults::UPSTREAM_TIMEOUT_SECONDS,
             contact: None,

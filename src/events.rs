@@ -36,6 +36,8 @@ pub enum Change {
     UpvoteChanged { paper_id: i64, upvote_count: i32 },
     /// A paper left the catalogue.
     PaperRemoved { paper_id: i64 },
+    /// A paper's record was revised (a new version): title, abstract, byline, categories.
+    PaperRevised { paper_id: i64 },
     /// The ranking refresh started `generation`: lists ordered by upvotes moved.
     RankingMoved { generation: i64 },
 }
@@ -45,7 +47,9 @@ impl Change {
     pub fn live_paper_id(self) -> Option<i64> {
         match self {
             Self::PaperAdded { paper_id } | Self::UpvoteChanged { paper_id, .. } => Some(paper_id),
-            Self::PaperRemoved { .. } | Self::RankingMoved { .. } => None,
+            Self::PaperRemoved { .. } | Self::PaperRevised { .. } | Self::RankingMoved { .. } => {
+                None
+            }
         }
     }
 }

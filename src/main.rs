@@ -10,11 +10,20 @@ use paperboard::telemetry;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() {
     let cli = Cli::parse();
     telemetry::init(&cli.log);
-    cli::run(cli, shutdown_signal()).await?;
-    Ok(())
+    if let Err(error) = cli::run(cli, shutdown_signal()).await {
+        let status = error.exit_status();
+        report(&anyhow::Error::from(error));
+        std::process::exit(status);
+    }
+}
+
+/// The failure, with its causes, on standard error.
+#[expect(clippy::print_stderr, reason = "the command's error report")]
+fn report(error: &anyhow::Error) {
+    eprintln!("Error: {error:#}");
 }
 
 /// Completes on SIGINT or SIGTERM.

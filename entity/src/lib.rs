@@ -13,5 +13,6 @@ pub mod ranking_history;
 pub mod ranking_queue;
 pub mod ranking_state;
 pub mod session;
+pub mod sync_progress;
 pub mod upvote;
 pub mod user;

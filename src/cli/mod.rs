@@ -1,7 +1,8 @@
 //! The command line: flags, subcommands, and the tooling behind them (`import`, `generate`,
-//! `user promote`). The binary parses a [`Cli`] and calls [`run`].
+//! `sync`, `user promote`). The binary parses a [`Cli`] and calls [`run`].
 
 pub mod generate;
+mod sync;
 
 use std::path::{Path, PathBuf};
 
@@ -59,6 +60,11 @@ enum Command {
     ExportSchema,
     /// Fill an empty database with a deterministic synthetic data set.
     Generate(generate::GenerateArgs),
+    /// Fetch papers from a source.
+    Sync {
+        #[command(subcommand)]
+        command: sync::SyncCommand,
+    },
     /// Manage accounts.
     User {
         #[command(subcommand)]
@@ -106,6 +112,21 @@ pub enum CliError {
     Generate(#[from] generate::GenerateError),
     #[error("the server stopped with an error")]
     Serve(#[source] std::io::Error),
+    /// Arguments that parse but do not fit together (exit status 2, as clap's own).
+    #[error("{0}")]
+    Usage(String),
+    #[error("the harvest stopped")]
+    Harvest(#[from] crate::ingest::harvest::HarvestError),
+}
+
+impl CliError {
+    /// The process's exit status for this error: 2 for a usage error, 1 otherwise.
+    pub fn exit_status(&self) -> i32 {
+        match self {
+            Self::Usage(_) => 2,
+            _ => 1,
+        }
+    }
 }
 
 /// Runs the command `cli` names (`serve` when it names none), until it is done or
@@ -131,6 +152,7 @@ pub async fn run(
             Ok(())
         }
         Command::Generate(args) => generate::run(args).await,
+        Command::Sync { command } => sync::run(command).await,
         Command::User {
             command: UserCommand::Promote { database, username },
         } => promote(&database, &username).await,

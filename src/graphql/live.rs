@@ -14,7 +14,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use crate::error::AppResult;
 use crate::events::Change;
-use crate::services::bylines::{self, Byline};
+use crate::services::bylines::{self, Byline, BylineKey};
 use crate::services::{categories, papers, users};
 use crate::state::AppState;
 
@@ -76,8 +76,8 @@ pub async fn run(live: Arc<LiveEvents>, state: AppState) {
             }
             Err(RecvError::Closed) => return,
         };
-        if let Change::PaperRemoved { paper_id } = change {
-            // The instance that deleted it forgot it already; the others learn it here.
+        if let Change::PaperRemoved { paper_id } | Change::PaperRevised { paper_id } = change {
+            // The instance that wrote forgot it already; the others learn it here.
             state.bylines.forget(paper_id);
         }
         let Some(paper_id) = change.live_paper_id() else {
@@ -101,7 +101,7 @@ async fn load(state: &AppState, change: Change, paper_id: i64) -> AppResult<Opti
     let Some(paper) = papers::by_id(db, paper_id).await? else {
         return Ok(None);
     };
-    let byline = bylines::load(db, &state.bylines, &[paper.id])
+    let byline = bylines::load(db, &state.bylines, &[BylineKey::of(&paper)])
         .await?
         .remove(&paper.id)
         .unwrap_or_default();

@@ -13,7 +13,7 @@ use entity::{paper, user};
 
 use crate::db::Database;
 use crate::error::AppError;
-use crate::services::bylines::{self, Byline, BylineCache};
+use crate::services::bylines::{self, Byline, BylineCache, BylineKey};
 use crate::services::papers::{self, PaperOwner};
 use crate::services::upvotes::{self, UpvoteList, Upvoted};
 use crate::services::{categories, users};
@@ -90,9 +90,9 @@ pub struct FirstUpvotedBy {
     pub limit: u64,
 }
 
-/// The byline of a paper.
+/// The byline of a paper at a revision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct BylineOf(pub i64);
+pub struct BylineOf(pub BylineKey);
 
 /// The category codes of a paper, the primary first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -131,13 +131,13 @@ impl Loader<BylineOf> for DbLoader {
     type Error = SharedError;
 
     async fn load(&self, keys: &[BylineOf]) -> Result<HashMap<BylineOf, Byline>, SharedError> {
-        let ids: Vec<i64> = keys.iter().map(|key| key.0).collect();
-        let bylines = bylines::load(self.db.reader(), &self.bylines, &ids)
+        let wanted: Vec<BylineKey> = keys.iter().map(|key| key.0).collect();
+        let mut bylines = bylines::load(self.db.reader(), &self.bylines, &wanted)
             .await
             .map_err(failed)?;
-        Ok(bylines
-            .into_iter()
-            .map(|(paper_id, byline)| (BylineOf(paper_id), byline))
+        Ok(keys
+            .iter()
+            .filter_map(|key| Some((*key, bylines.remove(&key.0.paper_id)?)))
             .collect())
     }
 }

@@ -13,7 +13,7 @@ use entity::{author, paper};
 
 use crate::error::AppResult;
 use crate::pagination::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, PageRequest};
-use crate::services::bylines::{self, BylineCache};
+use crate::services::bylines::{self, BylineCache, BylineKey};
 use crate::services::papers::{self, PaperListing, PaperOwner, PaperPage};
 use crate::services::search::{self, Hit, SearchListing};
 use crate::services::users;
@@ -114,8 +114,8 @@ impl<'a> Primer<'a> {
         }
         let selected_authors = selection.field("authors");
         if selected_authors.exists() {
-            let ids: Vec<i64> = papers.iter().map(|paper| paper.id).collect();
-            let bylines = bylines::load(self.db, self.bylines, &ids).await?;
+            let keys: Vec<BylineKey> = papers.iter().map(BylineKey::of).collect();
+            let bylines = bylines::load(self.db, self.bylines, &keys).await?;
             let mut everyone: HashMap<i64, &author::Model> = HashMap::new();
             for author in bylines.values().flat_map(|byline| byline.iter()) {
                 everyone.entry(author.id).or_insert(author);
@@ -124,9 +124,9 @@ impl<'a> Primer<'a> {
             Box::pin(self.authors(&everyone, &selected_authors)).await?;
             self.loader
                 .feed_many(
-                    bylines
-                        .into_iter()
-                        .map(|(id, byline)| (BylineOf(id), byline)),
+                    keys.iter().filter_map(|key| {
+                        Some((BylineOf(*key), bylines.get(&key.paper_id)?.clone()))
+                    }),
                 )
                 .await;
         }

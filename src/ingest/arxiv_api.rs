@@ -5,12 +5,10 @@
 
 use std::time::Duration;
 
-use tokio::sync::Mutex;
-use tokio::time::Instant;
-
 use crate::config::SourcesConfig;
 
 use super::arxiv_atom::{ArxivEntry, parse_feed};
+use super::pacer::Pacer;
 
 /// Largest answer read: one Atom entry is a few KiB.
 const MAX_ANSWER_BYTES: usize = 1024 * 1024;
@@ -44,9 +42,7 @@ impl FetchError {
 pub struct ArxivApi {
     client: reqwest::Client,
     query_url: url::Url,
-    interval: Duration,
-    /// When the next request may start.
-    next_turn: Mutex<Instant>,
+    pacer: Pacer,
 }
 
 impl ArxivApi {
@@ -64,8 +60,7 @@ impl ArxivApi {
         Ok(Self {
             client,
             query_url,
-            interval: Duration::from_millis(config.arxiv_request_interval_millis),
-            next_turn: Mutex::new(Instant::now()),
+            pacer: Pacer::new(Duration::from_millis(config.arxiv_request_interval_millis)),
         })
     }
 
@@ -75,7 +70,12 @@ impl ArxivApi {
     /// [`FetchError::NotFound`] when arXiv does not know the id; `Unavailable` when arXiv
     /// cannot be reached, is slow, is busy, or sends what cannot be read.
     pub async fn fetch(&self, arxiv_id: &str) -> Result<ArxivEntry, FetchError> {
-        self.wait_for_turn().await?;
+        self.pacer
+            .wait_for_turn(MAX_QUEUE_WAIT)
+            .await
+            .map_err(|wait| {
+                FetchError::unavailable("too many requests to arXiv are waiting", wait)
+            })?;
         let mut url = self.query_url.clone();
         url.query_pairs_mut()
             .append_pair("id_list", arxiv_id)
@@ -109,27 +109,6 @@ impl ArxivApi {
             .find(|entry| entry.arxiv_id == arxiv_id)
             .ok_or(FetchError::NotFound)
     }
-
-    /// Waits until this instance may send its next request to arXiv; refuses when the
-    /// queue is longer than [`MAX_QUEUE_WAIT`].
-    async fn wait_for_turn(&self) -> Result<(), FetchError> {
-        let turn = {
-            let mut next_turn = self.next_turn.lock().await;
-            let now = Instant::now();
-            let turn = (*next_turn).max(now);
-            let wait = turn - now;
-            if wait > MAX_QUEUE_WAIT {
-                return Err(FetchError::unavailable(
-                    "too many requests to arXiv are waiting",
-                    wait,
-                ));
-            }
-            *next_turn = turn + self.interval;
-            turn
-        };
-        tokio::time::sleep_until(turn).await;
-        Ok(())
-    }
 }
 
 /// Why the client could not be built.
@@ -142,7 +121,7 @@ pub enum ArxivApiError {
 }
 
 /// `Paperboard/VERSION`, with the operator's contact when configured.
-fn user_agent(contact: Option<&str>) -> String {
+pub(super) fn user_agent(contact: Option<&str>) -> String {
     let product = concat!("Paperboard/", env!("CARGO_PKG_VERSION"));
     match contact {
         Some(contact) => format!("{product} (+{contact})"),
@@ -151,7 +130,7 @@ fn user_agent(contact: Option<&str>) -> String {
 }
 
 /// A `Retry-After` in seconds (the form arXiv sends).
-fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+pub(super) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     headers
         .get(reqwest::header::RETRY_AFTER)?
         .to_str()
@@ -163,7 +142,7 @@ fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
 }
 
 /// The body as text, refused past [`MAX_ANSWER_BYTES`].
-async fn read_bounded(mut response: reqwest::Response) -> Result<String, FetchError> {
+pub(super) async fn read_bounded(mut response: reqwest::Response) -> Result<String, FetchError> {
     let failed = |reason: &str| FetchError::unavailable(reason, DEFAULT_RETRY_AFTER);
     let mut body = Vec::new();
     while let Some(chunk) = response
@@ -187,28 +166,5 @@ mod tests {
     fn the_user_agent_names_the_product_and_the_contact() {
         assert!(user_agent(None).starts_with("Paperboard/"));
         assert!(user_agent(Some("ops@example.org")).ends_with("(+ops@example.org)"));
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn turns_are_spaced_and_a_long_queue_is_refused() -> Result<(), ArxivApiError> {
-        let api = ArxivApi::new(&SourcesConfig {
-            arxiv_request_interval_millis: 3_000,
-            ..SourcesConfig::default()
-        })?;
-        let start = Instant::now();
-        for expected in [0, 3, 6, 9] {
-            assert!(api.wait_for_turn().await.is_ok());
-            assert_eq!(start.elapsed().as_secs(), expected);
-        }
-        // Four more are queued ahead: the next would wait 12 s, past the 10 s allowed.
-        {
-            let mut next_turn = api.next_turn.lock().await;
-            *next_turn = Instant::now() + Duration::from_secs(12);
-        }
-        let Err(FetchError::Unavailable { retry_after, .. }) = api.wait_for_turn().await else {
-            panic!("a long queue must be refused");
-        };
-        assert_eq!(retry_after.as_secs(), 12);
-        Ok(())
     }
 }

@@ -10,13 +10,14 @@
 //! is under `http://arxiv.org/api/errors`.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use quick_xml::escape::resolve_predefined_entity;
-use quick_xml::events::{BytesRef, BytesStart, Event};
+use quick_xml::events::{BytesStart, Event};
 use quick_xml::reader::Reader;
 
 use crate::domain::paper::{self, NewPaper};
 use crate::domain::paper_metadata::{self, PaperMetadata};
 use crate::domain::taxonomy::category_name;
+
+use super::xml::{resolve, unfold};
 
 /// Why a feed could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -123,7 +124,11 @@ pub fn parse_feed(xml: &str) -> Result<Vec<ArxivEntry>, AtomError> {
                 text.push_str(&content.decode().map_err(quick_xml::Error::from)?);
             }
             Event::GeneralRef(reference) if field.is_some() => {
-                text.push_str(&resolve(&reference)?);
+                let resolved = resolve(&reference)?.ok_or_else(|| AtomError::Entry {
+                    field: "text",
+                    message: "an undeclared entity".to_owned(),
+                })?;
+                text.push_str(&resolved);
             }
             Event::End(end) => match end.local_name().as_ref() {
                 b"feed" => complete = true,
@@ -150,20 +155,6 @@ pub fn parse_feed(xml: &str) -> Result<Vec<ArxivEntry>, AtomError> {
     } else {
         Err(AtomError::Truncated)
     }
-}
-
-/// The text a character or predefined entity reference stands for.
-fn resolve(reference: &BytesRef<'_>) -> Result<String, AtomError> {
-    if let Some(ch) = reference.resolve_char_ref()? {
-        return Ok(ch.to_string());
-    }
-    let name = reference.decode().map_err(quick_xml::Error::from)?;
-    resolve_predefined_entity(&name)
-        .map(str::to_owned)
-        .ok_or_else(|| AtomError::Entry {
-            field: "text",
-            message: format!("unknown entity &{name};"),
-        })
 }
 
 /// The parts of one entry read so far.
@@ -278,7 +269,7 @@ fn id_and_version(url: &str) -> Option<(String, Option<i32>)> {
 
 /// The primary category first, then the others, each once; codes outside the taxonomy
 /// (arXiv's retired aliases) are left out.
-fn known_categories(primary: Option<String>, all: Vec<String>) -> Vec<String> {
+pub(super) fn known_categories(primary: Option<String>, all: Vec<String>) -> Vec<String> {
     let mut codes: Vec<String> = Vec::with_capacity(all.len() + 1);
     for code in primary.into_iter().chain(all) {
         let code = code.trim().to_owned();
@@ -288,11 +279,6 @@ fn known_categories(primary: Option<String>, all: Vec<String>) -> Vec<String> {
     }
     codes.truncate(paper_metadata::MAX_CATEGORIES);
     codes
-}
-
-/// Text wrapped over lines as one line of single spaces.
-fn unfold(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]

@@ -6,7 +6,11 @@
 
 pub mod arxiv_api;
 pub mod arxiv_atom;
+pub mod arxiv_oai;
 mod demo_json;
+pub mod harvest;
+pub mod pacer;
+mod xml;
 
 pub use demo_json::{ImportError, RecordProblem, parse_demo_json};
 

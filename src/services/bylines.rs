@@ -1,15 +1,17 @@
 //! Bylines, with an in-process cache.
 //!
-//! A byline is written once, with its paper, and never changes (authors are not renamed and
-//! bylines are not edited), so a cached byline stays right for as long as its paper exists;
-//! deleting a paper forgets it. Lists then cost one statement for the page, and bylines only
-//! for papers not seen recently. Each instance keeps its own cache: with several instances on
-//! one database nothing needs invalidating across them, because nothing cached ever changes.
+//! A byline changes only when its paper is revised (a new version from arXiv), and a
+//! revision sets the paper's `updated_at`. The cache keeps each byline with the revision it
+//! was read at, and a paper read at another revision misses it: the paper row (always read
+//! fresh) says which byline is current, so no instance — nor a server whose database a
+//! `paperboard sync` in another process revised — can serve an old byline. Deleting a
+//! paper forgets its byline (SQLite may give its id to the next paper). Lists then cost one
+//! statement for the page, and bylines only for papers not seen at their revision.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use entity::author;
+use entity::{author, paper};
 use sea_orm::ConnectionTrait;
 
 use crate::error::AppResult;
@@ -22,8 +24,26 @@ const CACHED_BYLINES: usize = 50_000;
 /// A paper's authors, in byline order, shared without copying.
 pub type Byline = Arc<[Arc<author::Model>]>;
 
-/// Recently used bylines, by paper id.
-pub struct BylineCache(quick_cache::sync::Cache<i64, Byline>);
+/// Which byline a paper row calls for: its id and revision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct BylineKey {
+    pub paper_id: i64,
+    /// `updated_at` in microseconds, 0 for a paper never revised.
+    pub revision: i64,
+}
+
+impl BylineKey {
+    /// The byline `paper` (as just read) calls for.
+    pub fn of(paper: &paper::Model) -> Self {
+        Self {
+            paper_id: paper.id,
+            revision: paper.updated_at.map_or(0, |at| at.timestamp_micros()),
+        }
+    }
+}
+
+/// Recently used bylines, by paper id, with the revision each was read at.
+pub struct BylineCache(quick_cache::sync::Cache<i64, (i64, Byline)>);
 
 impl Default for BylineCache {
     fn default() -> Self {
@@ -32,7 +52,7 @@ impl Default for BylineCache {
 }
 
 impl BylineCache {
-    /// Drops a paper's byline (when the paper is deleted).
+    /// Drops a paper's byline (when the paper is deleted or revised).
     pub fn forget(&self, paper_id: i64) {
         self.0.remove(&paper_id);
     }
@@ -45,31 +65,34 @@ impl BylineCache {
 pub async fn load(
     db: &impl ConnectionTrait,
     cache: &BylineCache,
-    paper_ids: &[i64],
+    keys: &[BylineKey],
 ) -> AppResult<HashMap<i64, Byline>> {
-    let mut found = HashMap::with_capacity(paper_ids.len());
+    let mut found = HashMap::with_capacity(keys.len());
     let mut missing = Vec::new();
-    for id in paper_ids {
-        match cache.0.get(id) {
-            Some(byline) => {
-                found.insert(*id, byline);
+    for key in keys {
+        match cache.0.get(&key.paper_id) {
+            Some((revision, byline)) if revision == key.revision => {
+                found.insert(key.paper_id, byline);
             }
-            None => missing.push(*id),
+            _ => missing.push(*key),
         }
     }
     if missing.is_empty() {
         return Ok(found);
     }
-    let mut loaded = authors::bylines(db, &missing).await?;
-    for id in missing {
+    let ids: Vec<i64> = missing.iter().map(|key| key.paper_id).collect();
+    let mut loaded = authors::bylines(db, &ids).await?;
+    for key in missing {
         let byline: Byline = loaded
-            .remove(&id)
+            .remove(&key.paper_id)
             .unwrap_or_default()
             .into_iter()
             .map(Arc::new)
             .collect();
-        cache.0.insert(id, Arc::clone(&byline));
-        found.insert(id, byline);
+        cache
+            .0
+            .insert(key.paper_id, (key.revision, Arc::clone(&byline)));
+        found.insert(key.paper_id, byline);
     }
     Ok(found)
 }

@@ -118,7 +118,7 @@ fn paper_row(paper: &NewPaper, now: DateTime<Utc>) -> paper::ActiveModel {
 }
 
 /// The byline rows of a stored paper, carrying its ordering keys (see migration 000013).
-fn byline_rows(
+pub(super) fn byline_rows(
     paper: &paper::ActiveModel,
     paper_id: i64,
     authors: &[String],
@@ -140,7 +140,7 @@ fn byline_rows(
 }
 
 /// The category rows of a stored paper, the primary (first) at position 0.
-fn category_rows(paper_id: i64, codes: &[String]) -> Vec<paper_category::ActiveModel> {
+pub(super) fn category_rows(paper_id: i64, codes: &[String]) -> Vec<paper_category::ActiveModel> {
     codes
         .iter()
         .enumerate()

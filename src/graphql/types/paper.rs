@@ -12,6 +12,7 @@ use crate::graphql::prefetch;
 use crate::graphql::types::{GlobalId, NodeKind};
 use crate::graphql::upvote_lists::upvoters_of;
 use crate::pagination::PageArgs;
+use crate::services::bylines::BylineKey;
 use crate::services::papers::{PaperListing, PaperOrder, PaperPage};
 
 use super::connection::{Connection, TotalCount};
@@ -128,7 +129,10 @@ impl Paper {
 
     /// The byline, in order.
     async fn authors(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Author>> {
-        let byline = self.loader(ctx)?.load_one(BylineOf(self.model.id)).await?;
+        let byline = self
+            .loader(ctx)?
+            .load_one(BylineOf(BylineKey::of(&self.model)))
+            .await?;
         Ok(byline
             .map(|byline| byline.iter().cloned().map(Author::from).collect())
             .unwrap_or_default())

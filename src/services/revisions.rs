@@ -1,0 +1,215 @@
+//! Harvested records merged into the catalogue: a record whose arXiv id is new is added,
+//! one whose stored paper differs (a new version: title, abstract, byline, categories or
+//! publication details) revises that paper in place, and one that matches is left alone.
+//! Revisions keep the paper's id, upvotes and submission; they set `updated_at`, rewrite
+//! the byline, categories and search rows, and are published so that every instance drops
+//! what it cached of the paper.
+
+use std::collections::HashMap;
+
+use entity::{paper, paper_author, paper_category};
+use sea_orm::ActiveValue::Set;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, JoinType,
+    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+};
+
+use crate::clock;
+use crate::db::{Database, Exclusive};
+use crate::domain::paper::NewPaper;
+use crate::error::AppResult;
+use crate::events::{Change, EventBus};
+
+use super::bylines::BylineCache;
+use super::catalog::{byline_rows, category_rows, ensure_authors, insert_papers};
+use super::{categories, search, sql};
+
+/// What a merge did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MergeOutcome {
+    /// Ids of the papers added.
+    pub stored: Vec<i64>,
+    /// Ids of the papers revised.
+    pub revised: Vec<i64>,
+    /// Records that matched their stored paper.
+    pub unchanged: usize,
+}
+
+/// Merges `papers` (each with an arXiv id, none twice) in one transaction, then publishes
+/// the additions and revisions; `bylines` is this process's byline cache, if it has one.
+///
+/// # Errors
+/// `INTERNAL_SERVER_ERROR` on database failure (nothing is stored).
+pub async fn merge(
+    db: &Database,
+    events: &EventBus,
+    bylines: Option<&BylineCache>,
+    papers: Vec<NewPaper>,
+) -> AppResult<MergeOutcome> {
+    let transaction = db.writer().begin().await?;
+    Exclusive::Import.lock(&transaction).await?;
+    let stored = stored_by_arxiv_id(&transaction, &papers).await?;
+    let mut fresh = Vec::new();
+    let mut outcome = MergeOutcome::default();
+    for paper in papers {
+        let known = paper.arxiv_id.as_ref().and_then(|id| stored.get(id));
+        match known {
+            None => fresh.push(paper),
+            Some(current) if current.matches(&paper) => outcome.unchanged += 1,
+            Some(current) => {
+                revise(&transaction, &current.model, &paper).await?;
+                outcome.revised.push(current.model.id);
+            }
+        }
+    }
+    outcome.stored = insert_papers(&transaction, fresh).await?.inserted;
+    search::index_papers(&transaction, &outcome.revised).await?;
+    transaction.commit().await?;
+    for &paper_id in &outcome.revised {
+        if let Some(cache) = bylines {
+            cache.forget(paper_id);
+        }
+        events.publish(Change::PaperRevised { paper_id }).await;
+    }
+    for &paper_id in &outcome.stored {
+        events.publish(Change::PaperAdded { paper_id }).await;
+    }
+    Ok(outcome)
+}
+
+/// A stored paper with what a record is compared against.
+struct Current {
+    model: paper::Model,
+    authors: Vec<String>,
+    categories: Vec<String>,
+}
+
+impl Current {
+    /// Whether `record` says what is stored (the version is compared only when the record
+    /// has one: the OAI `arXiv` format does not).
+    fn matches(&self, record: &NewPaper) -> bool {
+        let model = &self.model;
+        let metadata = &record.metadata;
+        model.title == record.title
+            && model.r#abstract == record.abstract_text
+            && self.authors == record.authors
+            && self.categories == metadata.categories
+            && model.doi == metadata.doi
+            && model.journal_ref == metadata.journal_ref
+            && model.arxiv_comment == metadata.arxiv_comment
+            && (metadata.license.is_none() || model.license == metadata.license)
+            && (metadata.version.is_none() || model.version == metadata.version)
+    }
+}
+
+/// The stored papers of these records' arXiv ids, with their bylines and categories.
+async fn stored_by_arxiv_id(
+    db: &impl ConnectionTrait,
+    papers: &[NewPaper],
+) -> AppResult<HashMap<String, Current>> {
+    let ids: Vec<String> = papers.iter().filter_map(|p| p.arxiv_id.clone()).collect();
+    let mut models = Vec::new();
+    for chunk in ids.chunks(sql::IN_LIST_CHUNK) {
+        models.extend(
+            paper::Entity::find()
+                .filter(paper::Column::ArxivId.is_in(chunk.iter().cloned()))
+                .all(db)
+                .await?,
+        );
+    }
+    let paper_ids: Vec<i64> = models.iter().map(|model| model.id).collect();
+    let mut names = byline_names(db, &paper_ids).await?;
+    let mut listed = categories::of_papers(db, &paper_ids).await?;
+    Ok(models
+        .into_iter()
+        .filter_map(|model| {
+            let arxiv_id = model.arxiv_id.clone()?;
+            let current = Current {
+                authors: names.remove(&model.id).unwrap_or_default(),
+                categories: listed.remove(&model.id).unwrap_or_default(),
+                model,
+            };
+            Some((arxiv_id, current))
+        })
+        .collect())
+}
+
+/// The author names of each paper's byline, in order.
+async fn byline_names(
+    db: &impl ConnectionTrait,
+    paper_ids: &[i64],
+) -> AppResult<HashMap<i64, Vec<String>>> {
+    let mut names: HashMap<i64, Vec<String>> = HashMap::new();
+    for chunk in paper_ids.chunks(sql::IN_LIST_CHUNK) {
+        let rows: Vec<(i64, String)> = paper_author::Entity::find()
+            .select_only()
+            .column(paper_author::Column::PaperId)
+            .column(entity::author::Column::Name)
+            .join(
+                JoinType::InnerJoin,
+                paper_author::Entity::belongs_to(entity::author::Entity)
+                    .from(paper_author::Column::AuthorId)
+                    .to(entity::author::Column::Id)
+                    .into(),
+            )
+            .filter(paper_author::Column::PaperId.is_in(chunk.iter().copied()))
+            .order_by_asc(paper_author::Column::PaperId)
+            .order_by_asc(paper_author::Column::Position)
+            .into_tuple()
+            .all(db)
+            .await?;
+        for (paper_id, name) in rows {
+            names.entry(paper_id).or_default().push(name);
+        }
+    }
+    Ok(names)
+}
+
+/// Rewrites `current` from `record`: its row, byline and categories.
+async fn revise(
+    db: &impl ConnectionTrait,
+    current: &paper::Model,
+    record: &NewPaper,
+) -> AppResult<()> {
+    let metadata = &record.metadata;
+    let mut row = current.clone().into_active_model();
+    row.title = Set(record.title.clone());
+    row.r#abstract = Set(record.abstract_text.clone());
+    row.author_count = Set(i32::try_from(record.authors.len()).unwrap_or(i32::MAX));
+    row.doi = Set(metadata.doi.clone());
+    row.journal_ref = Set(metadata.journal_ref.clone());
+    row.arxiv_comment = Set(metadata.arxiv_comment.clone());
+    row.withdrawn = Set(metadata.withdrawn());
+    if metadata.license.is_some() {
+        row.license = Set(metadata.license.clone());
+    }
+    if metadata.version.is_some() {
+        row.version = Set(metadata.version);
+    }
+    if metadata.pdf_url.is_some() {
+        row.pdf_url = Set(metadata.pdf_url.clone());
+    }
+    row.updated_at = Set(Some(clock::stored(clock::now())));
+    let row = row.update(db).await?.into_active_model();
+
+    paper_author::Entity::delete_many()
+        .filter(paper_author::Column::PaperId.eq(current.id))
+        .exec(db)
+        .await?;
+    let author_ids = ensure_authors(db, &record.authors).await?;
+    let byline = byline_rows(&row, current.id, &record.authors, &author_ids);
+    if !byline.is_empty() {
+        paper_author::Entity::insert_many(byline).exec(db).await?;
+    }
+    paper_category::Entity::delete_many()
+        .filter(paper_category::Column::PaperId.eq(current.id))
+        .exec(db)
+        .await?;
+    let listings = category_rows(current.id, &metadata.categories);
+    if !listings.is_empty() {
+        paper_category::Entity::insert_many(listings)
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}
