@@ -14,6 +14,10 @@
 #   search searchPapers latency (1 connection) for a one-word, a two-word and a phrase query
 #          (and a rare and a very common word) at 100,000 and 1,000,000 papers, SQLite and
 #          PostgreSQL.
+#   harvest `paperboard sync arxiv` of 50,000 OAI-PMH records (100 pages of 500) served by
+#          examples/oai_server.rs without the politeness delay, on SQLite and PostgreSQL:
+#          records/s of the first run and of a re-run (every record unchanged), and the front
+#          page's latency while the first run goes on.
 #   fanout one submitted paper delivered to 1,000, 10,000 and 19,000 `paperAdded`
 #          subscribers of one SQLite instance, and to 9,000 + 9,000 subscribers of two
 #          instances sharing PostgreSQL (examples/fanout.rs): connect time, delivery
@@ -346,6 +350,47 @@ fanout_benchmark() {
   done
 }
 
+# harvest_run URL LABEL : one `paperboard sync arxiv` of the whole fixture harvest, timed
+harvest_run() {
+  local url="$1" label="$2" started finished summary seconds
+  started=$(date +%s.%N)
+  summary=$(PAPERBOARD_LOG=warn PAPERBOARD_ARXIV_OAI_URL="http://127.0.0.1:$OAI_PORT/oai" \
+    PAPERBOARD_ARXIV_REQUEST_INTERVAL_MS=0 "$BIN" sync arxiv --set cs --database-url "$url" --data-dir "$WORK" | tail -n1)
+  finished=$(date +%s.%N)
+  seconds=$(echo "$finished - $started" | bc -l)
+  log "$label: $summary in $(printf '%.2f' "$seconds") s: $(printf '%.0f' "$(echo "$HARVEST_RECORDS / $seconds" | bc -l)") records/s"
+  log "  \$ PAPERBOARD_ARXIV_OAI_URL=http://127.0.0.1:$OAI_PORT/oai PAPERBOARD_ARXIV_REQUEST_INTERVAL_MS=0 paperboard sync arxiv --set cs"
+}
+
+harvest_benchmark() {
+  cargo build --release --quiet --example oai_server
+  machine
+  OAI_PORT=$((PORT + 10))
+  HARVEST_RECORDS=50000
+  target/release/examples/oai_server "$OAI_PORT" 100 500 >"$WORK/oai.log" 2>&1 &
+  SECOND_PID=$!
+  sleep 1
+  log "fixture: examples/oai_server.rs, 100 pages of 500 OAI-PMH records (arXiv format), no politeness delay"
+  local url report
+  for backend in $BACKENDS; do
+    log ""
+    log "== $backend =="
+    url=$(fresh_database "$backend" paperboard_harvest)
+    start_server "$url"
+    # The front page is read by 8 connections for as long as the first harvest runs.
+    wrk -t2 -c8 -d60s --latency -s bench/front-page.lua "http://127.0.0.1:$PORT/graphql" >"$WORK/during" &
+    local wrk_pid=$!
+    harvest_run "$url" "first run (every record new)"
+    kill -INT "$wrk_pid" 2>/dev/null || true
+    wait "$wrk_pid" 2>/dev/null || true
+    report=$(cat "$WORK/during")
+    log "front page meanwhile (wrk -t2 -c8, anonymous): $(awk '/Requests\/sec/ {print $2}' <<<"$report") req/s, p50 $(awk '$1 == "50%" {print $2}' <<<"$report"), p99 $(awk '$1 == "99%" {print $2}' <<<"$report")"
+    harvest_run "$url" "re-run (every record unchanged)"
+    stop_server
+    drop_database "$backend" paperboard_harvest
+  done
+}
+
 case "$MODE" in
   read) read_benchmark ;;
   scale) scale_benchmark ;;
@@ -353,7 +398,8 @@ case "$MODE" in
   upvotes) upvotes_benchmark ;;
   fanout) fanout_benchmark ;;
   search) search_benchmark ;;
-  *) echo "usage: bench/run.sh [read|scale|login|upvotes|fanout|search]" >&2; exit 2 ;;
+  harvest) harvest_benchmark ;;
+  *) echo "usage: bench/run.sh [read|scale|login|upvotes|fanout|search|harvest]" >&2; exit 2 ;;
 esac
 log ""
 log "results: $OUT"
