@@ -23,14 +23,51 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 
 const WORDS: &[&str] = &[
-    "learning", "sparse", "retrieval", "graph", "neural", "diffusion", "models", "robust",
-    "attention", "scaling", "language", "vision", "reasoning", "agents", "efficient", "training",
-    "benchmark", "alignment", "quantum", "optimal", "transport", "kernel", "bayesian", "causal",
+    "learning",
+    "sparse",
+    "retrieval",
+    "graph",
+    "neural",
+    "diffusion",
+    "models",
+    "robust",
+    "attention",
+    "scaling",
+    "language",
+    "vision",
+    "reasoning",
+    "agents",
+    "efficient",
+    "training",
+    "benchmark",
+    "alignment",
+    "quantum",
+    "optimal",
+    "transport",
+    "kernel",
+    "bayesian",
+    "causal",
 ];
-const CATEGORIES: &[&str] = &["cs.LG", "cs.CL", "cs.CV", "cs.AI", "stat.ML", "cs.IR", "cs.DL"];
+const CATEGORIES: &[&str] = &[
+    "cs.LG", "cs.CL", "cs.CV", "cs.AI", "stat.ML", "cs.IR", "cs.DL",
+];
 const SURNAMES: &[&str] = &[
-    "Lovelace", "Hopper", "Turing", "Liskov", "Dijkstra", "Knuth", "Hamilton", "Shannon",
-    "Noether", "Curie", "Gauss", "Euler", "Riemann", "Hilbert", "Kolmogorov", "Wiener",
+    "Lovelace",
+    "Hopper",
+    "Turing",
+    "Liskov",
+    "Dijkstra",
+    "Knuth",
+    "Hamilton",
+    "Shannon",
+    "Noether",
+    "Curie",
+    "Gauss",
+    "Euler",
+    "Riemann",
+    "Hilbert",
+    "Kolmogorov",
+    "Wiener",
 ];
 
 #[derive(Clone, Copy)]
@@ -51,7 +88,9 @@ async fn main() {
     let port: u16 = args.get(1).expect("PORT").parse().expect("a port");
     let harvest = Harvest {
         pages: args.get(2).map_or(100, |n| n.parse().expect("pages")),
-        per_page: args.get(3).map_or(500, |n| n.parse().expect("records per page")),
+        per_page: args
+            .get(3)
+            .map_or(500, |n| n.parse().expect("records per page")),
     };
     let router = axum::Router::new()
         .route("/oai", get(page))
@@ -66,7 +105,10 @@ async fn main() {
     axum::serve(listener, router).await.expect("serve");
 }
 
-async fn page(State(harvest): State<Arc<Harvest>>, Query(params): Query<Params>) -> impl IntoResponse {
+async fn page(
+    State(harvest): State<Arc<Harvest>>,
+    Query(params): Query<Params>,
+) -> impl IntoResponse {
     let number: usize = params
         .resumption_token
         .as_deref()

@@ -5,7 +5,8 @@ use chrono::NaiveDate;
 use crate::cli::{CliError, open, print_out};
 use crate::config::{DatabaseConfig, SourcesConfig};
 use crate::events::EventBus;
-use crate::ingest::harvest::{HarvestRequest, RetryPolicy, harvest};
+use crate::ingest::harvest::{HarvestRequest, harvest};
+use crate::ingest::polite::RetryPolicy;
 use crate::services::sync_progress::Progress;
 
 /// Longest accepted set name (arXiv's are a few words).

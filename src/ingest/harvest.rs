@@ -21,14 +21,8 @@ use crate::events::EventBus;
 use crate::services::revisions;
 use crate::services::sync_progress::{self, Progress};
 
-use super::arxiv_api::{read_bounded, retry_after, user_agent};
 use super::arxiv_oai::{OaiError, OaiPage, Skipped, parse_page};
-use super::pacer::Pacer;
-
-/// A `Retry-After` longer than this ends the run (it resumes when run again).
-const LONGEST_RETRY_AFTER: Duration = Duration::from_secs(600);
-/// The longest pause between attempts that had no `Retry-After`.
-const LONGEST_BACKOFF: Duration = Duration::from_secs(120);
+use super::polite::{PoliteClient, PoliteError, RetryPolicy, Unusable};
 
 /// What to harvest.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,15 +46,6 @@ impl HarvestRequest {
     }
 }
 
-/// How persistent the harvester is.
-#[derive(Debug, Clone, Copy)]
-pub struct RetryPolicy {
-    /// Attempts per page before the run gives up.
-    pub attempts: u32,
-    /// The first back-off; each further one doubles (plus up to half again at random).
-    pub first_backoff: Duration,
-}
-
 /// Why a harvest stopped before its end. Pages done so far stay done.
 #[derive(Debug, thiserror::Error)]
 pub enum HarvestError {
@@ -68,19 +53,11 @@ pub enum HarvestError {
     Client(#[from] reqwest::Error),
     #[error("PAPERBOARD_ARXIV_OAI_URL {0:?} is not a URL")]
     Url(String),
-    #[error("page {page}: {reason} (gave up after {attempts} attempts; run again to resume)")]
-    GaveUp {
-        page: i32,
-        attempts: u32,
-        reason: String,
-    },
-    #[error("page {page}: arXiv asks to wait {seconds} s; run again later to resume")]
-    TooLongToWait { page: i32, seconds: u64 },
-    #[error("page {page}: arXiv refused the harvest: {source}")]
-    Refused {
+    #[error("page {page}: {source}; run again to resume")]
+    Page {
         page: i32,
         #[source]
-        source: OaiError,
+        source: PoliteError<OaiError>,
     },
     #[error("storing page {page} failed")]
     Store {
@@ -181,31 +158,18 @@ fn unique_records(
 
 /// The OAI-PMH endpoint, reached politely.
 struct OaiClient {
-    client: reqwest::Client,
     url: url::Url,
-    pacer: Pacer,
-    retry: RetryPolicy,
-}
-
-/// One failed attempt: what to tell, and how long arXiv asked to wait.
-struct Attempt {
-    reason: String,
-    retry_after: Option<Duration>,
+    client: PoliteClient,
 }
 
 impl OaiClient {
     fn new(sources: &SourcesConfig, retry: RetryPolicy) -> Result<Self, HarvestError> {
         let url = url::Url::parse(&sources.arxiv_oai_url)
             .map_err(|_| HarvestError::Url(sources.arxiv_oai_url.clone()))?;
-        let client = reqwest::Client::builder()
-            .user_agent(user_agent(sources.contact.as_deref()))
-            .timeout(Duration::from_secs(sources.upstream_timeout_seconds.max(1)))
-            .build()?;
+        let interval = Duration::from_millis(sources.arxiv_request_interval_millis);
         Ok(Self {
-            client,
             url,
-            pacer: Pacer::new(Duration::from_millis(sources.arxiv_request_interval_millis)),
-            retry,
+            client: PoliteClient::new(sources, interval, retry)?,
         })
     }
 
@@ -217,48 +181,15 @@ impl OaiClient {
         page: i32,
     ) -> Result<OaiPage, HarvestError> {
         let url = self.page_url(request, token);
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let failure = match self.attempt(&url).await {
-                Ok(body) => match parse_page(&body, clock::now().date_naive()) {
-                    Ok(page) => return Ok(page),
-                    Err(source @ OaiError::Protocol { .. }) => {
-                        return Err(HarvestError::Refused { page, source });
-                    }
-                    Err(error) => Attempt {
-                        reason: error.to_string(),
-                        retry_after: None,
-                    },
-                },
-                Err(failure) => failure,
-            };
-            if attempt >= self.retry.attempts {
-                return Err(HarvestError::GaveUp {
-                    page,
-                    attempts: attempt,
-                    reason: failure.reason,
-                });
-            }
-            let pause = match failure.retry_after {
-                Some(wait) if wait > LONGEST_RETRY_AFTER => {
-                    return Err(HarvestError::TooLongToWait {
-                        page,
-                        seconds: wait.as_secs(),
-                    });
-                }
-                Some(wait) => wait,
-                None => backoff(self.retry.first_backoff, attempt),
-            };
-            tracing::warn!(
-                page,
-                attempt,
-                reason = failure.reason,
-                pause_ms = pause.as_millis() as u64,
-                "page failed; retrying"
-            );
-            tokio::time::sleep(pause).await;
-        }
+        let parse = |body: &str| match parse_page(body, clock::now().date_naive()) {
+            Ok(page) => Ok(page),
+            Err(error @ OaiError::Protocol { .. }) => Err(Unusable::Final(error)),
+            Err(error) => Err(Unusable::Transient(error.to_string())),
+        };
+        self.client
+            .fetch(&url, &format!("page {page}"), parse)
+            .await
+            .map_err(|source| HarvestError::Page { page, source })
     }
 
     fn page_url(&self, request: &HarvestRequest, token: Option<&str>) -> url::Url {
@@ -282,63 +213,11 @@ impl OaiClient {
         }
         url
     }
-
-    /// One request in its turn: the body, or why not.
-    async fn attempt(&self, url: &url::Url) -> Result<String, Attempt> {
-        // A harvest is a batch job: it waits for its turn however long that takes.
-        let _always_our_turn = self.pacer.wait_for_turn(Duration::MAX).await;
-        let failed = |reason: String| Attempt {
-            reason,
-            retry_after: None,
-        };
-        let response = self
-            .client
-            .get(url.clone())
-            .send()
-            .await
-            .map_err(|error| failed(format!("request failed: {error}")))?;
-        let status = response.status();
-        if !status.is_success() {
-            let retry_after = matches!(status.as_u16(), 429 | 503)
-                .then(|| retry_after(response.headers()))
-                .flatten();
-            return Err(Attempt {
-                reason: format!("HTTP {status}"),
-                retry_after,
-            });
-        }
-        read_bounded(response)
-            .await
-            .map_err(|error| failed(error.to_string()))
-    }
-}
-
-/// The pause before attempt `attempt + 1`: `first` doubled per earlier attempt, plus up to
-/// half again at random (so that many harvesters do not retry in step), capped.
-fn backoff(first: Duration, attempt: u32) -> Duration {
-    let base = first
-        .saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1)))
-        .min(LONGEST_BACKOFF);
-    let jitter = getrandom::u64().unwrap_or(0) % (base.as_millis() as u64 / 2 + 1);
-    base + Duration::from_millis(jitter)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn backoff_doubles_with_jitter_and_is_capped() {
-        let first = Duration::from_secs(1);
-        for (attempt, base) in [(1, 1_000), (2, 2_000), (3, 4_000), (4, 8_000)] {
-            let pause = backoff(first, attempt).as_millis() as u64;
-            assert!(
-                (base..=base + base / 2).contains(&pause),
-                "attempt {attempt}: {pause} ms"
-            );
-        }
-        assert!(backoff(first, 30) <= LONGEST_BACKOFF + LONGEST_BACKOFF / 2);
-    }
 
     #[test]
     fn jobs_are_named_by_set_and_dates() {

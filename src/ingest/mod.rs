@@ -9,7 +9,9 @@ pub mod arxiv_atom;
 pub mod arxiv_oai;
 mod demo_json;
 pub mod harvest;
+pub mod hf_daily;
 pub mod pacer;
+pub mod polite;
 mod xml;
 
 pub use demo_json::{ImportError, RecordProblem, parse_demo_json};
