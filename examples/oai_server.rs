@@ -9,7 +9,6 @@
 #![expect(
     clippy::print_stdout,
     clippy::expect_used,
-    clippy::unwrap_used,
     reason = "a benchmark tool"
 )]
 
