@@ -6,11 +6,7 @@
 //! cargo run --release --example oai_server -- PORT [PAGES] [PER_PAGE]
 //! ```
 
-#![expect(
-    clippy::print_stdout,
-    clippy::expect_used,
-    reason = "a benchmark tool"
-)]
+#![expect(clippy::print_stdout, clippy::expect_used, reason = "a benchmark tool")]
 
 use std::fmt::Write as _;
 use std::net::SocketAddr;

@@ -30,6 +30,8 @@ mod defaults {
     pub const RESPONSE_CACHE_MIB: u64 = 64;
     pub const ARXIV_API_URL: &str = "https://export.arxiv.org/api/query";
     pub const ARXIV_OAI_URL: &str = "https://oaipmh.arxiv.org/oai";
+    pub const HF_URL: &str = "https://huggingface.co";
+    pub const HF_REQUEST_INTERVAL_MILLIS: u64 = 1_000;
     /// arXiv's terms of use: no more than one request every three seconds.
     pub const ARXIV_REQUEST_INTERVAL_MILLIS: u64 = 3_000;
     pub const UPSTREAM_TIMEOUT_SECONDS: u64 = 15;
@@ -297,6 +299,14 @@ pub struct SourcesConfig {
     #[arg(long, env = "PAPERBOARD_ARXIV_OAI_URL", default_value = defaults::ARXIV_OAI_URL)]
     pub arxiv_oai_url: String,
 
+    /// The Hugging Face site, whose `/api/daily_papers` `paperboard sync hf-daily` reads.
+    #[arg(long, env = "PAPERBOARD_HF_URL", default_value = defaults::HF_URL)]
+    pub hf_url: String,
+
+    /// Least milliseconds between two requests to Hugging Face from this instance.
+    #[arg(long, env = "PAPERBOARD_HF_REQUEST_INTERVAL_MS", default_value_t = defaults::HF_REQUEST_INTERVAL_MILLIS)]
+    pub hf_request_interval_millis: u64,
+
     /// Least milliseconds between two requests to arXiv from this instance.
     #[arg(long, env = "PAPERBOARD_ARXIV_REQUEST_INTERVAL_MS", default_value_t = defaults::ARXIV_REQUEST_INTERVAL_MILLIS)]
     pub arxiv_request_interval_millis: u64,
@@ -316,6 +326,8 @@ impl Default for SourcesConfig {
         Self {
             arxiv_api_url: defaults::ARXIV_API_URL.to_owned(),
             arxiv_oai_url: defaults::ARXIV_OAI_URL.to_owned(),
+            hf_url: defaults::HF_URL.to_owned(),
+            hf_request_interval_millis: defaults::HF_REQUEST_INTERVAL_MILLIS,
             arxiv_request_interval_millis: defaults::ARXIV_REQUEST_INTERVAL_MILLIS,
             upstream_timeout_seconds: defaults::UPSTREAM_TIMEOUT_SECONDS,
             contact: None,

@@ -117,6 +117,8 @@ pub enum CliError {
     Usage(String),
     #[error("the harvest stopped")]
     Harvest(#[from] crate::ingest::harvest::HarvestError),
+    #[error("the sync stopped")]
+    HfSync(#[from] crate::ingest::hf_sync::HfSyncError),
 }
 
 impl CliError {

@@ -1,4 +1,5 @@
-//! `paperboard sync arxiv`: harvest one arXiv set through OAI-PMH into the catalogue.
+//! `paperboard sync`: `arxiv` harvests one arXiv set through OAI-PMH into the catalogue;
+//! `hf-daily` merges Hugging Face's daily papers lists.
 
 use chrono::NaiveDate;
 
@@ -6,6 +7,7 @@ use crate::cli::{CliError, open, print_out};
 use crate::config::{DatabaseConfig, SourcesConfig};
 use crate::events::EventBus;
 use crate::ingest::harvest::{HarvestRequest, harvest};
+use crate::ingest::hf_sync::sync_days;
 use crate::ingest::polite::RetryPolicy;
 use crate::services::sync_progress::Progress;
 
@@ -17,7 +19,52 @@ const MAX_SET_LEN: usize = 64;
 pub enum SyncCommand {
     /// Harvest arXiv's OAI-PMH listing of one set (resumes an interrupted harvest).
     Arxiv(SyncArxivArgs),
+    /// Merge Hugging Face's daily papers lists of one day or a range of days.
+    HfDaily(SyncHfDailyArgs),
 }
+
+/// How persistent a sync is.
+#[derive(clap::Args)]
+struct RetryArgs {
+    /// Attempts per request before the run stops.
+    #[arg(long, env = "PAPERBOARD_SYNC_ATTEMPTS", default_value_t = 6)]
+    attempts: u32,
+    /// The first pause after a failed attempt, in milliseconds; each further one doubles.
+    #[arg(long, env = "PAPERBOARD_SYNC_BACKOFF_MS", default_value_t = 2_000)]
+    backoff_ms: u64,
+}
+
+impl RetryArgs {
+    fn policy(&self) -> RetryPolicy {
+        RetryPolicy {
+            attempts: self.attempts.max(1),
+            first_backoff: std::time::Duration::from_millis(self.backoff_ms),
+        }
+    }
+}
+
+/// The flags of `paperboard sync hf-daily`.
+#[derive(clap::Args)]
+pub struct SyncHfDailyArgs {
+    #[command(flatten)]
+    database: DatabaseConfig,
+    #[command(flatten)]
+    sources: SourcesConfig,
+    #[command(flatten)]
+    retry: RetryArgs,
+    /// One day (YYYY-MM-DD).
+    #[arg(long, conflicts_with_all = ["from", "to"], required_unless_present = "from")]
+    date: Option<NaiveDate>,
+    /// The first day of a range (with `--to`).
+    #[arg(long, requires = "to")]
+    from: Option<NaiveDate>,
+    /// The last day of a range (with `--from`).
+    #[arg(long, requires = "from")]
+    to: Option<NaiveDate>,
+}
+
+/// Most days one `hf-daily` run covers.
+const MAX_DAYS: i64 = 366;
 
 /// The flags of `paperboard sync arxiv`.
 #[derive(clap::Args)]
@@ -35,12 +82,8 @@ pub struct SyncArxivArgs {
     /// Records changed on or before this day (YYYY-MM-DD).
     #[arg(long)]
     until: Option<NaiveDate>,
-    /// Attempts per page before the run stops (it resumes when run again).
-    #[arg(long, env = "PAPERBOARD_SYNC_ATTEMPTS", default_value_t = 6)]
-    attempts: u32,
-    /// The first pause after a failed attempt, in milliseconds; each further one doubles.
-    #[arg(long, env = "PAPERBOARD_SYNC_BACKOFF_MS", default_value_t = 2_000)]
-    backoff_ms: u64,
+    #[command(flatten)]
+    retry: RetryArgs,
 }
 
 /// An OAI set name: letters, digits, `.`, `-` and `:` only.
@@ -65,7 +108,43 @@ fn oai_set(value: &str) -> Result<String, String> {
 /// `Usage` for dates out of order; the harvest's failure otherwise (pages stored before it
 /// stay stored).
 pub async fn run(command: SyncCommand) -> Result<(), CliError> {
-    let SyncCommand::Arxiv(args) = command;
+    match command {
+        SyncCommand::Arxiv(args) => arxiv(args).await,
+        SyncCommand::HfDaily(args) => hf_daily(args).await,
+    }
+}
+
+async fn hf_daily(args: SyncHfDailyArgs) -> Result<(), CliError> {
+    let (from, to) = match (args.date, args.from, args.to) {
+        (Some(day), _, _) => (day, day),
+        (None, Some(from), Some(to)) => (from, to),
+        _ => {
+            return Err(CliError::Usage(
+                "give --date, or --from and --to".to_owned(),
+            ));
+        }
+    };
+    if from > to {
+        return Err(CliError::Usage(format!("--from {from} is after --to {to}")));
+    }
+    if (to - from).num_days() >= MAX_DAYS {
+        return Err(CliError::Usage(format!(
+            "at most {MAX_DAYS} days in one run"
+        )));
+    }
+    let db = open(&args.database).await?;
+    let events = EventBus::publisher_only(&db);
+    let outcome = sync_days(&db, &events, &args.sources, args.retry.policy(), from, to).await;
+    db.close().await;
+    let tally = outcome?;
+    print_out(&format!(
+        "synced {} day(s): {} stored, {} updated, {} unchanged, {} skipped",
+        tally.days, tally.stored, tally.updated, tally.unchanged, tally.skipped
+    ));
+    Ok(())
+}
+
+async fn arxiv(args: SyncArxivArgs) -> Result<(), CliError> {
     if let (Some(from), Some(until)) = (args.from, args.until)
         && from > until
     {
@@ -82,20 +161,23 @@ pub async fn run(command: SyncCommand) -> Result<(), CliError> {
         from: args.from,
         until: args.until,
     };
-    let retry = RetryPolicy {
-        attempts: args.attempts.max(1),
-        first_backoff: std::time::Duration::from_millis(args.backoff_ms),
-    };
-    let outcome = harvest(&db, &events, &args.sources, retry, &request, |progress| {
-        tracing::info!(
-            pages = progress.pages,
-            stored = progress.stored,
-            revised = progress.revised,
-            unchanged = progress.unchanged,
-            skipped = progress.skipped,
-            "page stored"
-        );
-    })
+    let outcome = harvest(
+        &db,
+        &events,
+        &args.sources,
+        args.retry.policy(),
+        &request,
+        |progress| {
+            tracing::info!(
+                pages = progress.pages,
+                stored = progress.stored,
+                revised = progress.revised,
+                unchanged = progress.unchanged,
+                skipped = progress.skipped,
+                "page stored"
+            );
+        },
+    )
     .await;
     db.close().await;
     let progress = outcome?;

@@ -10,6 +10,7 @@ pub mod arxiv_oai;
 mod demo_json;
 pub mod harvest;
 pub mod hf_daily;
+pub mod hf_sync;
 pub mod pacer;
 pub mod polite;
 mod xml;

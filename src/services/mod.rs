@@ -16,6 +16,7 @@ pub mod bylines;
 pub mod catalog;
 pub mod categories;
 mod keyset;
+pub mod listings;
 mod paper_filter;
 pub mod papers;
 pub mod rankings;

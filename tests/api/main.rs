@@ -22,6 +22,8 @@ mod crash;
 mod errors;
 mod filters;
 mod generate;
+mod hf_fixture;
+mod hf_sync;
 mod http;
 mod import;
 mod limits;
