@@ -2,7 +2,6 @@
 //! format, logs every request (id, `User-Agent`, arrival time), and misbehaves for chosen
 //! ids as arXiv can (503 and 429 with `Retry-After`, a slow answer, a cut-off feed).
 
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -10,6 +9,8 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+
+use crate::helpers::fixtures::serve;
 
 /// An id arXiv knows: its entry.
 pub const KNOWN: &str = "2501.00001";
@@ -44,11 +45,7 @@ impl ArxivFixture {
         let router = axum::Router::new()
             .route("/api/query", get(answer))
             .with_state(fixture.clone());
-        let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
-            .await
-            .unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, router).await });
+        let addr = serve(router).await;
         (fixture, format!("http://{addr}/api/query"))
     }
 

@@ -2,13 +2,14 @@
 //! its JSON format (as `huggingface_hub`'s `PaperInfo` reads it) for two days; the upvotes
 //! and stars of one paper can be raised between runs.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::routing::get;
+
+use crate::helpers::fixtures::serve;
 use serde_json::{Value, json};
 
 #[derive(Clone, Default)]
@@ -23,11 +24,7 @@ impl HfFixture {
         let router = axum::Router::new()
             .route("/api/daily_papers", get(day))
             .with_state(fixture.clone());
-        let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
-            .await
-            .unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, router).await });
+        let addr = serve(router).await;
         (fixture, format!("http://{addr}"))
     }
 

@@ -2,40 +2,24 @@
 //! lists — upvotes as the baseline, code and project links, stars, the listing day as the
 //! submission — and updates them when the list's figures change.
 
-use std::process::{Command, Output};
-use std::time::Duration;
+use std::process::Output;
 
 use serde_json::json;
 
 use crate::helpers::TestApp;
+use crate::helpers::fixtures::{exit_status, run_command, summary};
 use crate::hf_fixture::HfFixture;
 
 async fn run_hf_sync(app: &TestApp, url: &str, days: &[&str]) -> Output {
-    let config = app.state.config.database.clone();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_paperboard"));
-    command
-        .args(["sync", "hf-daily"])
-        .args(days)
-        .arg("--data-dir")
-        .arg(&config.data_dir)
-        .env_remove("DATABASE_URL")
-        .env("PAPERBOARD_LOG", "warn")
-        .env("PAPERBOARD_HF_URL", url)
-        .env("PAPERBOARD_HF_REQUEST_INTERVAL_MS", "0");
-    if let Some(url) = &config.database_url {
-        command.arg("--database-url").arg(url);
-    }
-    let output = tokio::task::spawn_blocking(move || command.output().expect("the binary runs"))
-        .await
-        .unwrap();
-    // Within the shared answers' lifetime (a SQLite server is not told of other processes).
-    tokio::time::sleep(Duration::from_millis(1_100)).await;
-    output
-}
-
-fn summary(output: &Output) -> String {
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    stdout.lines().last().unwrap_or_default().to_owned()
+    let args: Vec<&str> = ["sync", "hf-daily"]
+        .into_iter()
+        .chain(days.iter().copied())
+        .collect();
+    let env = [
+        ("PAPERBOARD_HF_URL", url.to_owned()),
+        ("PAPERBOARD_HF_REQUEST_INTERVAL_MS", "0".to_owned()),
+    ];
+    run_command(app, &args, &env).await
 }
 
 #[tokio::test]
@@ -131,20 +115,6 @@ fn bad_day_arguments_exit_with_status_2() {
             "2025-01-01",
         ],
     ] {
-        let output = Command::new(env!("CARGO_BIN_EXE_paperboard"))
-            .args(args)
-            .env("PAPERBOARD_LOG", "warn")
-            .env(
-                "PAPERBOARD_DATA_DIR",
-                std::env::temp_dir().join("paperboard-hf-args"),
-            )
-            .output()
-            .unwrap();
-        assert_eq!(
-            output.status.code(),
-            Some(2),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        assert_eq!(exit_status(args), Some(2), "{args:?}");
     }
 }

@@ -4,7 +4,6 @@
 //! keeps failing), one of its records can be revised, and every request is logged.
 
 use std::collections::VecDeque;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -12,6 +11,8 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+
+use crate::helpers::fixtures::serve;
 
 /// A way one answer fails.
 #[derive(Debug, Clone, Copy)]
@@ -51,11 +52,7 @@ impl OaiFixture {
         let router = axum::Router::new()
             .route("/oai", get(answer))
             .with_state(fixture.clone());
-        let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
-            .await
-            .unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, router).await });
+        let addr = serve(router).await;
         (fixture, format!("http://{addr}/oai"))
     }
 

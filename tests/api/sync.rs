@@ -3,55 +3,38 @@
 //! interruption, leaving unchanged records alone, revising a paper with a new version, and
 //! keeping arXiv's politeness rules.
 
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
 use crate::helpers::TestApp;
+use crate::helpers::fixtures::{exit_status, run_command, summary};
 use crate::oai_fixture::{Failure, OaiFixture};
 
 const INTERVAL_MS: u64 = 200;
-const SHARED_ANSWER_LIFETIME: Duration = Duration::from_millis(1_100);
 
-/// Runs `paperboard sync arxiv --set cs` against `url` with `attempts` per page (off the
-/// test's runtime, which serves the fixture).
+/// Runs `paperboard sync arxiv --set cs` against `url` with `attempts` per page.
 async fn run_sync(app: &TestApp, url: &str, attempts: u32) -> Output {
-    let config = app.state.config.database.clone();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_paperboard"));
-    command
-        .args(["sync", "arxiv", "--set", "cs", "--data-dir"])
-        .arg(&config.data_dir)
-        .env_remove("DATABASE_URL")
-        .env("PAPERBOARD_LOG", "warn")
-        .env("PAPERBOARD_ARXIV_OAI_URL", url)
-        .env(
+    let env = [
+        ("PAPERBOARD_ARXIV_OAI_URL", url.to_owned()),
+        (
             "PAPERBOARD_ARXIV_REQUEST_INTERVAL_MS",
             INTERVAL_MS.to_string(),
-        )
-        .env("PAPERBOARD_UPSTREAM_TIMEOUT_SECONDS", "1")
-        .env("PAPERBOARD_CONTACT", "harvest@paperboard.example")
-        .env("PAPERBOARD_SYNC_ATTEMPTS", attempts.to_string())
-        .env("PAPERBOARD_SYNC_BACKOFF_MS", "50");
-    if let Some(url) = &config.database_url {
-        command.arg("--database-url").arg(url);
-    }
-    let output = tokio::task::spawn_blocking(move || command.output().expect("the binary runs"))
-        .await
-        .unwrap();
-    // A SQLite server is not told of another process's writes: its shared answers may be up
-    // to a second old (PostgreSQL servers hear them within milliseconds).
-    tokio::time::sleep(SHARED_ANSWER_LIFETIME).await;
-    output
+        ),
+        ("PAPERBOARD_UPSTREAM_TIMEOUT_SECONDS", "1".to_owned()),
+        (
+            "PAPERBOARD_CONTACT",
+            "harvest@paperboard.example".to_owned(),
+        ),
+        ("PAPERBOARD_SYNC_ATTEMPTS", attempts.to_string()),
+        ("PAPERBOARD_SYNC_BACKOFF_MS", "50".to_owned()),
+    ];
+    run_command(app, &["sync", "arxiv", "--set", "cs"], &env).await
 }
 
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-/// The summary the command ends with (after any log lines).
-fn summary(output: &Output) -> String {
-    stdout(output).lines().last().unwrap_or_default().to_owned()
 }
 
 fn stderr(output: &Output) -> String {
@@ -227,21 +210,6 @@ fn bad_arguments_exit_with_status_2() {
             "2025-01-01",
         ],
     ] {
-        let output = Command::new(env!("CARGO_BIN_EXE_paperboard"))
-            .args(args)
-            .env("PAPERBOARD_LOG", "warn")
-            .env(
-                "PAPERBOARD_DATA_DIR",
-                std::env::temp_dir().join("paperboard-sync-args"),
-            )
-            .output()
-            .unwrap();
-        assert_eq!(
-            output.status.code(),
-            Some(2),
-            "{args:?}: {}",
-            stderr(&output)
-        );
-        assert!(!stderr(&output).is_empty());
+        assert_eq!(exit_status(args), Some(2), "{args:?}");
     }
 }

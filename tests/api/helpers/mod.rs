@@ -2,6 +2,7 @@
 
 mod app;
 mod db;
+pub mod fixtures;
 mod graphql;
 mod postgres;
 mod process;
