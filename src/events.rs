@@ -151,6 +151,22 @@ impl EventBus {
         }
     }
 
+    /// Publishes `changes` together: a tool publishing the papers of a whole page sends
+    /// them in as few notifications as fit (servers publish through their batching
+    /// notifier anyway).
+    pub async fn publish_all(&self, changes: &[Change]) {
+        let Publisher::PostgresDirect(db) = &self.publisher else {
+            for &change in changes {
+                self.publish(change).await;
+            }
+            return;
+        };
+        self.moved_on();
+        for batch in notification_batches(changes) {
+            notify(db, batch).await;
+        }
+    }
+
     /// A new subscriber to every change the hub hears.
     pub fn subscribe(&self) -> broadcast::Receiver<Change> {
         self.changes.subscribe()
@@ -193,6 +209,26 @@ impl EventBus {
         // No subscriber is not an error.
         let _none_listening = self.changes.send(change);
     }
+}
+
+/// `changes` cut, in order, into runs that each fit one notification.
+fn notification_batches(changes: &[Change]) -> Vec<&[Change]> {
+    let mut batches = Vec::new();
+    let mut start = 0;
+    let mut bytes = 1;
+    for (index, &change) in changes.iter().enumerate() {
+        let size = encoded_len(change);
+        if bytes + size > NOTIFY_PAYLOAD_BYTES && index > start {
+            batches.push(&changes[start..index]);
+            start = index;
+            bytes = 1;
+        }
+        bytes += size;
+    }
+    if start < changes.len() {
+        batches.push(&changes[start..]);
+    }
+    batches
 }
 
 /// Sends `changes` as one notification (a JSON array). It goes straight to the pool,
@@ -317,6 +353,31 @@ fn decode(payload: &str) -> serde_json::Result<Vec<Change>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn many_changes_go_out_in_notifications_that_fit() -> serde_json::Result<()> {
+        let changes: Vec<Change> = (1..=2_000)
+            .map(|paper_id| Change::PaperAdded { paper_id })
+            .collect();
+        let batches = notification_batches(&changes);
+        assert!(
+            batches.len() > 1,
+            "2,000 changes do not fit one notification"
+        );
+        let mut resent = Vec::new();
+        for batch in batches {
+            let payload = serde_json::to_string(batch)?;
+            assert!(
+                payload.len() <= NOTIFY_PAYLOAD_BYTES,
+                "{} bytes",
+                payload.len()
+            );
+            resent.extend(decode(&payload)?);
+        }
+        assert_eq!(resent, changes);
+        assert!(notification_batches(&[]).is_empty());
+        Ok(())
+    }
 
     #[test]
     fn a_notification_holds_an_array_of_changes_or_one_change() -> serde_json::Result<()> {

@@ -376,13 +376,12 @@ pub async fn import(
     Exclusive::Import.lock(&transaction).await?;
     let outcome = insert_papers(&transaction, papers).await?;
     transaction.commit().await?;
-    for paper_id in &outcome.inserted {
-        events
-            .publish(Change::PaperAdded {
-                paper_id: *paper_id,
-            })
-            .await;
-    }
+    let added: Vec<Change> = outcome
+        .inserted
+        .iter()
+        .map(|&paper_id| Change::PaperAdded { paper_id })
+        .collect();
+    events.publish_all(&added).await;
     Ok(outcome)
 }
 

@@ -72,17 +72,19 @@ pub async fn merge(
     }
     outcome.stored = insert_papers(&transaction, fresh).await?.inserted;
     transaction.commit().await?;
-    for &(paper_id, upvote_count) in &recounted {
-        events
-            .publish(Change::UpvoteChanged {
-                paper_id,
-                upvote_count,
-            })
-            .await;
-    }
-    for &paper_id in &outcome.stored {
-        events.publish(Change::PaperAdded { paper_id }).await;
-    }
+    let recounted = recounted
+        .iter()
+        .map(|&(paper_id, upvote_count)| Change::UpvoteChanged {
+            paper_id,
+            upvote_count,
+        });
+    let added = outcome
+        .stored
+        .iter()
+        .map(|&paper_id| Change::PaperAdded { paper_id });
+    events
+        .publish_all(&recounted.chain(added).collect::<Vec<_>>())
+        .await;
     Ok(outcome)
 }
 

@@ -65,15 +65,23 @@ pub async fn merge(
     outcome.stored = insert_papers(&transaction, fresh).await?.inserted;
     search::index_papers(&transaction, &outcome.revised).await?;
     transaction.commit().await?;
-    for &paper_id in &outcome.revised {
-        if let Some(cache) = bylines {
-            cache.forget(paper_id);
-        }
-        events.publish(Change::PaperRevised { paper_id }).await;
+    if let Some(cache) = bylines {
+        outcome
+            .revised
+            .iter()
+            .for_each(|&paper_id| cache.forget(paper_id));
     }
-    for &paper_id in &outcome.stored {
-        events.publish(Change::PaperAdded { paper_id }).await;
-    }
+    let revised = outcome
+        .revised
+        .iter()
+        .map(|&paper_id| Change::PaperRevised { paper_id });
+    let added = outcome
+        .stored
+        .iter()
+        .map(|&paper_id| Change::PaperAdded { paper_id });
+    events
+        .publish_all(&revised.chain(added).collect::<Vec<_>>())
+        .await;
     Ok(outcome)
 }
 
