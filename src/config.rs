@@ -335,6 +335,26 @@ impl Default for SourcesConfig {
     }
 }
 
+/// Harvests a server runs on its own, every interval.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ScheduleConfig {
+    /// Minutes between scheduled syncs (fractions allowed); 0 runs none.
+    #[arg(long, env = "PAPERBOARD_SYNC_INTERVAL_MINUTES", default_value_t = 0.0)]
+    pub sync_interval_minutes: f64,
+
+    /// arXiv OAI sets harvested on schedule (records changed since yesterday), comma-separated.
+    #[arg(
+        long = "sync-arxiv-set",
+        env = "PAPERBOARD_SYNC_ARXIV_SETS",
+        value_delimiter = ','
+    )]
+    pub sync_arxiv_sets: Vec<String>,
+
+    /// Merge Hugging Face's daily lists of yesterday and today on schedule.
+    #[arg(long, env = "PAPERBOARD_SYNC_HF_DAILY", default_value_t = false)]
+    pub sync_hf_daily: bool,
+}
+
 /// Everything `paperboard serve` needs.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Config {
@@ -380,6 +400,9 @@ pub struct Config {
 
     #[command(flatten)]
     pub sources: SourcesConfig,
+
+    #[command(flatten)]
+    pub schedule: ScheduleConfig,
 }
 
 impl Config {
@@ -397,6 +420,7 @@ impl Config {
             sockets: SocketLimits::default(),
             activity: ActivityConfig::default(),
             sources: SourcesConfig::default(),
+            schedule: ScheduleConfig::default(),
         }
     }
 }

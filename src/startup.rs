@@ -23,6 +23,7 @@ use crate::graphql::preflight::schema_index::IndexError;
 use crate::graphql::{build_schema, preflight};
 use crate::http::{ConnectionRules, GuardedListener, InvalidOrigin, PeerAddr, Sockets, router};
 use crate::ingest::arxiv_api::{ArxivApi, ArxivApiError};
+use crate::ingest::schedule;
 use crate::ingest::{DEMO_PAPERS_JSON, ImportError, parse_demo_json};
 use crate::rate_limit::Limits;
 use crate::services::{catalog, rankings};
@@ -157,6 +158,7 @@ impl Application {
             stopping.clone(),
         ));
         let watcher = tokio::spawn(watch_database(state.db.clone(), stopping.clone()));
+        let syncs = tokio::spawn(schedule::run(state.clone(), stopping.clone()));
         let pruner = tokio::spawn(prune_limits(Arc::clone(&state.limits), stopping));
         let open_sockets = Arc::clone(&sockets);
         // axum drains HTTP requests but not upgraded sockets: tell those to close (1001).
@@ -179,6 +181,7 @@ impl Application {
         refresher.abort();
         watcher.abort();
         pruner.abort();
+        syncs.abort();
         hub.abort();
         loader.abort();
         let left = sockets.wait_closed(SOCKET_DRAIN).await;

@@ -164,6 +164,7 @@ async fn arxiv(args: SyncArxivArgs) -> Result<(), CliError> {
     let outcome = harvest(
         &db,
         &events,
+        None,
         &args.sources,
         args.retry.policy(),
         &request,

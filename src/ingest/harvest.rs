@@ -18,6 +18,7 @@ use crate::config::SourcesConfig;
 use crate::db::Database;
 use crate::error::AppError;
 use crate::events::EventBus;
+use crate::services::bylines::BylineCache;
 use crate::services::revisions;
 use crate::services::sync_progress::{self, Progress};
 
@@ -67,7 +68,8 @@ pub enum HarvestError {
     },
 }
 
-/// Harvests `request` into `db`, publishing new and revised papers on `events`; `report`
+/// Harvests `request` into `db`, publishing new and revised papers on `events` (and
+/// dropping revised bylines from `bylines`, a server's cache, when given); `report`
 /// is told each page's tally as it is stored. Returns the whole harvest's tally.
 ///
 /// # Errors
@@ -75,6 +77,7 @@ pub enum HarvestError {
 pub async fn harvest(
     db: &Database,
     events: &EventBus,
+    bylines: Option<&BylineCache>,
     sources: &SourcesConfig,
     retry: RetryPolicy,
     request: &HarvestRequest,
@@ -106,7 +109,7 @@ pub async fn harvest(
         for skip in &skipped {
             tracing::warn!(record = skip.record, reason = skip.reason, "record skipped");
         }
-        let merged = revisions::merge(db, events, None, papers)
+        let merged = revisions::merge(db, events, bylines, papers)
             .await
             .map_err(store_failed(page_number))?;
         progress.pages = page_number;

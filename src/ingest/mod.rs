@@ -13,6 +13,7 @@ pub mod hf_daily;
 pub mod hf_sync;
 pub mod pacer;
 pub mod polite;
+pub mod schedule;
 mod xml;
 
 pub use demo_json::{ImportError, RecordProblem, parse_demo_json};

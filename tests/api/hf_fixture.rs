@@ -2,8 +2,8 @@
 //! its JSON format (as `huggingface_hub`'s `PaperInfo` reads it) for two days; the upvotes
 //! and stars of one paper can be raised between runs.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use axum::Json;
 use axum::extract::{Query, State};
@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 #[derive(Clone, Default)]
 pub struct HfFixture {
     raised: Arc<AtomicBool>,
+    requested: Arc<Mutex<Vec<String>>>,
 }
 
 impl HfFixture {
@@ -26,6 +27,11 @@ impl HfFixture {
             .with_state(fixture.clone());
         let addr = serve(router).await;
         (fixture, format!("http://{addr}"))
+    }
+
+    /// The days asked for so far, in order.
+    pub fn requested_days(&self) -> Vec<String> {
+        self.requested.lock().unwrap().clone()
     }
 
     /// 2501.02001 gains upvotes and stars.
@@ -40,6 +46,7 @@ struct Params {
 }
 
 async fn day(State(fixture): State<HfFixture>, Query(params): Query<Params>) -> Json<Value> {
+    fixture.requested.lock().unwrap().push(params.date.clone());
     let raised = fixture.raised.load(Ordering::SeqCst);
     Json(match params.date.as_str() {
         "2025-01-06" => json!([

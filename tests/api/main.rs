@@ -31,6 +31,7 @@ mod oai_fixture;
 mod outage;
 mod pagination;
 mod reads;
+mod schedule;
 mod schema;
 mod search;
 mod shared_answers;

@@ -39,6 +39,10 @@ struct Behaviour {
     broken_token: Option<String>,
     /// Whether 2501.10003 is served in its second version.
     revised: bool,
+    /// A pause before every answer, so that overlapping harvests would overlap requests.
+    pause: Option<Duration>,
+    in_flight: usize,
+    most_in_flight: usize,
     log: Vec<Logged>,
 }
 
@@ -68,6 +72,16 @@ impl OaiFixture {
         self.0.lock().unwrap().revised = true;
     }
 
+    /// Every answer waits `pause` first.
+    pub fn pause_answers(&self, pause: Duration) {
+        self.0.lock().unwrap().pause = Some(pause);
+    }
+
+    /// The most requests that were ever answered at once.
+    pub fn most_in_flight(&self) -> usize {
+        self.0.lock().unwrap().most_in_flight
+    }
+
     /// The requests so far, in arrival order.
     pub fn requests(&self) -> Vec<Logged> {
         self.0.lock().unwrap().log.clone()
@@ -89,8 +103,10 @@ async fn answer(
     Query(params): Query<Params>,
     headers: HeaderMap,
 ) -> Response {
-    let (failure, broken, revised) = {
+    let (failure, broken, revised, pause) = {
         let mut behaviour = fixture.0.lock().unwrap();
+        behaviour.in_flight += 1;
+        behaviour.most_in_flight = behaviour.most_in_flight.max(behaviour.in_flight);
         behaviour.log.push(Logged {
             resumption_token: params.resumption_token.clone(),
             set: params.set.clone(),
@@ -103,8 +119,17 @@ async fn answer(
         });
         let broken =
             behaviour.broken_token.is_some() && behaviour.broken_token == params.resumption_token;
-        (behaviour.failures.pop_front(), broken, behaviour.revised)
+        (
+            behaviour.failures.pop_front(),
+            broken,
+            behaviour.revised,
+            behaviour.pause,
+        )
     };
+    if let Some(pause) = pause {
+        tokio::time::sleep(pause).await;
+    }
+    fixture.0.lock().unwrap().in_flight -= 1;
     assert_eq!(params.verb, "ListRecords");
     if broken {
         return (StatusCode::INTERNAL_SERVER_ERROR, "broken").into_response();
