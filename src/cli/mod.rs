@@ -2,6 +2,7 @@
 //! `sync`, `user promote`). The binary parses a [`Cli`] and calls [`run`].
 
 pub mod generate;
+mod progress;
 mod sync;
 
 use std::path::{Path, PathBuf};

@@ -3,13 +3,14 @@
 
 use chrono::NaiveDate;
 
+use crate::cli::progress::Progress;
 use crate::cli::{CliError, open, print_out};
 use crate::config::{DatabaseConfig, SourcesConfig};
 use crate::events::EventBus;
 use crate::ingest::harvest::{HarvestRequest, harvest};
 use crate::ingest::hf_sync::sync_days;
 use crate::ingest::polite::RetryPolicy;
-use crate::services::sync_progress::Progress;
+use crate::services::sync_progress;
 
 /// Longest accepted set name (arXiv's are a few words).
 const MAX_SET_LEN: usize = 64;
@@ -134,7 +135,23 @@ async fn hf_daily(args: SyncHfDailyArgs) -> Result<(), CliError> {
     }
     let db = open(&args.database).await?;
     let events = EventBus::publisher_only(&db);
-    let outcome = sync_days(&db, &events, &args.sources, args.retry.policy(), from, to).await;
+    let days = u64::try_from((to - from).num_days() + 1).unwrap_or(0);
+    let display = Progress::new("days");
+    let outcome = sync_days(
+        &db,
+        &events,
+        &args.sources,
+        args.retry.policy(),
+        from,
+        to,
+        |tally| {
+            tracing::info!(?tally, "day merged");
+            let note = format!("{} stored, {} updated", tally.stored, tally.updated);
+            display.update(tally.days as u64, Some(days), note);
+        },
+    )
+    .await;
+    display.finish();
     db.close().await;
     let tally = outcome?;
     print_out(&format!(
@@ -161,6 +178,7 @@ async fn arxiv(args: SyncArxivArgs) -> Result<(), CliError> {
         from: args.from,
         until: args.until,
     };
+    let display = Progress::new("records");
     let outcome = harvest(
         &db,
         &events,
@@ -168,7 +186,7 @@ async fn arxiv(args: SyncArxivArgs) -> Result<(), CliError> {
         &args.sources,
         args.retry.policy(),
         &request,
-        |progress| {
+        |progress, list_size| {
             tracing::info!(
                 pages = progress.pages,
                 stored = progress.stored,
@@ -177,16 +195,24 @@ async fn arxiv(args: SyncArxivArgs) -> Result<(), CliError> {
                 skipped = progress.skipped,
                 "page stored"
             );
+            let records =
+                progress.stored + progress.revised + progress.unchanged + progress.skipped;
+            display.update(
+                u64::try_from(records).unwrap_or(0),
+                list_size,
+                format!("page {}", progress.pages),
+            );
         },
     )
     .await;
+    display.finish();
     db.close().await;
     let progress = outcome?;
     print_out(&summary(&progress));
     Ok(())
 }
 
-fn summary(progress: &Progress) -> String {
+fn summary(progress: &sync_progress::Progress) -> String {
     format!(
         "harvested {} page(s): {} stored, {} updated, {} unchanged, {} skipped",
         progress.pages, progress.stored, progress.revised, progress.unchanged, progress.skipped

@@ -53,6 +53,8 @@ pub struct OaiPage {
     pub records: Vec<Result<OaiRecord, Skipped>>,
     /// Where the next page starts; `None` on the last page.
     pub resumption_token: Option<String>,
+    /// How many records the whole list holds, when the source says.
+    pub complete_list_size: Option<u64>,
 }
 
 /// Reads one `ListRecords` page; `noRecordsMatch` is an empty last page.
@@ -83,6 +85,12 @@ pub fn parse_page(xml: &str, today: NaiveDate) -> Result<OaiPage, OaiError> {
                         if let Some(record) = record.as_mut() {
                             record.deleted = deleted;
                         }
+                    }
+                    b"resumptionToken" => {
+                        page.complete_list_size = start
+                            .try_get_attribute("completeListSize")
+                            .map_err(quick_xml::Error::from)?
+                            .and_then(|size| std::str::from_utf8(&size.value).ok()?.parse().ok());
                     }
                     b"error" => {
                         error_code = start
@@ -329,6 +337,7 @@ mod tests {
     fn a_page_yields_records_skips_and_its_resumption_token() -> Result<(), OaiError> {
         let page = parse_page(PAGE, today())?;
         assert_eq!(page.resumption_token.as_deref(), Some("6961524|1001"));
+        assert_eq!(page.complete_list_size, Some(7));
         assert_eq!(page.records.len(), 2, "the deletion notice is not a record");
         let Ok(first) = &page.records[0] else {
             panic!("the first record is valid: {:?}", page.records[0]);

@@ -70,7 +70,8 @@ pub enum HarvestError {
 
 /// Harvests `request` into `db`, publishing new and revised papers on `events` (and
 /// dropping revised bylines from `bylines`, a server's cache, when given); `report`
-/// is told each page's tally as it is stored. Returns the whole harvest's tally.
+/// is told the tally after each page, with the list's size when the source gives it.
+/// Returns the whole harvest's tally.
 ///
 /// # Errors
 /// [`HarvestError`]; the pages stored before it stay stored and the next run resumes.
@@ -81,7 +82,7 @@ pub async fn harvest(
     sources: &SourcesConfig,
     retry: RetryPolicy,
     request: &HarvestRequest,
-    mut report: impl FnMut(&Progress),
+    mut report: impl FnMut(&Progress, Option<u64>),
 ) -> Result<Progress, HarvestError> {
     let client = OaiClient::new(sources, retry)?;
     let job = request.job();
@@ -105,6 +106,7 @@ pub async fn harvest(
         let page = client
             .page(request, progress.resumption_token.as_deref(), page_number)
             .await?;
+        let list_size = page.complete_list_size;
         let (papers, skipped) = unique_records(page.records);
         for skip in &skipped {
             tracing::warn!(record = skip.record, reason = skip.reason, "record skipped");
@@ -122,7 +124,7 @@ pub async fn harvest(
         sync_progress::save(db.writer(), &job, &progress)
             .await
             .map_err(store_failed(page_number))?;
-        report(&progress);
+        report(&progress, list_size);
         if progress.finished {
             return Ok(progress);
         }

@@ -48,7 +48,8 @@ pub enum HfSyncError {
     },
 }
 
-/// Merges the lists of `from` through `to` (inclusive), oldest day first.
+/// Merges the lists of `from` through `to` (inclusive), oldest day first; `report` is told
+/// the tally after each day.
 ///
 /// # Errors
 /// [`HfSyncError`]; the days merged before it stay merged.
@@ -59,6 +60,7 @@ pub async fn sync_days(
     retry: RetryPolicy,
     from: NaiveDate,
     to: NaiveDate,
+    mut report: impl FnMut(&DaysTally),
 ) -> Result<DaysTally, HfSyncError> {
     let base = url::Url::parse(&sources.hf_url)
         .and_then(|url| url.join("api/daily_papers"))
@@ -100,6 +102,7 @@ pub async fn sync_days(
         tally.stored += outcome.stored.len();
         tally.updated += outcome.updated;
         tally.unchanged += outcome.unchanged;
+        report(&tally);
     }
     Ok(tally)
 }

@@ -75,7 +75,7 @@ async fn run_jobs(state: &AppState) {
                 &state.config.sources,
                 RETRY,
                 &request,
-                |_| {},
+                |_, _| {},
             )
             .await
             .map(|progress| tracing::info!(job, ?progress, "scheduled harvest done"))
@@ -92,6 +92,7 @@ async fn run_jobs(state: &AppState) {
                 RETRY,
                 yesterday,
                 today,
+                |_| {},
             )
             .await
             .map(|tally| tracing::info!(?tally, "scheduled Hugging Face sync done"))
