@@ -200,7 +200,7 @@ async fn load_demo(db: &Database, events: &EventBus) -> Result<(), StartupError>
     }
     let papers = parse_demo_json(DEMO_PAPERS_JSON, clock::now().date_naive())
         .map_err(StartupError::DemoFile)?;
-    let outcome = catalog::import(db, events, papers)
+    let outcome = catalog::import(db, events, papers, |_| {})
         .await
         .map_err(StartupError::Demo)?;
     tracing::info!(papers = outcome.inserted.len(), "loaded the demo papers");

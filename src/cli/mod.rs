@@ -18,6 +18,7 @@ use crate::ingest::{ImportError, parse_demo_json};
 use crate::services::{accounts, catalog};
 use crate::startup::StartupError;
 use crate::{Application, clock, graphql};
+use progress::Progress;
 
 /// `paperboard`: the GraphQL backend of a community research-paper feed.
 #[derive(Parser)]
@@ -199,8 +200,15 @@ async fn import_file(database: &DatabaseConfig, file: &Path) -> Result<(), CliEr
     // Servers sharing a PostgreSQL database hear about the new papers; a SQLite server
     // runs in another process and is not told.
     let events = EventBus::publisher_only(&db);
-    let outcome = catalog::import(&db, &events, papers)
-        .await
+    let total = papers.len() as u64;
+    let display = Progress::new("records");
+    let outcome = catalog::import(&db, &events, papers, |done| {
+        tracing::info!(done, total, "records stored (committed at the end)");
+        display.update(done as u64, Some(total), String::new());
+    })
+    .await;
+    display.finish();
+    let outcome = outcome
         .map_err(|error| CliError::Failed("the import failed; nothing was stored", error))?;
     print_out(&format!(
         "imported {} new paper(s); {} already present",

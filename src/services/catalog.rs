@@ -363,18 +363,44 @@ async fn author_ids_by_name(
     Ok(ids)
 }
 
-/// Stores a batch in one transaction — all of it, or nothing — and publishes the new papers.
+/// Records an import stores between two reports of its progress.
+const IMPORT_CHUNK: usize = 500;
+
+/// Stores a batch in one transaction — all of it, or nothing — and publishes the new papers;
+/// `report` is told how many records are done as the import goes on.
 ///
 /// # Errors
 /// `INTERNAL_SERVER_ERROR` on database failure (nothing is stored).
 pub async fn import(
     db: &Database,
     events: &EventBus,
-    papers: Vec<NewPaper>,
+    mut papers: Vec<NewPaper>,
+    mut report: impl FnMut(usize),
 ) -> AppResult<InsertOutcome> {
+    // Sorted once as `insert_papers` sorts each chunk, so that chunks keep the same order.
+    let now = clock::now();
+    papers.sort_by_key(|paper| {
+        (
+            paper.submitted_at.map_or(now, clock::stored),
+            published_order(paper.published_at),
+        )
+    });
     let transaction = db.writer().begin().await?;
     Exclusive::Import.lock(&transaction).await?;
-    let outcome = insert_papers(&transaction, papers).await?;
+    let mut outcome = InsertOutcome::default();
+    let mut done = 0;
+    let mut rest = papers.into_iter();
+    loop {
+        let chunk: Vec<NewPaper> = rest.by_ref().take(IMPORT_CHUNK).collect();
+        if chunk.is_empty() {
+            break;
+        }
+        done += chunk.len();
+        let stored = insert_papers(&transaction, chunk).await?;
+        outcome.inserted.extend(stored.inserted);
+        outcome.skipped += stored.skipped;
+        report(done);
+    }
     transaction.commit().await?;
     let added: Vec<Change> = outcome
         .inserted
