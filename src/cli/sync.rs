@@ -1,14 +1,18 @@
 //! `paperboard sync`: `arxiv` harvests one arXiv set through OAI-PMH into the catalogue;
 //! `hf-daily` merges Hugging Face's daily papers lists.
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use chrono::NaiveDate;
 
 use crate::cli::progress::Progress;
 use crate::cli::{CliError, open, print_out};
 use crate::config::{DatabaseConfig, SourcesConfig};
 use crate::events::EventBus;
-use crate::ingest::harvest::{HarvestRequest, harvest};
+use crate::ingest::harvest::{HarvestRequest, Target, harvest};
 use crate::ingest::hf_sync::sync_days;
+use crate::ingest::pacer::Pacer;
 use crate::ingest::polite::RetryPolicy;
 use crate::services::sync_progress;
 
@@ -179,11 +183,17 @@ async fn arxiv(args: SyncArxivArgs) -> Result<(), CliError> {
         until: args.until,
     };
     let display = Progress::new("records");
+    let target = Target {
+        db: &db,
+        events: &events,
+        bylines: None,
+    };
     let outcome = harvest(
-        &db,
-        &events,
-        None,
+        target,
         &args.sources,
+        Arc::new(Pacer::new(Duration::from_millis(
+            args.sources.arxiv_request_interval_millis,
+        ))),
         args.retry.policy(),
         &request,
         |progress, list_size| {

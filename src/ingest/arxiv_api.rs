@@ -3,6 +3,7 @@
 //! a `User-Agent` naming Paperboard and the operator's contact, a timeout, a bounded answer,
 //! and `Retry-After` passed on when arXiv is busy.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::SourcesConfig;
@@ -42,7 +43,8 @@ impl FetchError {
 pub struct ArxivApi {
     client: reqwest::Client,
     query_url: url::Url,
-    pacer: Pacer,
+    /// Shared with every other client of arXiv in this process.
+    pacer: Arc<Pacer>,
 }
 
 impl ArxivApi {
@@ -60,8 +62,15 @@ impl ArxivApi {
         Ok(Self {
             client,
             query_url,
-            pacer: Pacer::new(Duration::from_millis(config.arxiv_request_interval_millis)),
+            pacer: Arc::new(Pacer::new(Duration::from_millis(
+                config.arxiv_request_interval_millis,
+            ))),
         })
+    }
+
+    /// The turns of this process's requests to arXiv, for its other clients (harvests).
+    pub fn pacer(&self) -> Arc<Pacer> {
+        Arc::clone(&self.pacer)
     }
 
     /// The latest version of the paper `arxiv_id` (without version).

@@ -9,7 +9,7 @@
 //! starts over (picking up what changed since).
 
 use std::collections::HashSet;
-use std::time::Duration;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 
@@ -23,6 +23,7 @@ use crate::services::revisions;
 use crate::services::sync_progress::{self, Progress};
 
 use super::arxiv_oai::{OaiError, OaiPage, Skipped, parse_page};
+use super::pacer::Pacer;
 use super::polite::{PoliteClient, PoliteError, RetryPolicy, Unusable};
 
 /// What to harvest.
@@ -68,23 +69,37 @@ pub enum HarvestError {
     },
 }
 
-/// Harvests `request` into `db`, publishing new and revised papers on `events` (and
-/// dropping revised bylines from `bylines`, a server's cache, when given); `report`
+/// Where harvested papers go.
+#[derive(Clone, Copy)]
+pub struct Target<'a> {
+    pub db: &'a Database,
+    /// Where new and revised papers are published.
+    pub events: &'a EventBus,
+    /// A server's byline cache, which drops the bylines of revised papers.
+    pub bylines: Option<&'a BylineCache>,
+}
+
+/// Harvests `request` into `target`, taking turns
+/// with the process's other requests to arXiv from `pacer`; `report`
 /// is told the tally after each page, with the list's size when the source gives it.
 /// Returns the whole harvest's tally.
 ///
 /// # Errors
 /// [`HarvestError`]; the pages stored before it stay stored and the next run resumes.
 pub async fn harvest(
-    db: &Database,
-    events: &EventBus,
-    bylines: Option<&BylineCache>,
+    target: Target<'_>,
     sources: &SourcesConfig,
+    pacer: Arc<Pacer>,
     retry: RetryPolicy,
     request: &HarvestRequest,
     mut report: impl FnMut(&Progress, Option<u64>),
 ) -> Result<Progress, HarvestError> {
-    let client = OaiClient::new(sources, retry)?;
+    let Target {
+        db,
+        events,
+        bylines,
+    } = target;
+    let client = OaiClient::new(sources, pacer, retry)?;
     let job = request.job();
     let store_failed = |page| move |source| HarvestError::Store { page, source };
     let mut progress = match sync_progress::load(db.reader(), &job)
@@ -168,13 +183,16 @@ struct OaiClient {
 }
 
 impl OaiClient {
-    fn new(sources: &SourcesConfig, retry: RetryPolicy) -> Result<Self, HarvestError> {
+    fn new(
+        sources: &SourcesConfig,
+        pacer: Arc<Pacer>,
+        retry: RetryPolicy,
+    ) -> Result<Self, HarvestError> {
         let url = url::Url::parse(&sources.arxiv_oai_url)
             .map_err(|_| HarvestError::Url(sources.arxiv_oai_url.clone()))?;
-        let interval = Duration::from_millis(sources.arxiv_request_interval_millis);
         Ok(Self {
             url,
-            client: PoliteClient::new(sources, interval, retry)?,
+            client: PoliteClient::new(sources, pacer, retry)?,
         })
     }
 

@@ -3,6 +3,7 @@
 //! [`crate::services::listings`]).
 
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::NaiveDate;
@@ -15,6 +16,7 @@ use crate::events::EventBus;
 use crate::services::listings;
 
 use super::hf_daily::parse_day;
+use super::pacer::Pacer;
 use super::polite::{PoliteClient, PoliteError, RetryPolicy, Unusable};
 
 /// The tally of a sync.
@@ -66,7 +68,7 @@ pub async fn sync_days(
         .and_then(|url| url.join("api/daily_papers"))
         .map_err(|_| HfSyncError::Url(sources.hf_url.clone()))?;
     let interval = Duration::from_millis(sources.hf_request_interval_millis);
-    let client = PoliteClient::new(sources, interval, retry)?;
+    let client = PoliteClient::new(sources, Arc::new(Pacer::new(interval)), retry)?;
     let mut tally = DaysTally::default();
     for day in from.iter_days().take_while(|day| *day <= to) {
         let mut url = base.clone();

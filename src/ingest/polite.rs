@@ -4,6 +4,7 @@
 //! `Retry-After` (503, 429), else after an exponential back-off with jitter, a bounded
 //! number of times.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::SourcesConfig;
@@ -53,18 +54,19 @@ struct Attempt {
 /// A source's client.
 pub struct PoliteClient {
     client: reqwest::Client,
-    pacer: Pacer,
+    pacer: Arc<Pacer>,
     retry: RetryPolicy,
 }
 
 impl PoliteClient {
-    /// A client with `sources`' contact and timeout, requests `interval` apart.
+    /// A client with `sources`' contact and timeout, taking its turns from `pacer` (shared
+    /// by every client of the same source in the process).
     ///
     /// # Errors
     /// The TLS set-up failed.
     pub fn new(
         sources: &SourcesConfig,
-        interval: Duration,
+        pacer: Arc<Pacer>,
         retry: RetryPolicy,
     ) -> Result<Self, reqwest::Error> {
         let client = reqwest::Client::builder()
@@ -73,7 +75,7 @@ impl PoliteClient {
             .build()?;
         Ok(Self {
             client,
-            pacer: Pacer::new(interval),
+            pacer,
             retry,
         })
     }

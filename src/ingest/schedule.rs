@@ -18,7 +18,7 @@ use tokio::sync::watch;
 use crate::clock;
 use crate::state::AppState;
 
-use super::harvest::{HarvestRequest, harvest};
+use super::harvest::{HarvestRequest, Target, harvest};
 use super::hf_sync::sync_days;
 use super::polite::RetryPolicy;
 
@@ -46,7 +46,8 @@ pub async fn run(state: AppState, mut stopping: watch::Receiver<bool>) {
             return;
         }
     };
-    let mut ticks = tokio::time::interval(period);
+    // The first round after one period: a restart does not hit the sources at once.
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
@@ -68,11 +69,15 @@ async fn run_jobs(state: &AppState) {
             until: None,
         };
         let work = async {
+            let target = Target {
+                db: &state.db,
+                events: &state.events,
+                bylines: Some(&state.bylines),
+            };
             harvest(
-                &state.db,
-                &state.events,
-                Some(&state.bylines),
+                target,
                 &state.config.sources,
+                state.arxiv.pacer(),
                 RETRY,
                 &request,
                 |_, _| {},

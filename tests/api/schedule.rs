@@ -8,6 +8,7 @@ use paperboard::config::Config;
 use serde_json::json;
 
 use crate::helpers::TestApp;
+use crate::helpers::ws::TRANSPORT_WS;
 use crate::hf_fixture::HfFixture;
 use crate::oai_fixture::OaiFixture;
 
@@ -16,7 +17,8 @@ fn scheduled(config: &mut Config, oai: &str, hf: &str) {
     config.sources.hf_url = hf.to_owned();
     config.sources.arxiv_request_interval_millis = 0;
     config.sources.hf_request_interval_millis = 0;
-    config.schedule.sync_interval_minutes = 0.01;
+    // Every 3 s, the first round 3 s after start.
+    config.schedule.sync_interval_minutes = 0.05;
     config.schedule.sync_arxiv_sets = vec!["cs".to_owned()];
     config.schedule.sync_hf_daily = true;
 }
@@ -40,6 +42,17 @@ async fn a_server_syncs_on_schedule_and_instances_take_turns() {
         None
     };
 
+    // Subscribers hear the harvested papers, through the category filter.
+    let mut client = app.ws_ready(TRANSPORT_WS, None).await;
+    client
+        .subscribe(
+            "subscribe",
+            "retrieval",
+            r#"subscription { paperAdded(filter: { categories: ["cs.IR"] }) { arxivId } }"#,
+            json!({}),
+        )
+        .await;
+
     let deadline = Instant::now() + Duration::from_secs(20);
     while paper_count(&app).await < 5 {
         assert!(
@@ -48,8 +61,15 @@ async fn a_server_syncs_on_schedule_and_instances_take_turns() {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    // Let a few more rounds run (each harvest starts over once finished).
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    let mut heard = Vec::new();
+    for _ in 0..2 {
+        let message = client.next_json().await;
+        heard.push(message["payload"]["data"]["paperAdded"]["arxivId"].clone());
+    }
+    heard.sort_by_key(ToString::to_string);
+    assert_eq!(heard, [json!("2501.10001"), json!("2501.10004")]);
+    // Let another round run (a finished harvest starts over).
+    tokio::time::sleep(Duration::from_secs(4)).await;
     assert_eq!(
         paper_count(&app).await,
         5,
