@@ -98,6 +98,10 @@ pub struct BylineOf(pub BylineKey);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct CategoriesOf(pub i64);
 
+/// The number of papers listed in a category.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PaperCountIn(pub String);
+
 /// The number of papers of an author or submitter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PaperCountOf(pub PaperOwner, pub i64);
@@ -157,6 +161,22 @@ impl Loader<CategoriesOf> for DbLoader {
         Ok(listed
             .into_iter()
             .map(|(paper_id, codes)| (CategoriesOf(paper_id), codes))
+            .collect())
+    }
+}
+
+impl Loader<PaperCountIn> for DbLoader {
+    type Value = i32;
+    type Error = SharedError;
+
+    async fn load(&self, keys: &[PaperCountIn]) -> Result<HashMap<PaperCountIn, i32>, SharedError> {
+        let codes: Vec<String> = keys.iter().map(|key| key.0.clone()).collect();
+        let counts = categories::paper_counts(self.db.reader(), &codes)
+            .await
+            .map_err(failed)?;
+        Ok(counts
+            .into_iter()
+            .map(|(code, count)| (PaperCountIn(code), count))
             .collect())
     }
 }

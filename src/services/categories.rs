@@ -88,15 +88,25 @@ pub async fn count(db: &impl ConnectionTrait) -> AppResult<i64> {
     Ok(count.unwrap_or(0))
 }
 
-/// How many papers are listed in `code` (0 for a code without papers).
+/// How many papers are listed in each of `codes` that has any, in one statement.
 ///
 /// # Errors
 /// `INTERNAL_SERVER_ERROR` on database failure.
-pub async fn paper_count(db: &impl ConnectionTrait, code: &str) -> AppResult<i32> {
-    Ok(category::Entity::find_by_id(code.to_owned())
-        .one(db)
-        .await?
-        .map_or(0, |category| category.paper_count))
+pub async fn paper_counts(
+    db: &impl ConnectionTrait,
+    codes: &[String],
+) -> AppResult<HashMap<String, i32>> {
+    if codes.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows = category::Entity::find()
+        .filter(category::Column::Code.is_in(codes.iter().cloned()))
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|category| (category.code, category.paper_count))
+        .collect())
 }
 
 /// The category codes of each of `paper_ids`, the primary first, in one statement.

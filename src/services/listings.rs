@@ -7,7 +7,7 @@
 
 use entity::paper;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ConnectionTrait, TransactionTrait};
 
 use crate::db::{Database, Exclusive};
 use crate::domain::paper::NewPaper;
@@ -15,7 +15,7 @@ use crate::error::AppResult;
 use crate::events::{Change, EventBus};
 
 use super::catalog::insert_papers;
-use super::sql;
+use super::papers;
 
 /// What a merge of a list did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -37,27 +37,13 @@ pub async fn merge(
 ) -> AppResult<ListingOutcome> {
     let transaction = db.writer().begin().await?;
     Exclusive::Import.lock(&transaction).await?;
-    let mut stored = Vec::new();
-    for chunk in papers
-        .iter()
-        .filter_map(|p| p.arxiv_id.clone())
-        .collect::<Vec<_>>()
-        .chunks(sql::IN_LIST_CHUNK)
-    {
-        stored.extend(
-            paper::Entity::find()
-                .filter(paper::Column::ArxivId.is_in(chunk.iter().cloned()))
-                .all(&transaction)
-                .await?,
-        );
-    }
+    let ids: Vec<String> = papers.iter().filter_map(|p| p.arxiv_id.clone()).collect();
+    let stored = papers::by_arxiv_ids(&transaction, &ids).await?;
     let mut outcome = ListingOutcome::default();
     let mut recounted = Vec::new();
     let mut fresh = Vec::new();
     for listed in papers {
-        let current = stored
-            .iter()
-            .find(|model| model.arxiv_id == listed.arxiv_id);
+        let current = listed.arxiv_id.as_ref().and_then(|id| stored.get(id));
         match current {
             None => fresh.push(listed),
             Some(current) if same_figures(current, &listed) => outcome.unchanged += 1,

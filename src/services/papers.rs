@@ -370,6 +370,29 @@ pub async fn by_arxiv_id(
         .await?)
 }
 
+/// The papers with these arXiv ids, by arXiv id.
+///
+/// # Errors
+/// `INTERNAL_SERVER_ERROR` on database failure.
+pub async fn by_arxiv_ids(
+    db: &impl ConnectionTrait,
+    arxiv_ids: &[String],
+) -> AppResult<HashMap<String, paper::Model>> {
+    let mut found = HashMap::with_capacity(arxiv_ids.len());
+    for chunk in arxiv_ids.chunks(sql::IN_LIST_CHUNK) {
+        let papers = paper::Entity::find()
+            .filter(paper::Column::ArxivId.is_in(chunk.iter().cloned()))
+            .all(db)
+            .await?;
+        found.extend(
+            papers
+                .into_iter()
+                .filter_map(|paper| Some((paper.arxiv_id.clone()?, paper))),
+        );
+    }
+    Ok(found)
+}
+
 /// The papers with these ids, by id.
 ///
 /// # Errors

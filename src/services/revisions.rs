@@ -10,8 +10,8 @@ use std::collections::HashMap;
 use entity::{paper, paper_author, paper_category};
 use sea_orm::ActiveValue::Set;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, JoinType,
-    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    TransactionTrait,
 };
 
 use crate::clock;
@@ -22,7 +22,7 @@ use crate::events::{Change, EventBus};
 
 use super::bylines::BylineCache;
 use super::catalog::{byline_rows, category_rows, ensure_authors, insert_papers};
-use super::{categories, search, sql};
+use super::{authors, categories, papers, search};
 
 /// What a merge did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -116,61 +116,26 @@ async fn stored_by_arxiv_id(
     papers: &[NewPaper],
 ) -> AppResult<HashMap<String, Current>> {
     let ids: Vec<String> = papers.iter().filter_map(|p| p.arxiv_id.clone()).collect();
-    let mut models = Vec::new();
-    for chunk in ids.chunks(sql::IN_LIST_CHUNK) {
-        models.extend(
-            paper::Entity::find()
-                .filter(paper::Column::ArxivId.is_in(chunk.iter().cloned()))
-                .all(db)
-                .await?,
-        );
-    }
-    let paper_ids: Vec<i64> = models.iter().map(|model| model.id).collect();
-    let mut names = byline_names(db, &paper_ids).await?;
+    let models = papers::by_arxiv_ids(db, &ids).await?;
+    let paper_ids: Vec<i64> = models.values().map(|model| model.id).collect();
+    let mut bylines = authors::bylines(db, &paper_ids).await?;
     let mut listed = categories::of_papers(db, &paper_ids).await?;
     Ok(models
         .into_iter()
-        .filter_map(|model| {
-            let arxiv_id = model.arxiv_id.clone()?;
+        .map(|(arxiv_id, model)| {
             let current = Current {
-                authors: names.remove(&model.id).unwrap_or_default(),
+                authors: bylines
+                    .remove(&model.id)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|author| author.name)
+                    .collect(),
                 categories: listed.remove(&model.id).unwrap_or_default(),
                 model,
             };
-            Some((arxiv_id, current))
+            (arxiv_id, current)
         })
         .collect())
-}
-
-/// The author names of each paper's byline, in order.
-async fn byline_names(
-    db: &impl ConnectionTrait,
-    paper_ids: &[i64],
-) -> AppResult<HashMap<i64, Vec<String>>> {
-    let mut names: HashMap<i64, Vec<String>> = HashMap::new();
-    for chunk in paper_ids.chunks(sql::IN_LIST_CHUNK) {
-        let rows: Vec<(i64, String)> = paper_author::Entity::find()
-            .select_only()
-            .column(paper_author::Column::PaperId)
-            .column(entity::author::Column::Name)
-            .join(
-                JoinType::InnerJoin,
-                paper_author::Entity::belongs_to(entity::author::Entity)
-                    .from(paper_author::Column::AuthorId)
-                    .to(entity::author::Column::Id)
-                    .into(),
-            )
-            .filter(paper_author::Column::PaperId.is_in(chunk.iter().copied()))
-            .order_by_asc(paper_author::Column::PaperId)
-            .order_by_asc(paper_author::Column::Position)
-            .into_tuple()
-            .all(db)
-            .await?;
-        for (paper_id, name) in rows {
-            names.entry(paper_id).or_default().push(name);
-        }
-    }
-    Ok(names)
 }
 
 /// Rewrites `current` from `record`: its row, byline and categories.

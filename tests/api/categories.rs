@@ -315,3 +315,27 @@ async fn paper_added_streams_only_papers_of_the_wanted_categories() {
                 "categories": [{ "code": "cs.LG" }, { "code": "stat.ML" }] })
     );
 }
+
+#[tokio::test]
+async fn categories_and_their_counts_are_batched_across_a_page() {
+    let app = TestApp::spawn().await;
+    assert!(imported(&app, &records()).await.status.success());
+    let statements = |size: u32| {
+        let app = &app;
+        async move {
+            // Named per size, so that no shared answer is reused.
+            let query = format!(
+                "query Page{size} {{ papers(first: {size}) {{ nodes {{ \
+                   categories {{ code paperCount }} primaryCategory {{ paperCount }} }} }} }}"
+            );
+            let before = app.statements_executed();
+            app.query(&query, json!({})).await;
+            app.statements_executed() - before
+        }
+    };
+    let one = statements(1).await;
+    let three = statements(3).await;
+    // The page, the categories of all its papers, the counts of all their categories.
+    assert_eq!(one, 3);
+    assert_eq!(three, one);
+}

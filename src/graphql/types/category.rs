@@ -3,9 +3,9 @@
 use async_graphql::{Context, Object};
 
 use crate::domain::taxonomy::category_name;
-use crate::graphql::context::state;
+use crate::graphql::context::loader;
+use crate::graphql::loaders::PaperCountIn;
 use crate::pagination::PageArgs;
-use crate::services::categories;
 use crate::services::papers::{PaperFilter, PaperListing, PaperOrder};
 
 use super::connection::Connection;
@@ -51,10 +51,13 @@ impl Category {
 
     /// Papers listed in the category, as the primary category or cross-listed.
     async fn paper_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i32> {
-        match self.paper_count {
-            Some(count) => Ok(count),
-            None => Ok(categories::paper_count(state(ctx)?.db.reader(), &self.code).await?),
+        if let Some(count) = self.paper_count {
+            return Ok(count);
         }
+        let count = loader(ctx)?
+            .load_one(PaperCountIn(self.code.clone()))
+            .await?;
+        Ok(count.unwrap_or(0))
     }
 
     /// The papers listed in the category, newest submission first.
