@@ -161,7 +161,7 @@ fn record(body: &mut String, index: usize) {
     let _ = write!(
         body,
         r#"<record><header><identifier>oai:arXiv.org:2501.{index:05}</identifier><datestamp>2025-01-05</datestamp><setSpec>cs</setSpec></header>
-<metadata><arXiv xmlns="http://arxiv.org/OAI/arXiv/"><id>2501.{index:05}</id><created>2025-01-02</created><updated>2025-01-05</updated>
+<metadata><arXiv xmlns="http://arxiv.org/OAI/arXiv/"><id>2501.{index:05}</id><created>2025-01-02</created>
 <authors>{authors}</authors><title>{title}</title><categories>{}</categories><comments>{} pages</comments>
 <license>http://creativecommons.org/licenses/by/4.0/</license>
 <abstract>We study {} {} and {} {} in record {index}, with {} experiments on {} {}.</abstract></arXiv></metadata></record>

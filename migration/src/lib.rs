@@ -30,6 +30,7 @@ mod m20261205_000015_index_author_name_substrings;
 mod m20261206_000016_separate_title_search_table;
 mod m20261206_000017_add_paper_metadata_and_categories;
 mod m20261206_000018_create_sync_progress;
+mod m20261206_000019_create_change_outbox;
 mod per_backend;
 
 /// Applies Paperboard's migrations in order.
@@ -57,6 +58,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000016_separate_title_search_table::Migration),
             Box::new(m20261206_000017_add_paper_metadata_and_categories::Migration),
             Box::new(m20261206_000018_create_sync_progress::Migration),
+            Box::new(m20261206_000019_create_change_outbox::Migration),
         ]
     }
 }

@@ -43,8 +43,10 @@ pub struct Skipped {
 #[derive(Debug, Clone)]
 pub struct OaiRecord {
     pub paper: NewPaper,
-    /// The record's last update (`updated`, else `created`).
-    pub updated: Option<NaiveDate>,
+    /// Whether arXiv holds a later version than the first (the record has `updated`). The
+    /// format does not say which: such a record's version is left unknown (`None`), one
+    /// without is version 1.
+    pub replaced: bool,
 }
 
 /// What one page holds.
@@ -271,8 +273,9 @@ impl RecordBuilder {
         let optional = |value: Option<String>, check: fn(&str) -> Result<String, String>| {
             value.map(|value| check(&unfold(&value))).transpose()
         };
+        let replaced = self.updated.is_some();
         Ok(OaiRecord {
-            updated: day(&self.updated).or(created),
+            replaced,
             paper: NewPaper {
                 arxiv_id: Some(arxiv_id),
                 title,
@@ -290,7 +293,7 @@ impl RecordBuilder {
                     journal_ref: optional(self.journal_ref, paper_metadata::journal_ref)?,
                     arxiv_comment: optional(self.comments, paper_metadata::arxiv_comment)?,
                     license: optional(self.license, paper::http_url)?,
-                    version: None,
+                    version: (!replaced).then_some(1),
                     pdf_url: None,
                     github_stars: None,
                 },
@@ -349,7 +352,11 @@ mod tests {
         assert_eq!(paper.authors, ["Ada Lovelace", "Charles Babbage Jr"]);
         assert_eq!(paper.metadata.categories, ["cs.LG", "stat.ML"]);
         assert_eq!(paper.metadata.arxiv_comment.as_deref(), Some("12 pages"));
-        assert_eq!(first.updated, NaiveDate::from_ymd_opt(2025, 1, 3));
+        assert!(first.replaced);
+        assert_eq!(
+            paper.metadata.version, None,
+            "a replaced record's version is unknown"
+        );
         let Err(skipped) = &page.records[1] else {
             panic!("an unknown category skips the record");
         };

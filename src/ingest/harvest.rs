@@ -16,6 +16,7 @@ use chrono::NaiveDate;
 use crate::clock;
 use crate::config::SourcesConfig;
 use crate::db::Database;
+use crate::domain::paper::NewPaper;
 use crate::error::AppError;
 use crate::events::EventBus;
 use crate::services::bylines::BylineCache;
@@ -23,6 +24,7 @@ use crate::services::revisions;
 use crate::services::sync_progress::{self, Progress};
 
 use super::arxiv_oai::{OaiError, OaiPage, Skipped, parse_page};
+use super::arxiv_versions::{VersionLookup, VersionsError};
 use super::pacer::Pacer;
 use super::polite::{PoliteClient, PoliteError, RetryPolicy, Unusable};
 
@@ -61,6 +63,8 @@ pub enum HarvestError {
         #[source]
         source: PoliteError<OaiError>,
     },
+    #[error("cannot reach the arXiv API for versions: {0}")]
+    Versions(#[from] VersionsError),
     #[error("storing page {page} failed")]
     Store {
         page: i32,
@@ -99,6 +103,7 @@ pub async fn harvest(
         events,
         bylines,
     } = target;
+    let versions = VersionLookup::new(sources, Arc::clone(&pacer), retry)?;
     let client = OaiClient::new(sources, pacer, retry)?;
     let job = request.job();
     let store_failed = |page| move |source| HarvestError::Store { page, source };
@@ -122,10 +127,13 @@ pub async fn harvest(
             .page(request, progress.resumption_token.as_deref(), page_number)
             .await?;
         let list_size = page.complete_list_size;
-        let (papers, skipped) = unique_records(page.records);
+        let (mut papers, skipped) = unique_records(page.records);
         for skip in &skipped {
             tracing::warn!(record = skip.record, reason = skip.reason, "record skipped");
         }
+        add_versions(db, &versions, &mut papers)
+            .await
+            .map_err(store_failed(page_number))?;
         let merged = revisions::merge(db, events, bylines, papers)
             .await
             .map_err(store_failed(page_number))?;
@@ -146,6 +154,35 @@ pub async fn harvest(
     }
 }
 
+/// Looks up the versions the page's records need (see [`revisions::needing_version`]).
+/// When arXiv's API cannot tell, the papers are stored without a new version number and
+/// the harvest goes on: the next harvest that sees them asks again.
+async fn add_versions(
+    db: &Database,
+    lookup: &VersionLookup,
+    papers: &mut [NewPaper],
+) -> Result<(), AppError> {
+    let wanted = revisions::needing_version(db.reader(), papers).await?;
+    if wanted.is_empty() {
+        return Ok(());
+    }
+    match lookup.latest(&wanted).await {
+        Ok(versions) => {
+            for paper in papers.iter_mut() {
+                if let Some(&version) = paper.arxiv_id.as_ref().and_then(|id| versions.get(id)) {
+                    paper.metadata.version = Some(version);
+                }
+            }
+        }
+        Err(error) => tracing::warn!(
+            %error,
+            papers = wanted.len(),
+            "the arXiv API did not give these papers' versions; stored without"
+        ),
+    }
+    Ok(())
+}
+
 fn count(n: usize) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
 }
@@ -153,7 +190,7 @@ fn count(n: usize) -> i32 {
 /// The page's valid records, each arXiv id once; the rest as skips.
 fn unique_records(
     records: Vec<Result<super::arxiv_oai::OaiRecord, Skipped>>,
-) -> (Vec<crate::domain::paper::NewPaper>, Vec<Skipped>) {
+) -> (Vec<NewPaper>, Vec<Skipped>) {
     let mut seen = HashSet::new();
     let mut papers = Vec::new();
     let mut skipped = Vec::new();

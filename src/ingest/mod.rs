@@ -7,6 +7,7 @@
 pub mod arxiv_api;
 pub mod arxiv_atom;
 pub mod arxiv_oai;
+pub mod arxiv_versions;
 mod demo_json;
 pub mod harvest;
 pub mod hf_daily;

@@ -85,6 +85,36 @@ pub async fn merge(
     Ok(outcome)
 }
 
+/// The arXiv ids of `papers` whose version is unknown and matters: records that would add
+/// a paper, revise one, or take one past its first version (the `arXiv` OAI format says a
+/// paper was replaced, not into which version).
+///
+/// # Errors
+/// `INTERNAL_SERVER_ERROR` on database failure.
+pub async fn needing_version(
+    db: &impl ConnectionTrait,
+    papers: &[NewPaper],
+) -> AppResult<Vec<String>> {
+    let unversioned: Vec<&NewPaper> = papers
+        .iter()
+        .filter(|paper| paper.metadata.version.is_none())
+        .collect();
+    if unversioned.is_empty() {
+        return Ok(Vec::new());
+    }
+    let stored = stored_by_arxiv_id(db, unversioned.iter().copied()).await?;
+    Ok(unversioned
+        .into_iter()
+        .filter_map(|paper| {
+            let id = paper.arxiv_id.as_ref()?;
+            let settled = stored.get(id).is_some_and(|current| {
+                current.matches(paper) && current.model.version.is_some_and(|v| v > 1)
+            });
+            (!settled).then(|| id.clone())
+        })
+        .collect())
+}
+
 /// A stored paper with what a record is compared against.
 struct Current {
     model: paper::Model,
@@ -111,11 +141,14 @@ impl Current {
 }
 
 /// The stored papers of these records' arXiv ids, with their bylines and categories.
-async fn stored_by_arxiv_id(
+async fn stored_by_arxiv_id<'a>(
     db: &impl ConnectionTrait,
-    papers: &[NewPaper],
+    papers: impl IntoIterator<Item = &'a NewPaper>,
 ) -> AppResult<HashMap<String, Current>> {
-    let ids: Vec<String> = papers.iter().filter_map(|p| p.arxiv_id.clone()).collect();
+    let ids: Vec<String> = papers
+        .into_iter()
+        .filter_map(|p| p.arxiv_id.clone())
+        .collect();
     let models = papers::by_arxiv_ids(db, &ids).await?;
     let paper_ids: Vec<i64> = models.values().map(|model| model.id).collect();
     let mut bylines = authors::bylines(db, &paper_ids).await?;

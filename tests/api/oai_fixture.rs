@@ -1,7 +1,9 @@
 //! A local stand-in for arXiv's OAI-PMH endpoint: `ListRecords` in the `arXiv` metadata
 //! format over three pages joined by resumption tokens. Its answers can be made to fail as
 //! arXiv's do (503 and 429 with `Retry-After`, a cut-off page, a slow answer, a page that
-//! keeps failing), one of its records can be revised, and every request is logged.
+//! keeps failing), one of its records can be revised, and every request is logged. It also
+//! answers the arXiv API's `id_list` queries with the records' current versions, as a
+//! harvest asks for those of replaced records (see [`api_url`]).
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -44,6 +46,8 @@ struct Behaviour {
     in_flight: usize,
     most_in_flight: usize,
     log: Vec<Logged>,
+    /// The `id_list` of every API query.
+    api_log: Vec<String>,
 }
 
 #[derive(Clone, Default)]
@@ -55,6 +59,7 @@ impl OaiFixture {
         let fixture = Self::default();
         let router = axum::Router::new()
             .route("/oai", get(answer))
+            .route("/api/query", get(versions))
             .with_state(fixture.clone());
         let addr = serve(router).await;
         (fixture, format!("http://{addr}/oai"))
@@ -86,6 +91,53 @@ impl OaiFixture {
     pub fn requests(&self) -> Vec<Logged> {
         self.0.lock().unwrap().log.clone()
     }
+
+    /// The `id_list` of each API query so far.
+    pub fn api_requests(&self) -> Vec<String> {
+        self.0.lock().unwrap().api_log.clone()
+    }
+}
+
+/// The fixture's arXiv API endpoint, next to its OAI endpoint `oai_url`.
+pub fn api_url(oai_url: &str) -> String {
+    format!("{}/api/query", oai_url.trim_end_matches("/oai"))
+}
+
+#[derive(serde::Deserialize)]
+struct ApiParams {
+    id_list: String,
+}
+
+/// An Atom feed naming each asked-for record's current version: 2501.10003 is in its second
+/// once revised, every other record in its first.
+async fn versions(State(fixture): State<OaiFixture>, Query(params): Query<ApiParams>) -> Response {
+    let revised = {
+        let mut behaviour = fixture.0.lock().unwrap();
+        behaviour.api_log.push(params.id_list.clone());
+        behaviour.revised
+    };
+    let entries: String = params
+        .id_list
+        .split(',')
+        .map(|id| {
+            let version = if revised && id == "2501.10003" { 2 } else { 1 };
+            format!(
+                r#"<entry><id>http://arxiv.org/abs/{id}v{version}</id><updated>2025-02-10T18:00:00Z</updated>
+<published>2025-01-02T18:00:00Z</published><title>Record {id}</title><summary>Abstract.</summary>
+<author><name>Someone</name></author></entry>
+"#
+            )
+        })
+        .collect();
+    (
+        [(header::CONTENT_TYPE, "application/atom+xml; charset=utf-8")],
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>ArXiv Query</title>
+{entries}</feed>"#
+        ),
+    )
+        .into_response()
 }
 
 #[derive(serde::Deserialize)]
@@ -180,7 +232,19 @@ fn oai(body: &str) -> String {
     )
 }
 
-fn record(id: &str, title: &str, authors: &[(&str, &str)], categories: &str) -> String {
+/// A record in the `arXiv` format; one that was `replaced` has an `updated` date.
+fn record(
+    id: &str,
+    title: &str,
+    authors: &[(&str, &str)],
+    categories: &str,
+    replaced: bool,
+) -> String {
+    let updated = if replaced {
+        "<updated>2025-02-10</updated>"
+    } else {
+        ""
+    };
     let authors: String = authors
         .iter()
         .map(|(keyname, forenames)| {
@@ -194,7 +258,7 @@ fn record(id: &str, title: &str, authors: &[(&str, &str)], categories: &str) -> 
 <header><identifier>oai:arXiv.org:{id}</identifier><datestamp>2025-01-05</datestamp><setSpec>cs</setSpec></header>
 <metadata>
 <arXiv xmlns="http://arxiv.org/OAI/arXiv/" xsi:schemaLocation="http://arxiv.org/OAI/arXiv/ http://arxiv.org/OAI/arXiv.xsd">
-<id>{id}</id><created>2025-01-02</created><updated>2025-01-05</updated>
+<id>{id}</id><created>2025-01-02</created>{updated}
 <authors>{authors}</authors>
 <title>{title}</title>
 <categories>{categories}</categories>
@@ -225,6 +289,7 @@ fn page_one() -> String {
         "Harvesting Arxiv Politely",
         &[("Lovelace", "Ada")],
         "cs.DL cs.IR",
+        false,
     );
     let no_title = r#"<record><header><identifier>oai:arXiv.org:2501.10009</identifier><datestamp>2025-01-05</datestamp></header>
 <metadata><arXiv xmlns="http://arxiv.org/OAI/arXiv/"><id>2501.10009</id><created>2025-01-02</created>
@@ -238,6 +303,7 @@ fn page_one() -> String {
                 "Resumption Tokens Explained",
                 &[("Hopper", "Grace")],
                 "cs.DL",
+                false,
             ),
             first,
             no_title.to_owned(),
@@ -254,6 +320,7 @@ fn page_two(revised: bool) -> String {
             "Metadata Harvesting at Scale, Revisited",
             &[("Turing", "Alan"), ("Liskov", "Barbara")],
             "cs.DL cs.DB",
+            true,
         )
     } else {
         record(
@@ -261,6 +328,7 @@ fn page_two(revised: bool) -> String {
             "Metadata Harvesting Fundamentals",
             &[("Turing", "Alan")],
             "cs.DL",
+            false,
         )
     };
     list(
@@ -271,6 +339,7 @@ fn page_two(revised: bool) -> String {
                 "Incremental Feeds",
                 &[("Dijkstra", "Edsger")],
                 "cs.IR cs.DL",
+                false,
             ),
         ],
         "tok-3",
@@ -288,7 +357,8 @@ fn page_three() -> String {
             "2501.10005",
             "The Last Page",
             &[("Knuth", "Donald")],
-            "cs.DL"
+            "cs.DL",
+            false
         )
     ))
 }

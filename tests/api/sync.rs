@@ -10,7 +10,8 @@ use serde_json::{Value, json};
 
 use crate::helpers::TestApp;
 use crate::helpers::fixtures::{exit_status, run_command, summary};
-use crate::oai_fixture::{Failure, OaiFixture};
+use crate::helpers::ws::TRANSPORT_WS;
+use crate::oai_fixture::{Failure, OaiFixture, api_url};
 
 const INTERVAL_MS: u64 = 200;
 
@@ -18,6 +19,7 @@ const INTERVAL_MS: u64 = 200;
 async fn run_sync(app: &TestApp, url: &str, attempts: u32) -> Output {
     let env = [
         ("PAPERBOARD_ARXIV_OAI_URL", url.to_owned()),
+        ("PAPERBOARD_ARXIV_API_URL", api_url(url)),
         (
             "PAPERBOARD_ARXIV_REQUEST_INTERVAL_MS",
             INTERVAL_MS.to_string(),
@@ -57,7 +59,7 @@ async fn arxiv_ids(app: &TestApp) -> Vec<String> {
 async fn third_paper(app: &TestApp) -> Value {
     app.query(
         r#"{ paper(arxivId: "2501.10003") { title authors { name } categories { code }
-             license submittedAt updatedAt } }"#,
+             license version submittedAt updatedAt } }"#,
         json!({}),
     )
     .await["paper"]
@@ -90,6 +92,7 @@ async fn a_harvest_resumes_where_it_stopped_and_merges_new_versions() {
         "http://arxiv.org/licenses/nonexclusive-distrib/1.0/"
     );
     assert_eq!(before["updatedAt"], before["submittedAt"]);
+    assert_eq!(before["version"], 1, "a record never replaced is version 1");
 
     // Run again: it starts at the page that failed, not at the first.
     fixture.break_token(None);
@@ -134,6 +137,10 @@ async fn a_harvest_resumes_where_it_stopped_and_merges_new_versions() {
         json!([{ "code": "cs.DL" }, { "code": "cs.DB" }])
     );
     assert_eq!(after["submittedAt"], before["submittedAt"]);
+    // The OAI record says only that it was replaced; its version comes from the arXiv API,
+    // asked once and for that record alone.
+    assert_eq!(after["version"], 2);
+    assert_eq!(fixture.api_requests(), ["2501.10003"]);
     assert!(after["updatedAt"].as_str() > before["updatedAt"].as_str());
     let search = app
         .query(
@@ -151,6 +158,38 @@ async fn a_harvest_resumes_where_it_stopped_and_merges_new_versions() {
         let second = app.second_instance().await;
         assert_eq!(third_paper(&second).await["authors"], after["authors"]);
     }
+}
+
+#[tokio::test]
+async fn a_harvest_in_another_process_reaches_the_servers_subscribers() {
+    let app = TestApp::spawn().await;
+    let (_fixture, url) = OaiFixture::start().await;
+    let mut client = app.ws_ready(TRANSPORT_WS, None).await;
+    client
+        .subscribe(
+            "subscribe",
+            "retrieval",
+            r#"subscription { paperAdded(filter: { categories: ["cs.IR"] }) {
+                 arxivId version categories { code } } }"#,
+            json!({}),
+        )
+        .await;
+    let output = run_sync(&app, &url, 2).await;
+    assert!(output.status.success(), "{}", stderr(&output));
+    let mut heard = Vec::new();
+    for _ in 0..2 {
+        heard.push(client.next_json().await["payload"]["data"]["paperAdded"].clone());
+    }
+    heard.sort_by_key(ToString::to_string);
+    assert_eq!(
+        heard,
+        [
+            json!({ "arxivId": "2501.10001", "version": 1,
+                    "categories": [{ "code": "cs.DL" }, { "code": "cs.IR" }] }),
+            json!({ "arxivId": "2501.10004", "version": 1,
+                    "categories": [{ "code": "cs.IR" }, { "code": "cs.DL" }] }),
+        ]
+    );
 }
 
 #[tokio::test]

@@ -3,7 +3,8 @@
 //!
 //! A change reaches the instance's *hub* — in process on SQLite; through PostgreSQL
 //! `LISTEN/NOTIFY` on PostgreSQL, so that every instance sharing the database hears every
-//! change — which hands it to the instance's subscribers. The bus knows only the database:
+//! change — which hands it to the instance's subscribers. A command-line tool's changes
+//! reach servers on SQLite through a table they read (see [`outbox`]). The bus knows only the database:
 //! what a change means to GraphQL subscribers is `graphql::live`'s business.
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,6 +15,8 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, mpsc, watch};
 
 use crate::db::Database;
+
+mod outbox;
 
 /// Changes kept for subscribers that are behind.
 pub const BUFFERED_CHANGES: usize = 4_096;
@@ -63,8 +66,8 @@ enum Publisher {
     Postgres(mpsc::Sender<Change>),
     /// One `NOTIFY` per change, for a tool that publishes a few and exits.
     PostgresDirect(DatabaseConnection),
-    /// Nowhere: a command-line tool on SQLite, whose servers run in other processes.
-    Nowhere,
+    /// The outbox table that servers on the same SQLite file read: a command-line tool's.
+    SqliteOutbox(DatabaseConnection),
 }
 
 /// The instance's event bus: publish changes, subscribe to them.
@@ -81,7 +84,11 @@ pub struct EventBus {
 
 /// What the hub of a bus listens to (see [`run_hub`]).
 pub enum HubInput {
-    InProcess(mpsc::Receiver<Change>),
+    /// This instance's changes, and the database whose outbox tools write to.
+    Sqlite {
+        db: DatabaseConnection,
+        pending: mpsc::Receiver<Change>,
+    },
     /// The database, and the changes this instance's writers wait to notify.
     Postgres {
         db: DatabaseConnection,
@@ -113,18 +120,22 @@ impl EventBus {
                 listening: watch::Sender::new(true),
                 version: AtomicU64::new(0),
             };
-            (bus, HubInput::InProcess(received))
+            let input = HubInput::Sqlite {
+                db: db.writer().clone(),
+                pending: received,
+            };
+            (bus, input)
         }
     }
 
-    /// A bus that only publishes, for tools that serve no subscribers: on PostgreSQL the
-    /// servers sharing the database hear its changes; a SQLite server runs in another
-    /// process and is not told.
+    /// A bus that only publishes, for tools that serve no subscribers: the servers sharing
+    /// the database hear its changes (by `NOTIFY` on PostgreSQL, through the outbox table on
+    /// SQLite).
     pub fn publisher_only(db: &Database) -> Self {
         let publisher = if db.backend() == DbBackend::Postgres {
             Publisher::PostgresDirect(db.writer().clone())
         } else {
-            Publisher::Nowhere
+            Publisher::SqliteOutbox(db.writer().clone())
         };
         Self {
             publisher,
@@ -147,7 +158,7 @@ impl EventBus {
                 }
             }
             Publisher::PostgresDirect(db) => notify(db, &[change]).await,
-            Publisher::Nowhere => {}
+            Publisher::SqliteOutbox(db) => outbox::write(db, &[change]).await,
         }
     }
 
@@ -155,15 +166,22 @@ impl EventBus {
     /// them in as few notifications as fit (servers publish through their batching
     /// notifier anyway).
     pub async fn publish_all(&self, changes: &[Change]) {
-        let Publisher::PostgresDirect(db) = &self.publisher else {
-            for &change in changes {
-                self.publish(change).await;
+        match &self.publisher {
+            Publisher::PostgresDirect(db) => {
+                self.moved_on();
+                for batch in notification_batches(changes) {
+                    notify(db, batch).await;
+                }
             }
-            return;
-        };
-        self.moved_on();
-        for batch in notification_batches(changes) {
-            notify(db, batch).await;
+            Publisher::SqliteOutbox(db) => {
+                self.moved_on();
+                outbox::write(db, changes).await;
+            }
+            Publisher::InProcess(_) | Publisher::Postgres(_) => {
+                for &change in changes {
+                    self.publish(change).await;
+                }
+            }
         }
     }
 
@@ -284,10 +302,16 @@ fn encoded_len(change: Change) -> usize {
 /// Receives changes until the task is stopped, and hands them to `bus`'s subscribers.
 pub async fn run_hub(bus: &EventBus, input: HubInput) {
     match input {
-        HubInput::InProcess(mut changes) => {
-            while let Some(change) = changes.recv().await {
-                bus.hand_on(change);
-            }
+        HubInput::Sqlite {
+            db,
+            pending: mut changes,
+        } => {
+            let own = async {
+                while let Some(change) = changes.recv().await {
+                    bus.hand_on(change);
+                }
+            };
+            tokio::join!(own, outbox::tail(bus, &db));
         }
         HubInput::Postgres { db, pending } => {
             tokio::join!(listen(bus, &db), run_notifier(&db, pending));
