@@ -25,6 +25,7 @@ mod defaults {
     pub const KEEPALIVE_SECONDS: u64 = 15;
     pub const UPVOTES_PER_MINUTE: u32 = 120;
     pub const SUBMISSIONS_PER_HOUR: u32 = 20;
+    pub const COMMENTS_PER_HOUR: u32 = 30;
     pub const RANKING_REFRESH_MILLIS: u64 = 500;
     pub const LOGIN_MAX_BACKOFF_SECONDS: u64 = 900;
     pub const RESPONSE_CACHE_MIB: u64 = 64;
@@ -272,6 +273,10 @@ pub struct ActivityConfig {
     #[arg(long, env = "PAPERBOARD_SUBMISSIONS_PER_HOUR", default_value_t = defaults::SUBMISSIONS_PER_HOUR)]
     pub submissions_per_hour: u32,
 
+    /// Comments one user may add per hour.
+    #[arg(long, env = "PAPERBOARD_COMMENTS_PER_HOUR", default_value_t = defaults::COMMENTS_PER_HOUR)]
+    pub comments_per_hour: u32,
+
     /// Milliseconds between ranking refreshes: an upvote shows in the order of the ranked
     /// lists' first pages at the next refresh.
     #[arg(long, env = "PAPERBOARD_RANKING_REFRESH_MS", default_value_t = defaults::RANKING_REFRESH_MILLIS)]
@@ -283,6 +288,7 @@ impl Default for ActivityConfig {
         Self {
             upvotes_per_minute: defaults::UPVOTES_PER_MINUTE,
             submissions_per_hour: defaults::SUBMISSIONS_PER_HOUR,
+            comments_per_hour: defaults::COMMENTS_PER_HOUR,
             ranking_refresh_millis: defaults::RANKING_REFRESH_MILLIS,
         }
     }

@@ -5,6 +5,8 @@
 
 pub mod author;
 pub mod category;
+pub mod comment;
+pub mod comment_upvote;
 pub mod paper;
 pub mod paper_author;
 pub mod paper_category;

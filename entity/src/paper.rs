@@ -42,6 +42,8 @@ pub struct Model {
     pub withdrawn: bool,
     /// The record's last change; `None` while it is as submitted.
     pub updated_at: Option<DateTimeUtc>,
+    /// Kept by triggers: comments not deleted.
+    pub comment_count: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -4,30 +4,42 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
     User,
+    /// Moderates discussion: hides and deletes comments, bans users, removes papers.
+    Moderator,
     Admin,
 }
 
 impl Role {
-    /// The stored form (`USER` or `ADMIN`).
+    /// The stored form (`USER`, `MODERATOR` or `ADMIN`).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::User => "USER",
+            Self::Moderator => "MODERATOR",
             Self::Admin => "ADMIN",
         }
     }
 
     /// Parses the stored form; anything unknown has no privileges.
     pub fn from_stored(value: &str) -> Self {
-        if value == "ADMIN" {
-            Self::Admin
-        } else {
-            Self::User
+        match value {
+            "ADMIN" => Self::Admin,
+            "MODERATOR" => Self::Moderator,
+            _ => Self::User,
         }
     }
 
-    /// Whether this role grants everything `required` does.
+    /// Whether this role grants everything `required` does: each role grants what the
+    /// ones below it do.
     pub fn includes(self, required: Role) -> bool {
-        self == Self::Admin || required == Self::User
+        self.rank() >= required.rank()
+    }
+
+    fn rank(self) -> u8 {
+        match self {
+            Self::User => 0,
+            Self::Moderator => 1,
+            Self::Admin => 2,
+        }
     }
 }
 
@@ -48,6 +60,11 @@ impl Viewer {
             Self::Anonymous => None,
             Self::User { id, .. } => Some(id),
         }
+    }
+
+    /// Whether the viewer moderates (moderators and admins).
+    pub fn is_moderator(self) -> bool {
+        matches!(self, Self::User { role, .. } if role.includes(Role::Moderator))
     }
 
     /// Whether the viewer may see private fields of user `user_id`.

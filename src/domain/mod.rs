@@ -3,6 +3,8 @@
 //! needs them.
 
 pub mod account;
+pub mod comment;
+mod markdown;
 pub mod paper;
 pub mod paper_metadata;
 pub mod ranking;

@@ -43,6 +43,10 @@ pub enum Change {
     PaperRevised { paper_id: i64 },
     /// The ranking refresh started `generation`: lists ordered by upvotes moved.
     RankingMoved { generation: i64 },
+    /// A comment was added to a paper's discussion.
+    CommentAdded { paper_id: i64, comment_id: i64 },
+    /// A comment was edited, deleted, hidden or shown again, or its upvote count moved.
+    CommentChanged { paper_id: i64, comment_id: i64 },
 }
 
 impl Change {
@@ -50,9 +54,11 @@ impl Change {
     pub fn live_paper_id(self) -> Option<i64> {
         match self {
             Self::PaperAdded { paper_id } | Self::UpvoteChanged { paper_id, .. } => Some(paper_id),
-            Self::PaperRemoved { .. } | Self::PaperRevised { .. } | Self::RankingMoved { .. } => {
-                None
-            }
+            Self::PaperRemoved { .. }
+            | Self::PaperRevised { .. }
+            | Self::RankingMoved { .. }
+            | Self::CommentAdded { .. }
+            | Self::CommentChanged { .. } => None,
         }
     }
 }

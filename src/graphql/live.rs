@@ -1,6 +1,7 @@
 //! Turns the bus's changes into what subscriptions resolve: each change is loaded once per
-//! instance (the paper, its byline, its submitter, and a loader its subscribers share), and
-//! handed to every subscription of the instance, which filters it in memory.
+//! instance (the paper, its byline, its submitter, and a loader its subscribers share; or
+//! the comment), and handed to every subscription of the instance, which filters it in
+//! memory.
 //!
 //! Slow consumers: the hand-over keeps the last [`BUFFERED_EVENTS`] events. A subscriber
 //! that falls further behind is *told*: its stream yields a `RATE_LIMITED` error carrying
@@ -8,14 +9,14 @@
 
 use std::sync::Arc;
 
-use entity::{paper, user};
+use entity::{comment, paper, user};
 use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::error::AppResult;
 use crate::events::Change;
 use crate::services::bylines::{self, Byline, BylineKey};
-use crate::services::{categories, papers, users};
+use crate::services::{categories, comments, papers, users};
 use crate::state::AppState;
 
 use super::loaders::{self, RequestLoader};
@@ -35,10 +36,23 @@ pub struct PaperEvent {
     pub loader: Arc<RequestLoader>,
 }
 
+/// A change to a paper's discussion with the comment as it now is.
+pub struct CommentEvent {
+    pub paper_id: i64,
+    pub comment_id: i64,
+    /// Whether the comment is new (else it changed).
+    pub added: bool,
+    /// `None` once the comment is gone.
+    pub comment: Option<Arc<comment::Model>>,
+    /// Shared by every subscriber resolving this event.
+    pub loader: Arc<RequestLoader>,
+}
+
 /// What subscriptions receive.
 #[derive(Clone)]
 pub enum Live {
-    Event(Arc<PaperEvent>),
+    Paper(Arc<PaperEvent>),
+    Comment(Arc<CommentEvent>),
     /// Changes this instance could not load in time (it fell behind the bus).
     Missed(u64),
 }
@@ -80,6 +94,26 @@ pub async fn run(live: Arc<LiveEvents>, state: AppState) {
             // The instance that wrote forgot it already; the others learn it here.
             state.bylines.forget(paper_id);
         }
+        if let Change::CommentAdded {
+            paper_id,
+            comment_id,
+        }
+        | Change::CommentChanged {
+            paper_id,
+            comment_id,
+        } = change
+        {
+            if live.events.receiver_count() > 0 {
+                let added = matches!(change, Change::CommentAdded { .. });
+                match load_comment(&state, paper_id, comment_id, added).await {
+                    Ok(event) => {
+                        let _none_listening = live.events.send(Live::Comment(Arc::new(event)));
+                    }
+                    Err(error) => tracing::warn!(?error, ?change, "cannot load an event"),
+                }
+            }
+            continue;
+        }
         let Some(paper_id) = change.live_paper_id() else {
             continue;
         };
@@ -88,12 +122,30 @@ pub async fn run(live: Arc<LiveEvents>, state: AppState) {
         }
         match load(&state, change, paper_id).await {
             Ok(Some(event)) => {
-                let _none_listening = live.events.send(Live::Event(Arc::new(event)));
+                let _none_listening = live.events.send(Live::Paper(Arc::new(event)));
             }
             Ok(None) => {}
             Err(error) => tracing::warn!(?error, ?change, "cannot load an event"),
         }
     }
+}
+
+async fn load_comment(
+    state: &AppState,
+    paper_id: i64,
+    comment_id: i64,
+    added: bool,
+) -> AppResult<CommentEvent> {
+    let comment = comments::by_ids(state.db.reader(), &[comment_id])
+        .await?
+        .remove(&comment_id);
+    Ok(CommentEvent {
+        paper_id,
+        comment_id,
+        added,
+        comment: comment.map(Arc::new),
+        loader: Arc::new(loaders::for_request(state)),
+    })
 }
 
 async fn load(state: &AppState, change: Change, paper_id: i64) -> AppResult<Option<PaperEvent>> {

@@ -36,7 +36,7 @@ impl From<SharedError> for async_graphql::Error {
     }
 }
 
-fn failed(error: AppError) -> SharedError {
+pub(super) fn failed(error: AppError) -> SharedError {
     if let AppError::Internal(cause) = &error {
         tracing::error!(error = %cause, "batch load failed");
     }
@@ -45,7 +45,7 @@ fn failed(error: AppError) -> SharedError {
 
 /// The database (and byline cache) behind every batch.
 pub struct DbLoader {
-    db: Database,
+    pub(super) db: Database,
     bylines: Arc<BylineCache>,
 }
 
@@ -335,7 +335,7 @@ impl Loader<FirstUpvotedBy> for DbLoader {
 }
 
 /// Owner ids grouped by page size: one statement per size (in practice, per field).
-fn group_by_limit(keys: impl Iterator<Item = (u64, i64)>) -> HashMap<u64, Vec<i64>> {
+pub(super) fn group_by_limit(keys: impl Iterator<Item = (u64, i64)>) -> HashMap<u64, Vec<i64>> {
     let mut groups: HashMap<u64, Vec<i64>> = HashMap::new();
     for (limit, owner_id) in keys {
         groups.entry(limit).or_default().push(owner_id);
@@ -343,7 +343,7 @@ fn group_by_limit(keys: impl Iterator<Item = (u64, i64)>) -> HashMap<u64, Vec<i6
     groups
 }
 
-fn unique(ids: impl Iterator<Item = i64>) -> Vec<i64> {
+pub(super) fn unique(ids: impl Iterator<Item = i64>) -> Vec<i64> {
     let mut ids: Vec<i64> = ids.collect();
     ids.sort_unstable();
     ids.dedup();

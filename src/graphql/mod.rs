@@ -1,5 +1,8 @@
 //! The GraphQL schema: types, resolvers, loaders and limits. Knows nothing of HTTP.
 
+mod comment_lists;
+mod comment_loaders;
+mod comment_mutation;
 mod context;
 pub mod guard;
 pub mod live;
@@ -54,7 +57,7 @@ pub fn build_schema(
 }
 
 fn schema_builder() -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
-    Schema::build(QueryRoot, MutationRoot, SubscriptionRoot)
+    Schema::build(QueryRoot, MutationRoot::default(), SubscriptionRoot)
 }
 
 /// The checks run before every operation, within `limits`.

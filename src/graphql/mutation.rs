@@ -2,7 +2,7 @@
 
 use std::net::IpAddr;
 
-use async_graphql::{Context, ID, Object};
+use async_graphql::{Context, ID, MergedObject, Object};
 
 use crate::auth::{Role, RoleGuard};
 use crate::clock;
@@ -12,6 +12,7 @@ use crate::graphql::types::{GlobalId, NodeKind};
 use crate::services::accounts::{self, Registration};
 use crate::services::{catalog, upvotes};
 
+use super::comment_mutation::CommentMutation;
 use super::context::{loader, state, viewer};
 use super::loaders::HasUpvoted;
 use super::types::{
@@ -23,12 +24,18 @@ use super::types::{
 #[derive(Debug, Clone, Copy)]
 pub struct ClientAddr(pub Option<IpAddr>);
 
-/// Entry points for changing things.
-#[derive(Default)]
-pub struct MutationRoot;
+/// Entry points for changing things: accounts and papers here, the discussion in
+/// [`CommentMutation`].
+#[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
+pub struct MutationRoot(CoreMutation, CommentMutation);
 
-#[Object(name = "Mutation")]
-impl MutationRoot {
+/// Accounts, upvotes and papers.
+#[derive(Default)]
+pub struct CoreMutation;
+
+#[Object]
+impl CoreMutation {
     /// Creates an account and signs it in.
     async fn register(
         &self,
@@ -189,7 +196,7 @@ fn upvote_arguments(ctx: &Context<'_>, paper_id: &ID) -> Result<(i64, i64), AppE
     Ok((user_id, paper_id))
 }
 
-fn signed_in_user(ctx: &Context<'_>) -> Result<i64, AppError> {
+pub(super) fn signed_in_user(ctx: &Context<'_>) -> Result<i64, AppError> {
     viewer(ctx)
         .user_id()
         .ok_or(AppError::Unauthenticated("sign in first"))

@@ -9,7 +9,7 @@ use crate::error::AppError;
 use crate::graphql::types::{GlobalId, NodeKind};
 use crate::pagination::PageArgs;
 use crate::services::papers::{self, PaperFilter, PaperListing, PaperOrder};
-use crate::services::{authors, categories, users};
+use crate::services::{authors, categories, comments, users};
 
 use crate::auth::{Role, RoleGuard};
 
@@ -354,6 +354,15 @@ async fn fetch_nodes(
                 id,
             },
             Node::User(user.into()),
+        );
+    }
+    for (id, comment) in comments::by_ids(db, &of_kind(NodeKind::Comment)).await? {
+        found.insert(
+            GlobalId {
+                kind: NodeKind::Comment,
+                id,
+            },
+            Node::Comment(comment.into()),
         );
     }
     Ok(found)

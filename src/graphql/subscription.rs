@@ -1,4 +1,5 @@
-//! Live updates: new papers and upvote counts, as they are committed on any instance.
+//! Live updates: new papers, upvote counts and the discussion, as they are committed on
+//! any instance.
 
 use std::sync::Arc;
 
@@ -12,8 +13,8 @@ use crate::events::Change;
 use crate::graphql::types::{GlobalId, NodeKind};
 use crate::services::papers::Related;
 
-use super::live::{Live, LiveEvents, PaperEvent};
-use super::types::{Paper, PaperFilterInput, UpvoteEvent};
+use super::live::{Live, LiveEvents};
+use super::types::{Comment, CommentChange, Paper, PaperFilterInput, UpvoteEvent};
 
 /// Entry points for subscribing.
 #[derive(Default)]
@@ -30,7 +31,10 @@ impl SubscriptionRoot {
     ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<Paper>> + use<>> {
         let filter = filter.unwrap_or_default().decode("filter")?;
         let events = live(ctx)?.subscribe();
-        Ok(selected(events, move |event: &PaperEvent| {
+        Ok(selected(events, move |event: &Live| {
+            let Live::Paper(event) = event else {
+                return None;
+            };
             let Change::PaperAdded { .. } = event.change else {
                 return None;
             };
@@ -56,7 +60,10 @@ impl SubscriptionRoot {
             .map(|id| GlobalId::decode_as(&id, NodeKind::Paper, "paperId"))
             .transpose()?;
         let events = live(ctx)?.subscribe();
-        Ok(selected(events, move |event: &PaperEvent| {
+        Ok(selected(events, move |event: &Live| {
+            let Live::Paper(event) = event else {
+                return None;
+            };
             let Change::UpvoteChanged {
                 paper_id,
                 upvote_count,
@@ -71,6 +78,47 @@ impl SubscriptionRoot {
                 })
         }))
     }
+
+    /// Comments added to the discussion of paper `paperId` (replies included).
+    async fn comment_added(
+        &self,
+        ctx: &Context<'_>,
+        paper_id: ID,
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<Comment>> + use<>> {
+        let paper_id = GlobalId::decode_as(&paper_id, NodeKind::Paper, "paperId")?;
+        let events = live(ctx)?.subscribe();
+        Ok(selected(events, move |event: &Live| {
+            let Live::Comment(event) = event else {
+                return None;
+            };
+            let comment = event.comment.as_ref()?;
+            (event.added && event.paper_id == paper_id)
+                .then(|| Comment::from_event(Arc::clone(comment), Arc::clone(&event.loader)))
+        }))
+    }
+
+    /// Changes to the comments of paper `paperId`: edits, deletions, hides and upvote
+    /// counts. A hidden comment's body reaches only its author and moderators.
+    async fn comment_changed(
+        &self,
+        ctx: &Context<'_>,
+        paper_id: ID,
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<CommentChange>> + use<>>
+    {
+        let paper_id = GlobalId::decode_as(&paper_id, NodeKind::Paper, "paperId")?;
+        let events = live(ctx)?.subscribe();
+        Ok(selected(events, move |event: &Live| {
+            let Live::Comment(event) = event else {
+                return None;
+            };
+            (!event.added && event.paper_id == paper_id).then(|| CommentChange {
+                comment_id: ID(GlobalId::encode(NodeKind::Comment, event.comment_id)),
+                comment: event.comment.as_ref().map(|comment| {
+                    Comment::from_event(Arc::clone(comment), Arc::clone(&event.loader))
+                }),
+            })
+        }))
+    }
 }
 
 fn live<'a>(ctx: &Context<'a>) -> Result<&'a Arc<LiveEvents>, AppError> {
@@ -82,18 +130,18 @@ fn live<'a>(ctx: &Context<'a>) -> Result<&'a Arc<LiveEvents>, AppError> {
 /// instance did) is told how many events it missed, then continues with the newest.
 fn selected<T>(
     events: Receiver<Live>,
-    select: impl Fn(&PaperEvent) -> Option<T> + Send + 'static,
+    select: impl Fn(&Live) -> Option<T> + Send + 'static,
 ) -> impl Stream<Item = async_graphql::Result<T>> {
     futures_util::stream::unfold((events, select), |(mut events, select)| async move {
         loop {
             let missed = match events.recv().await {
-                Ok(Live::Event(event)) => {
+                Ok(Live::Missed(missed)) | Err(RecvError::Lagged(missed)) => missed,
+                Ok(event) => {
                     if let Some(item) = select(&event) {
                         return Some((Ok(item), (events, select)));
                     }
                     continue;
                 }
-                Ok(Live::Missed(missed)) | Err(RecvError::Lagged(missed)) => missed,
                 Err(RecvError::Closed) => return None,
             };
             let error = AppError::FellBehind { missed }.into();
@@ -120,7 +168,7 @@ mod tests {
     #[tokio::test]
     async fn a_subscriber_that_falls_behind_is_told_then_continues() {
         let (sender, receiver) = broadcast::channel::<Live>(2);
-        let mut stream = Box::pin(selected(receiver, |_: &PaperEvent| Some(())));
+        let mut stream = Box::pin(selected(receiver, |_: &Live| Some(())));
         for n in 1..=5 {
             let _ = sender.send(Live::Missed(n));
         }

@@ -28,6 +28,11 @@ pub enum ListKind {
     UpvotersByTime,
     UpvotedPapersByTime,
     CategoriesByPaperCount,
+    CommentsNewest,
+    CommentsOldest,
+    CommentsTop,
+    CommentReplies,
+    CommentsByAuthor,
 }
 
 impl ListKind {
@@ -59,6 +64,11 @@ impl ListKind {
             Self::UpvotersByTime => "uv",
             Self::UpvotedPapersByTime => "up",
             Self::CategoriesByPaperCount => "cc",
+            Self::CommentsNewest => "kn",
+            Self::CommentsOldest => "ko",
+            Self::CommentsTop => "kt",
+            Self::CommentReplies => "kr",
+            Self::CommentsByAuthor => "ka",
         }
     }
 }

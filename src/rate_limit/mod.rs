@@ -67,6 +67,8 @@ pub struct Limits {
     pub upvotes: RateLimiter,
     /// Paper submissions, per user.
     pub submissions: RateLimiter,
+    /// Comments added, per user.
+    pub comments: RateLimiter,
     /// Registrations, per client address.
     pub registrations: RateLimiter,
     /// Failed logins, per account and per client address.
@@ -99,6 +101,7 @@ impl Limits {
                 Rate::per(activity.submissions_per_hour, hour),
                 db,
             ),
+            comments: RateLimiter::new("comment", Rate::per(activity.comments_per_hour, hour), db),
             registrations: RateLimiter::new(
                 "registration",
                 Rate::per(auth.registrations_per_hour, hour),

@@ -15,6 +15,7 @@ pub mod authors;
 pub mod bylines;
 pub mod catalog;
 pub mod categories;
+pub mod comments;
 mod keyset;
 pub mod listings;
 mod paper_filter;

@@ -16,6 +16,7 @@ mod accounts;
 mod arxiv;
 mod arxiv_fixture;
 mod categories;
+mod comments;
 mod conformance;
 mod connections;
 mod crash;

@@ -10,6 +10,7 @@ use async_graphql::{Context, Object, OutputType, TypeName};
 use crate::graphql::context::{loader, state};
 use crate::graphql::loaders::{PaperCountOf, UpvoteCountOf};
 use crate::pagination::{Keyset, ListKind, Page};
+use crate::services::comments::{self, CommentList};
 use crate::services::papers::{PaperListing, PaperOwner};
 use crate::services::search::SearchListing;
 use crate::services::upvotes::UpvoteList;
@@ -32,6 +33,10 @@ pub enum TotalCount {
     Categories,
     /// A paper's upvoters or a user's upvotes (batched across parents).
     Upvotes(UpvoteList, i64),
+    /// A paper's top-level comments or a user's comments.
+    Comments(CommentList, i64),
+    /// A count stored with the parent (a comment's replies).
+    Known(i64),
 }
 
 impl TotalCount {
@@ -51,6 +56,10 @@ impl TotalCount {
                 .load_one(UpvoteCountOf(*list, *id))
                 .await?
                 .unwrap_or(0),
+            Self::Comments(list, id) => {
+                i64::try_from(comments::count(db, *list, *id).await?).unwrap_or(i64::MAX)
+            }
+            Self::Known(count) => *count,
         };
         Ok(i32::try_from(count).unwrap_or(i32::MAX))
     }

@@ -14,6 +14,7 @@ pub enum NodeKind {
     Paper,
     Author,
     User,
+    Comment,
 }
 
 impl NodeKind {
@@ -22,6 +23,7 @@ impl NodeKind {
             Self::Paper => "Paper",
             Self::Author => "Author",
             Self::User => "User",
+            Self::Comment => "Comment",
         }
     }
 
@@ -30,6 +32,7 @@ impl NodeKind {
             "Paper" => Some(Self::Paper),
             "Author" => Some(Self::Author),
             "User" => Some(Self::User),
+            "Comment" => Some(Self::Comment),
             _ => None,
         }
     }

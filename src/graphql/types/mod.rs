@@ -6,6 +6,7 @@ use crate::pagination::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 mod account;
 mod author;
 mod category;
+mod comment;
 mod connection;
 mod global_id;
 mod inputs;
@@ -18,6 +19,10 @@ mod user;
 pub use account::{AuthPayload, LoginInput, RegisterInput, UpvotePayload};
 pub use author::Author;
 pub use category::Category;
+pub use comment::{
+    AddCommentInput, Comment, CommentChange, CommentOrderInput, CommentPayload,
+    DeleteCommentPayload,
+};
 pub use connection::{Connection, TotalCount};
 pub use global_id::{GlobalId, NodeKind};
 pub use inputs::{

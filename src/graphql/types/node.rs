@@ -2,7 +2,7 @@
 
 use async_graphql::{ID, Interface};
 
-use super::{Author, Paper, User};
+use super::{Author, Comment, Paper, User};
 
 /// An object with an opaque global id, fetchable with `node(id:)`.
 #[derive(Interface, Clone)]
@@ -11,4 +11,5 @@ pub enum Node {
     Paper(Paper),
     Author(Author),
     User(User),
+    Comment(Comment),
 }

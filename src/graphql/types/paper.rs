@@ -6,6 +6,7 @@ use async_graphql::{Context, ID, Object};
 use entity::paper;
 
 use crate::error::AppError;
+use crate::graphql::comment_lists::comments_of;
 use crate::graphql::context::{loader, viewer};
 use crate::graphql::loaders::{BylineOf, CategoriesOf, HasUpvoted, RequestLoader, UserById};
 use crate::graphql::prefetch;
@@ -13,10 +14,11 @@ use crate::graphql::types::{GlobalId, NodeKind};
 use crate::graphql::upvote_lists::upvoters_of;
 use crate::pagination::PageArgs;
 use crate::services::bylines::BylineKey;
+use crate::services::comments::CommentList;
 use crate::services::papers::{PaperListing, PaperOrder, PaperPage};
 
 use super::connection::{Connection, TotalCount};
-use super::{Author, Category, Date, DateTime, User, page_cost};
+use super::{Author, Category, Comment, CommentOrderInput, Date, DateTime, User, page_cost};
 
 /// A research paper in the feed.
 #[derive(Clone)]
@@ -257,6 +259,25 @@ impl Paper {
             paper_id: self.model.id,
         };
         Ok(self.loader(ctx)?.load_one(key).await?.unwrap_or(false))
+    }
+
+    /// Comments in its discussion (deleted ones left out), kept exact by the database.
+    async fn comment_count(&self) -> i32 {
+        self.model.comment_count
+    }
+
+    /// Its top-level comments (replies hang under them), newest first by default.
+    #[graphql(complexity = "page_cost(first, None, child_complexity)")]
+    async fn comments(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size, 1–100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
+        order_by: Option<CommentOrderInput>,
+    ) -> async_graphql::Result<Connection<Comment>> {
+        let list = CommentList::OfPaper(order_by.unwrap_or_default().into());
+        let total = TotalCount::Comments(list, self.model.id);
+        comments_of(ctx, list, self.model.id, (first, after), total).await
     }
 
     /// The users who upvoted this paper here, newest upvote first. (`totalCount` counts

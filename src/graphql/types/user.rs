@@ -5,14 +5,16 @@ use std::sync::Arc;
 use async_graphql::{Context, ID, Object};
 use entity::user;
 
+use crate::graphql::comment_lists::comments_of;
 use crate::graphql::context::viewer;
 use crate::graphql::owned_papers::papers_of;
 use crate::graphql::types::{GlobalId, NodeKind};
 use crate::graphql::upvote_lists::upvoted_by;
+use crate::services::comments::CommentList;
 use crate::services::papers::PaperOwner;
 
-use super::connection::Connection;
-use super::{DateTime, Paper, page_cost};
+use super::connection::{Connection, TotalCount};
+use super::{Comment, DateTime, Paper, page_cost};
 
 /// A member of the community.
 #[derive(Clone)]
@@ -83,6 +85,19 @@ impl User {
         #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
     ) -> async_graphql::Result<Connection<Paper>> {
         upvoted_by(ctx, self.model.id, first, after).await
+    }
+
+    /// Comments this user wrote (deleted ones left out), newest first.
+    #[graphql(complexity = "page_cost(first, None, child_complexity)")]
+    async fn comments(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size, 1–100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
+    ) -> async_graphql::Result<Connection<Comment>> {
+        let list = CommentList::ByAuthor;
+        let total = TotalCount::Comments(list, self.model.id);
+        comments_of(ctx, list, self.model.id, (first, after), total).await
     }
 
     /// Papers this user submitted, newest first.

@@ -184,6 +184,7 @@ fn test_config(database: DatabaseConfig) -> Config {
     // Tests log in and fail on purpose from one address; they opt into tighter limits.
     config.auth.login_client_attempts = 10_000;
     config.auth.registrations_per_hour = 10_000;
+    config.activity.comments_per_hour = 10_000;
     // Rankings refresh when a test says so (`rankings::refresh`), never in the middle.
     config.activity.ranking_refresh_millis = 3_600_000;
     config
