@@ -105,10 +105,7 @@ impl CommentMutation {
         ctx: &Context<'_>,
         id: ID,
     ) -> async_graphql::Result<CommentPayload> {
-        let user_id = signed_in_user(ctx)?;
-        let comment_id = GlobalId::decode_as(&id, NodeKind::Comment, "id")?;
-        let comment = comments::remove_upvote(state(ctx)?.services(), user_id, comment_id).await?;
-        voted_payload(ctx, user_id, comment, false).await
+        vote(ctx, &id, false).await
     }
 }
 

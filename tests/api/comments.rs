@@ -35,7 +35,7 @@ async fn comment(
     body: &str,
 ) -> String {
     let data = as_user(
-        &app,
+        app,
         token,
         ADD,
         json!({ "i": { "paperId": paper_id, "parentId": parent_id, "body": body } }),
@@ -580,7 +580,7 @@ async fn a_paper_page_with_its_threads_costs_fixed_statements() {
         let token = tokens[0].clone();
         async move {
             let before = app.statements_executed();
-            let data = as_user(&app, &token, page, json!({ "p": paper }))
+            let data = as_user(app, &token, page, json!({ "p": paper }))
                 .await
                 .expect_ok();
             (app.statements_executed() - before, data)
