@@ -54,6 +54,13 @@ pub enum AppError {
     /// `FORBIDDEN`: signed in, but not allowed.
     #[error("{0}")]
     Forbidden(&'static str),
+    /// `FORBIDDEN`: the account is banned from writing; `reason` and the end of the ban
+    /// (none: without end) are told.
+    #[error("your account is banned: {reason}")]
+    Banned {
+        reason: String,
+        until: Option<chrono::DateTime<chrono::Utc>>,
+    },
     /// `BAD_USER_INPUT`: an argument is invalid; `field` names it.
     #[error("{message}")]
     BadInput { field: String, message: String },
@@ -117,7 +124,7 @@ impl AppError {
     pub fn code(&self) -> ErrorCode {
         match self {
             Self::Unauthenticated(_) => ErrorCode::Unauthenticated,
-            Self::Forbidden(_) => ErrorCode::Forbidden,
+            Self::Forbidden(_) | Self::Banned { .. } => ErrorCode::Forbidden,
             Self::BadInput { .. } => ErrorCode::BadUserInput,
             Self::NotFound { .. } => ErrorCode::NotFound,
             Self::Conflict { .. } => ErrorCode::Conflict,
@@ -145,6 +152,12 @@ impl AppError {
             }
             Self::FellBehind { missed } => {
                 extensions.set("missedEvents", i32::try_from(*missed).unwrap_or(i32::MAX));
+            }
+            Self::Banned { reason, until } => {
+                extensions.set("banReason", reason.as_str());
+                if let Some(until) = until {
+                    extensions.set("bannedUntil", until.to_rfc3339());
+                }
             }
             _ => {}
         }

@@ -16,9 +16,13 @@ pub struct Model {
     pub display_name: Option<String>,
     /// argon2id PHC string.
     pub password_hash: String,
-    /// `USER` or `ADMIN`.
+    /// `USER`, `MODERATOR` or `ADMIN`.
     pub role: String,
     pub created_at: DateTimeUtc,
+    /// Set while the account is banned.
+    pub ban_reason: Option<String>,
+    /// When a ban ends; `None` for a ban without end.
+    pub banned_until: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -32,6 +32,7 @@ mod m20261206_000017_add_paper_metadata_and_categories;
 mod m20261206_000018_create_sync_progress;
 mod m20261206_000019_create_change_outbox;
 mod m20261206_000020_create_comments;
+mod m20261206_000021_create_moderation_tables;
 mod per_backend;
 
 /// Applies Paperboard's migrations in order.
@@ -61,6 +62,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000018_create_sync_progress::Migration),
             Box::new(m20261206_000019_create_change_outbox::Migration),
             Box::new(m20261206_000020_create_comments::Migration),
+            Box::new(m20261206_000021_create_moderation_tables::Migration),
         ]
     }
 }

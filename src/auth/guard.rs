@@ -3,19 +3,42 @@
 use async_graphql::{Context, Guard};
 
 use crate::error::AppError;
+use crate::services::users;
+use crate::state::AppState;
 
 use super::{Role, Viewer};
 
-/// Requires a signed-in viewer with at least `0`'s role: `UNAUTHENTICATED` when anonymous,
-/// `FORBIDDEN` when the role is lacking.
+/// Requires a signed-in viewer with at least `0`'s role who is not banned:
+/// `UNAUTHENTICATED` when anonymous, `FORBIDDEN` when the role is lacking, and `FORBIDDEN`
+/// with the ban's reason for a banned account. Every write carries it.
 pub struct RoleGuard(pub Role);
 
 impl Guard for RoleGuard {
     async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
         match ctx.data_opt::<Viewer>().copied().unwrap_or_default() {
             Viewer::Anonymous => Err(AppError::Unauthenticated("sign in first").into()),
-            Viewer::User { role, .. } if role.includes(self.0) => Ok(()),
-            Viewer::User { .. } => Err(AppError::Forbidden("your role does not allow this").into()),
+            Viewer::User { role, .. } if !role.includes(self.0) => {
+                Err(AppError::Forbidden("your role does not allow this").into())
+            }
+            Viewer::User {
+                id, banned: true, ..
+            } => Err(ban_of(ctx, id).await.into()),
+            Viewer::User { .. } => Ok(()),
         }
+    }
+}
+
+/// The error telling user `id` why they may not write.
+async fn ban_of(ctx: &Context<'_>, id: i64) -> AppError {
+    let Ok(state) = ctx.data::<AppState>() else {
+        return AppError::internal("AppState missing from schema data");
+    };
+    match users::by_id(state.db.reader(), id).await {
+        Ok(Some(user)) => users::ban_of(&user, chrono::Utc::now()).unwrap_or(AppError::Banned {
+            reason: "banned".to_owned(),
+            until: None,
+        }),
+        Ok(None) => AppError::Unauthenticated("the account is gone"),
+        Err(error) => error,
     }
 }

@@ -49,8 +49,8 @@ pub enum Viewer {
     /// No credentials: reads only.
     #[default]
     Anonymous,
-    /// A user with a valid access token.
-    User { id: i64, role: Role },
+    /// A user with a valid access token; `banned` while the account may not write.
+    User { id: i64, role: Role, banned: bool },
 }
 
 impl Viewer {
@@ -71,7 +71,7 @@ impl Viewer {
     pub fn can_see_private_fields_of(self, user_id: i64) -> bool {
         match self {
             Self::Anonymous => false,
-            Self::User { id, role } => id == user_id || role == Role::Admin,
+            Self::User { id, role, .. } => id == user_id || role == Role::Admin,
         }
     }
 }

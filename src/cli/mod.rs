@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand};
 
+use crate::auth::Role;
 use crate::auth::password::Passwords;
 use crate::config::{Config, DatabaseConfig};
 use crate::db::{Database, DatabaseError};
@@ -76,12 +77,16 @@ enum Command {
 
 #[derive(Subcommand)]
 enum UserCommand {
-    /// Make a user an admin (works while a server runs on the same database).
+    /// Give a user a role, admin by default (works while a server runs on the same
+    /// database).
     Promote {
         #[command(flatten)]
         database: DatabaseConfig,
         /// The username (any case).
         username: String,
+        /// `admin`, `moderator` or `user`.
+        #[arg(long, value_enum, default_value_t = RoleArg::Admin)]
+        role: RoleArg,
     },
 }
 
@@ -158,8 +163,13 @@ pub async fn run(
         Command::Generate(args) => generate::run(args).await,
         Command::Sync { command } => sync::run(command).await,
         Command::User {
-            command: UserCommand::Promote { database, username },
-        } => promote(&database, &username).await,
+            command:
+                UserCommand::Promote {
+                    database,
+                    username,
+                    role,
+                },
+        } => promote(&database, &username, role.into()).await,
     }
 }
 
@@ -219,16 +229,35 @@ async fn import_file(database: &DatabaseConfig, file: &Path) -> Result<(), CliEr
     Ok(())
 }
 
-async fn promote(database: &DatabaseConfig, username: &str) -> Result<(), CliError> {
+/// A role as the command line names it.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum RoleArg {
+    Admin,
+    Moderator,
+    User,
+}
+
+impl From<RoleArg> for Role {
+    fn from(role: RoleArg) -> Self {
+        match role {
+            RoleArg::Admin => Self::Admin,
+            RoleArg::Moderator => Self::Moderator,
+            RoleArg::User => Self::User,
+        }
+    }
+}
+
+async fn promote(database: &DatabaseConfig, username: &str, role: Role) -> Result<(), CliError> {
     let db = open(database).await?;
-    let promoted = accounts::promote(&db, username)
+    let promoted = accounts::promote(&db, username, role)
         .await
         .map_err(|error| CliError::Failed("the promotion failed", error))?;
     db.close().await;
     if !promoted {
         return Err(CliError::UnknownUser(username.to_owned()));
     }
-    print_out(&format!("{username} is now an admin"));
+    let role = role.as_str().to_lowercase();
+    print_out(&format!("{username} is now {role}"));
     Ok(())
 }
 

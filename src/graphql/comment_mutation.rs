@@ -7,6 +7,7 @@ use crate::domain::comment::CommentBody;
 use crate::error::AppError;
 use crate::graphql::types::{GlobalId, NodeKind};
 use crate::services::comments::{self, Deletion, NewComment};
+use crate::services::moderation;
 
 use super::comment_loaders::HasUpvotedComment;
 use super::context::{loader, state, viewer};
@@ -70,13 +71,18 @@ impl CommentMutation {
     ) -> async_graphql::Result<DeleteCommentPayload> {
         let viewer_id = signed_in_user(ctx)?;
         let comment_id = GlobalId::decode_as(&id, NodeKind::Comment, "id")?;
-        let deletion = comments::delete(
-            state(ctx)?.services(),
-            viewer_id,
-            viewer(ctx).is_moderator(),
-            comment_id,
-        )
-        .await?;
+        let services = state(ctx)?.services();
+        // A moderator deleting someone else's comment acts as a moderator: logged.
+        let moderating = viewer(ctx).is_moderator()
+            && comments::by_ids(services.db.reader(), &[comment_id])
+                .await?
+                .get(&comment_id)
+                .is_some_and(|comment| comment.author_id != Some(viewer_id));
+        let deletion = if moderating {
+            moderation::delete_comment(services, viewer_id, comment_id, None).await?
+        } else {
+            comments::delete(services, viewer_id, false, comment_id).await?
+        };
         let comment = match deletion {
             Deletion::Tombstoned(tombstone) => Some(Comment::from(tombstone)),
             Deletion::Removed { .. } => None,

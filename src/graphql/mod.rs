@@ -7,6 +7,7 @@ mod context;
 pub mod guard;
 pub mod live;
 pub mod loaders;
+mod moderation_api;
 mod mutation;
 mod owned_papers;
 mod prefetch;
@@ -57,7 +58,11 @@ pub fn build_schema(
 }
 
 fn schema_builder() -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
-    Schema::build(QueryRoot, MutationRoot::default(), SubscriptionRoot)
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        SubscriptionRoot,
+    )
 }
 
 /// The checks run before every operation, within `limits`.

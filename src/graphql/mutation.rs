@@ -10,11 +10,12 @@ use crate::domain::paper;
 use crate::error::AppError;
 use crate::graphql::types::{GlobalId, NodeKind};
 use crate::services::accounts::{self, Registration};
-use crate::services::{catalog, upvotes};
+use crate::services::{catalog, moderation, upvotes};
 
 use super::comment_mutation::CommentMutation;
 use super::context::{loader, state, viewer};
 use super::loaders::HasUpvoted;
+use super::moderation_api::ModerationMutation;
 use super::types::{
     AuthPayload, LoginInput, Paper, RegisterInput, SubmitPaperInput, SubmitPaperPayload,
     UpvotePayload,
@@ -28,7 +29,7 @@ pub struct ClientAddr(pub Option<IpAddr>);
 /// [`CommentMutation`].
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(CoreMutation, CommentMutation);
+pub struct MutationRoot(CoreMutation, CommentMutation, ModerationMutation);
 
 /// Accounts, upvotes and papers.
 #[derive(Default)]
@@ -152,11 +153,13 @@ impl CoreMutation {
         })
     }
 
-    /// Removes a paper, its byline and its upvotes. Admins only.
-    #[graphql(guard = "RoleGuard(Role::Admin)")]
+    /// Removes a paper, its byline, upvotes and discussion. Moderators and admins; logged
+    /// in `moderationLog`.
+    #[graphql(guard = "RoleGuard(Role::Moderator)")]
     async fn delete_paper(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<ID> {
+        let moderator_id = signed_in_user(ctx)?;
         let paper_id = GlobalId::decode_as(&id, NodeKind::Paper, "id")?;
-        catalog::delete(state(ctx)?.services(), paper_id).await?;
+        moderation::delete_paper(state(ctx)?.services(), moderator_id, paper_id).await?;
         Ok(id)
     }
 

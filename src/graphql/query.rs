@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use async_graphql::{Context, ID, Object};
+use async_graphql::{Context, ID, MergedObject, Object};
 
 use crate::domain::paper;
 use crate::error::AppError;
@@ -14,6 +14,7 @@ use crate::services::{authors, categories, comments, users};
 use crate::auth::{Role, RoleGuard};
 
 use super::context::{state, viewer};
+use super::moderation_api::ModerationQuery;
 use super::prefetch;
 use super::search_results;
 use super::types::{
@@ -26,12 +27,17 @@ const MAX_NODES: usize = 100;
 /// Longest `nameContains` accepted.
 const MAX_NAME_FILTER_CHARS: usize = 200;
 
-/// Entry points for reading.
-#[derive(Default)]
-pub struct QueryRoot;
+/// Entry points for reading: the catalogue here, moderation in [`ModerationQuery`].
+#[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
+pub struct QueryRoot(CoreQuery, ModerationQuery);
 
-#[Object(name = "Query")]
-impl QueryRoot {
+/// Papers, authors, users, categories and search.
+#[derive(Default)]
+pub struct CoreQuery;
+
+#[Object]
+impl CoreQuery {
     /// Any object by its global id; null when nothing has that id.
     async fn node(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Node>> {
         let id = GlobalId::decode(&id, "id")?;

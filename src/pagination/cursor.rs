@@ -33,6 +33,8 @@ pub enum ListKind {
     CommentsTop,
     CommentReplies,
     CommentsByAuthor,
+    ReportsByTime,
+    ModerationLog,
 }
 
 impl ListKind {
@@ -69,6 +71,8 @@ impl ListKind {
             Self::CommentsTop => "kt",
             Self::CommentReplies => "kr",
             Self::CommentsByAuthor => "ka",
+            Self::ReportsByTime => "rp",
+            Self::ModerationLog => "ml",
         }
     }
 }

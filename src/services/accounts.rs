@@ -367,21 +367,22 @@ pub async fn authenticate(db: &Database, auth: &Auth, token: &str) -> AppResult<
         viewer: Viewer::User {
             id: user.id,
             role: Role::from_stored(&user.role),
+            banned: users::ban_of(&user, Utc::now()).is_some(),
         },
         expires_at: verified.expires_at,
     })
 }
 
-/// Makes a user an admin: `false` when no user has that username.
+/// Gives a user `role` (the operator's command): `false` when no user has that username.
 ///
 /// # Errors
 /// `INTERNAL_SERVER_ERROR` on failure.
-pub async fn promote(db: &Database, username: &str) -> AppResult<bool> {
+pub async fn promote(db: &Database, username: &str, role: Role) -> AppResult<bool> {
     let Some(key) = lookup_key(username) else {
         return Ok(false);
     };
     let updated = user::Entity::update_many()
-        .col_expr(user::Column::Role, Expr::val(Role::Admin.as_str()))
+        .col_expr(user::Column::Role, Expr::val(role.as_str()))
         .filter(user::Column::UsernameKey.eq(key))
         .exec(db.writer())
         .await?

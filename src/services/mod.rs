@@ -18,6 +18,7 @@ pub mod categories;
 pub mod comments;
 mod keyset;
 pub mod listings;
+pub mod moderation;
 mod paper_filter;
 pub mod papers;
 pub mod rankings;

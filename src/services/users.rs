@@ -7,7 +7,7 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 use crate::domain::account::lookup_key;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::pagination::{KeyPart, Keyset, ListKind, Page, PageRequest};
 
 use super::keyset::apply_page;
@@ -94,4 +94,17 @@ pub async fn by_username(
         .filter(user::Column::UsernameKey.eq(key))
         .one(db)
         .await?)
+}
+
+/// The ban `user` is under at `now`, as the error its writes get; `None` when not banned
+/// (never, or the ban has ended).
+pub fn ban_of(user: &user::Model, now: chrono::DateTime<chrono::Utc>) -> Option<AppError> {
+    let reason = user.ban_reason.clone()?;
+    if user.banned_until.is_some_and(|until| until <= now) {
+        return None;
+    }
+    Some(AppError::Banned {
+        reason,
+        until: user.banned_until,
+    })
 }

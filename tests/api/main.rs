@@ -28,6 +28,7 @@ mod hf_sync;
 mod http;
 mod import;
 mod limits;
+mod moderation;
 mod oai_fixture;
 mod outage;
 mod pagination;

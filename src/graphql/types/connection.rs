@@ -11,6 +11,7 @@ use crate::graphql::context::{loader, state};
 use crate::graphql::loaders::{PaperCountOf, UpvoteCountOf};
 use crate::pagination::{Keyset, ListKind, Page};
 use crate::services::comments::{self, CommentList};
+use crate::services::moderation;
 use crate::services::papers::{PaperListing, PaperOwner};
 use crate::services::search::SearchListing;
 use crate::services::upvotes::UpvoteList;
@@ -37,6 +38,10 @@ pub enum TotalCount {
     Comments(CommentList, i64),
     /// A count stored with the parent (a comment's replies).
     Known(i64),
+    /// Reports with a status (`OPEN`, `RESOLVED`).
+    Reports(&'static str),
+    /// The moderation log.
+    ModerationLog,
 }
 
 impl TotalCount {
@@ -60,6 +65,12 @@ impl TotalCount {
                 i64::try_from(comments::count(db, *list, *id).await?).unwrap_or(i64::MAX)
             }
             Self::Known(count) => *count,
+            Self::Reports(status) => {
+                i64::try_from(moderation::count_reports(db, status).await?).unwrap_or(i64::MAX)
+            }
+            Self::ModerationLog => {
+                i64::try_from(moderation::count_log(db).await?).unwrap_or(i64::MAX)
+            }
         };
         Ok(i32::try_from(count).unwrap_or(i32::MAX))
     }

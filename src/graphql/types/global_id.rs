@@ -15,6 +15,8 @@ pub enum NodeKind {
     Author,
     User,
     Comment,
+    Report,
+    ModerationAction,
 }
 
 impl NodeKind {
@@ -24,6 +26,8 @@ impl NodeKind {
             Self::Author => "Author",
             Self::User => "User",
             Self::Comment => "Comment",
+            Self::Report => "Report",
+            Self::ModerationAction => "ModerationAction",
         }
     }
 
@@ -33,6 +37,8 @@ impl NodeKind {
             "Author" => Some(Self::Author),
             "User" => Some(Self::User),
             "Comment" => Some(Self::Comment),
+            "Report" => Some(Self::Report),
+            "ModerationAction" => Some(Self::ModerationAction),
             _ => None,
         }
     }

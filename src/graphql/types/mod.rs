@@ -10,6 +10,7 @@ mod comment;
 mod connection;
 mod global_id;
 mod inputs;
+mod moderation;
 mod node;
 mod paper;
 mod scalars;
@@ -27,6 +28,9 @@ pub use connection::{Connection, TotalCount};
 pub use global_id::{GlobalId, NodeKind};
 pub use inputs::{
     OrderDirection, PaperFilterInput, PaperOrderField, PaperOrderInput, TrendingWindow,
+};
+pub use moderation::{
+    ModerationAction, Report, ReportActionValue, ReportPayload, ReportStatus, RoleValue,
 };
 pub use node::Node;
 pub use paper::Paper;

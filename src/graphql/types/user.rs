@@ -5,6 +5,7 @@ use std::sync::Arc;
 use async_graphql::{Context, ID, Object};
 use entity::user;
 
+use crate::auth::Role;
 use crate::graphql::comment_lists::comments_of;
 use crate::graphql::context::viewer;
 use crate::graphql::owned_papers::papers_of;
@@ -12,9 +13,10 @@ use crate::graphql::types::{GlobalId, NodeKind};
 use crate::graphql::upvote_lists::upvoted_by;
 use crate::services::comments::CommentList;
 use crate::services::papers::PaperOwner;
+use crate::services::users;
 
 use super::connection::{Connection, TotalCount};
-use super::{Comment, DateTime, Paper, page_cost};
+use super::{Comment, DateTime, Paper, RoleValue, page_cost};
 
 /// A member of the community.
 #[derive(Clone)]
@@ -63,6 +65,16 @@ impl User {
 
     async fn display_name(&self) -> Option<&str> {
         self.model.display_name.as_deref()
+    }
+
+    /// What the account may do: `USER`, `MODERATOR` or `ADMIN`.
+    async fn role(&self) -> RoleValue {
+        Role::from_stored(&self.model.role).into()
+    }
+
+    /// Whether the account is banned now (it may read, not write).
+    async fn banned(&self) -> bool {
+        users::ban_of(&self.model, chrono::Utc::now()).is_some()
     }
 
     /// When the account was created.

@@ -158,9 +158,13 @@ impl TestApp {
 
     /// Makes `username` an admin, as `paperboard user promote` does.
     pub async fn promote(&self, username: &str) {
-        let promoted = paperboard::services::accounts::promote(&self.state.db, username)
-            .await
-            .expect("promotion");
+        let promoted = paperboard::services::accounts::promote(
+            &self.state.db,
+            username,
+            paperboard::auth::Role::Admin,
+        )
+        .await
+        .expect("promotion");
         assert!(promoted, "no user {username}");
     }
 

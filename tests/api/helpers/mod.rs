@@ -8,7 +8,7 @@ mod postgres;
 mod process;
 pub mod ws;
 
-pub use app::{TEST_JWT_SECRET, TestApp, sign_token};
+pub use app::{TEST_JWT_SECRET, TestApp, TestUser, sign_token};
 pub use db::TestDb;
 pub use graphql::GqlResponse;
 pub use postgres::TempPostgres;
