@@ -18,6 +18,11 @@
 #          examples/oai_server.rs without the politeness delay, on SQLite and PostgreSQL:
 #          records/s of the first run and of a re-run (every record unchanged), and the front
 #          page's latency while the first run goes on.
+#   comments 100,000 papers with 1,000,000 comments on SQLite and PostgreSQL: a paper page
+#          with its threads (20 top comments, 5 replies each, authors, viewer fields) of the
+#          1,000 newest papers, anonymous (shared answers) and signed in (never shared), and
+#          of the busiest paper alone, 32 connections; then addComment with 64 signed-in
+#          clients, the stored counts checked exact afterwards.
 #   fanout one submitted paper delivered to 1,000, 10,000 and 19,000 `paperAdded`
 #          subscribers of one SQLite instance, and to 9,000 + 9,000 subscribers of two
 #          instances sharing PostgreSQL (examples/fanout.rs): connect time, delivery
@@ -268,6 +273,59 @@ upvotes_benchmark() {
   done
 }
 
+# count_comment_mismatches BACKEND URL -> papers whose commentCount differs from their rows
+count_comment_mismatches() {
+  local backend="$1" url="$2"
+  local sql="SELECT COUNT(*) FROM papers p WHERE p.comment_count <> (SELECT COUNT(*) FROM comments c WHERE c.paper_id = p.id AND NOT c.deleted)"
+  if [ "$backend" = sqlite ]; then
+    local file="${url#sqlite://}"
+    sqlite3 "${file%%\?*}" "$sql"
+  else
+    psql "$url" -Atc "$sql"
+  fi
+}
+
+# paper_page_lua TOKEN PAPERS_LUA -> the paper-page script for that viewer and those papers
+paper_page_lua() {
+  printf '%s\n' "$2"
+  printf 'local token = "%s"\n' "$1"
+  cat bench/paper-comments.lua
+}
+
+comments_benchmark() {
+  machine
+  local password="benchmark password"
+  for backend in $BACKENDS; do
+    log ""
+    log "== $backend, 100,000 papers, 1,000,000 comments =="
+    local url
+    url=$(fresh_database "$backend" paperboard_comments)
+    PAPERBOARD_GENERATE_PASSWORD="$password" generate "$url" --comments 1000000
+    PAPERBOARD_COMMENTS_PER_HOUR=1000000000 PAPERBOARD_LOGIN_CLIENT_ATTEMPTS=1000000 start_server "$url"
+    local recent token busiest
+    recent="$(papers_lua)"
+    token=$(tokens_lua 1 "$password" | sed -n 2p | sed 's/^ *"\(.*\)",$/\1/')
+    busiest='local papers = { "UGFwZXI6MTAwMDAw" }'
+    log "busiest paper: $(curl -s "http://127.0.0.1:$PORT/graphql" -H 'content-type: application/json' \
+      -d '{"query":"{ paper(id: \"UGFwZXI6MTAwMDAw\") { commentCount } }"}')"
+    paper_page_lua "" "$recent" >"$WORK/page-anonymous.lua"
+    load "$WORK/page-anonymous.lua" 32 "paper page with threads, 1,000 newest papers, anonymous, 32 connections"
+    grep -h "failed requests" "$WORK/last-report" | sed 's/^/  /' | tee -a "$OUT"
+    paper_page_lua "$token" "$recent" >"$WORK/page-signed-in.lua"
+    load "$WORK/page-signed-in.lua" 32 "paper page with threads, 1,000 newest papers, signed in (never shared), 32 connections"
+    grep -h "failed requests" "$WORK/last-report" | sed 's/^/  /' | tee -a "$OUT"
+    paper_page_lua "$token" "$busiest" >"$WORK/page-busiest.lua"
+    load "$WORK/page-busiest.lua" 32 "paper page of the busiest paper, signed in, 32 connections"
+    grep -h "failed requests" "$WORK/last-report" | sed 's/^/  /' | tee -a "$OUT"
+    { tokens_lua 64 "$password"; printf '%s\n' "$recent"; cat bench/add-comment.lua; } >"$WORK/add-comment.lua"
+    load "$WORK/add-comment.lua" 64 "addComment, 64 signed-in clients"
+    grep -h "failed mutations" "$WORK/last-report" | sed 's/^/  /' | tee -a "$OUT"
+    log "  papers whose commentCount differs from their comment rows: $(count_comment_mismatches "$backend" "$url")"
+    stop_server
+    drop_database "$backend" paperboard_comments
+  done
+}
+
 # Queries over the generator's vocabulary, whose words are drawn with Zipf's law: the word of
 # frequency rank r appears in a share of the papers that does not depend on their number.
 SEARCH_QUERIES=(
@@ -396,10 +454,11 @@ case "$MODE" in
   scale) scale_benchmark ;;
   login) login_benchmark ;;
   upvotes) upvotes_benchmark ;;
+  comments) comments_benchmark ;;
   fanout) fanout_benchmark ;;
   search) search_benchmark ;;
   harvest) harvest_benchmark ;;
-  *) echo "usage: bench/run.sh [read|scale|login|upvotes|fanout|search|harvest]" >&2; exit 2 ;;
+  *) echo "usage: bench/run.sh [read|scale|login|upvotes|comments|fanout|search|harvest]" >&2; exit 2 ;;
 esac
 log ""
 log "results: $OUT"

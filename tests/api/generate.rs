@@ -51,6 +51,7 @@ async fn generated_data_keeps_every_index_and_key_of_the_schema() {
             authors: 300,
             users: 20,
             upvotes: 1_000,
+            comments: 3_000,
         },
         seed: 3,
         until: Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap(),
@@ -58,7 +59,54 @@ async fn generated_data_keeps_every_index_and_key_of_the_schema() {
     };
     let report = generate(&app.state.db, &plan).await.unwrap();
     assert_eq!(report.upvotes, 1_000);
+    assert_eq!(report.comments, 3_000);
     assert_eq!(schema_definitions(&app).await, migrated);
+
+    // Every stored count of the discussion equals its rows, however it was written.
+    let db = app.state.db.reader();
+    for (what, sql) in [
+        (
+            "papers.comment_count",
+            "SELECT count(*) FROM papers p WHERE p.comment_count <> \
+             (SELECT count(*) FROM comments c WHERE c.paper_id = p.id)",
+        ),
+        (
+            "comments.reply_count",
+            "SELECT count(*) FROM comments p WHERE p.reply_count <> \
+             (SELECT count(*) FROM comments c WHERE c.parent_id = p.id)",
+        ),
+        (
+            "comments.upvote_count",
+            "SELECT count(*) FROM comments c WHERE c.upvote_count <> \
+             (SELECT count(*) FROM comment_upvotes u WHERE u.comment_id = c.id)",
+        ),
+        (
+            "thread depth",
+            "SELECT count(*) FROM comments c JOIN comments p ON p.id = c.parent_id \
+             WHERE c.depth <> p.depth + 1 OR c.paper_id <> p.paper_id OR c.depth > 15",
+        ),
+    ] {
+        let row = db
+            .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+            .await
+            .unwrap()
+            .unwrap();
+        let wrong: i64 = row.try_get_by_index(0).unwrap();
+        assert_eq!(wrong, 0, "{what}");
+    }
+    let busiest = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT max(comment_count) FROM papers",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    let busiest: i32 = busiest.try_get_by_index(0).unwrap();
+    assert!(
+        busiest > 100,
+        "the newest papers draw many comments: {busiest}"
+    );
 
     // The restored keys hold: an upvote of a paper that does not exist is refused.
     let db = app.state.db.writer();

@@ -342,6 +342,7 @@ async fn rare_and_common_name_substrings_find_every_author_in_order() {
             authors: 6_000,
             users: 5,
             upvotes: 0,
+            comments: 0,
         },
         seed: 11,
         until: chrono::Utc::now(),

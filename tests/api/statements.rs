@@ -14,6 +14,7 @@ async fn app_with_synthetic_data() -> TestApp {
             authors: 120,
             users: 30,
             upvotes: 600,
+            comments: 0,
         },
         seed: 7,
         until: Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap(),

@@ -18,6 +18,9 @@ pub struct GenerateArgs {
     users: u64,
     #[arg(long, default_value_t = Sizes::default().upvotes)]
     upvotes: u64,
+    /// Comments in threads over the papers (most on the newest few).
+    #[arg(long, default_value_t = Sizes::default().comments)]
+    comments: u64,
     /// Seed: the same seed (and sizes and end time) gives the same data.
     #[arg(long, default_value_t = 42)]
     seed: u64,
@@ -45,6 +48,7 @@ pub async fn run(args: GenerateArgs) -> Result<(), CliError> {
             authors: args.authors,
             users: args.users,
             upvotes: args.upvotes,
+            comments: args.comments,
         },
         seed: args.seed,
         until: args.until,
@@ -54,12 +58,15 @@ pub async fn run(args: GenerateArgs) -> Result<(), CliError> {
     let started = std::time::Instant::now();
     let report = generate(&db, &plan).await?;
     print_out(&format!(
-        "generated {} users, {} authors, {} papers ({} byline rows), {} upvotes in {:.1} s",
+        "generated {} users, {} authors, {} papers ({} byline rows), {} upvotes, {} comments \
+         ({} comment upvotes) in {:.1} s",
         report.users,
         report.authors,
         report.papers,
         report.bylines,
         report.upvotes,
+        report.comments,
+        report.comment_upvotes,
         started.elapsed().as_secs_f64()
     ));
     db.close().await;

@@ -5,6 +5,7 @@
 //! unusable password hash (nobody can log in) unless a hash is supplied for benchmarks.
 
 mod command;
+mod comments;
 mod rng;
 mod set_aside;
 mod vocabulary;
@@ -32,7 +33,14 @@ pub const DISABLED_PASSWORD_HASH: &str = "!disabled";
 /// Most bind parameters per statement (SQLite allows 32,766; PostgreSQL 65,535).
 const MAX_PARAMETERS: usize = 30_000;
 /// The tables bulk-loaded without their foreign keys and secondary indexes (PostgreSQL).
-const BARE_LOADED: [&str; 4] = ["authors", "papers", "paper_authors", "upvotes"];
+const BARE_LOADED: [&str; 6] = [
+    "authors",
+    "papers",
+    "paper_authors",
+    "upvotes",
+    "comments",
+    "comment_upvotes",
+];
 /// Days of submissions the papers are spread over, ending at `until`.
 const SPAN_DAYS: i64 = 730;
 
@@ -43,6 +51,8 @@ pub struct Sizes {
     pub authors: u64,
     pub users: u64,
     pub upvotes: u64,
+    /// Comments, in threads (see `comments.rs`); none by default.
+    pub comments: u64,
 }
 
 impl Default for Sizes {
@@ -52,6 +62,7 @@ impl Default for Sizes {
             authors: 150_000,
             users: 20_000,
             upvotes: 1_000_000,
+            comments: 0,
         }
     }
 }
@@ -86,6 +97,8 @@ pub struct Report {
     pub papers: u64,
     pub bylines: u64,
     pub upvotes: u64,
+    pub comments: u64,
+    pub comment_upvotes: u64,
 }
 
 /// Generates `plan` into an empty database.
@@ -126,12 +139,15 @@ pub async fn generate(db: &Database, plan: &Plan) -> Result<Report, GenerateErro
     // (inside this transaction) and the counts written directly; SQLite runs them quickly.
     let triggers_count = db.backend() != DbBackend::Postgres;
     if !triggers_count {
-        transaction
-            .execute_raw(Statement::from_string(
-                DbBackend::Postgres,
-                "ALTER TABLE upvotes DISABLE TRIGGER upvotes_count",
-            ))
-            .await?;
+        for disable in [
+            "ALTER TABLE upvotes DISABLE TRIGGER upvotes_count",
+            "ALTER TABLE comments DISABLE TRIGGER comments_count",
+            "ALTER TABLE comment_upvotes DISABLE TRIGGER comment_upvotes_count",
+        ] {
+            transaction
+                .execute_raw(Statement::from_string(DbBackend::Postgres, disable))
+                .await?;
+        }
     }
     let bylines = insert_papers(
         &transaction,
@@ -144,15 +160,31 @@ pub async fn generate(db: &Database, plan: &Plan) -> Result<Report, GenerateErro
     .await?;
     tracing::info!(papers = sizes.papers, bylines, "generated papers");
     insert_upvotes(&transaction, &mut rng, &upvotes, &submitted, plan.until).await?;
-    if !triggers_count {
-        transaction
-            .execute_raw(Statement::from_string(
-                DbBackend::Postgres,
-                "ALTER TABLE upvotes ENABLE TRIGGER upvotes_count",
-            ))
-            .await?;
-    }
     tracing::info!(upvotes = upvotes.len(), "generated upvotes");
+    let discussion = comments::insert_comments(
+        &transaction,
+        &mut rng,
+        sizes,
+        &submitted,
+        plan.until,
+        triggers_count,
+    )
+    .await?;
+    tracing::info!(comments = discussion.comments, "generated comments");
+    if !triggers_count {
+        for enable in [
+            "UPDATE papers SET comment_count = counted.comments \
+             FROM (SELECT paper_id, count(*) AS comments FROM comments GROUP BY paper_id) counted \
+             WHERE papers.id = counted.paper_id",
+            "ALTER TABLE upvotes ENABLE TRIGGER upvotes_count",
+            "ALTER TABLE comments ENABLE TRIGGER comments_count",
+            "ALTER TABLE comment_upvotes ENABLE TRIGGER comment_upvotes_count",
+        ] {
+            transaction
+                .execute_raw(Statement::from_string(DbBackend::Postgres, enable))
+                .await?;
+        }
+    }
     crate::services::search::index_all(&transaction).await?;
     tracing::info!("indexed the papers for search");
     if let Some(set_aside) = set_aside {
@@ -180,6 +212,8 @@ pub async fn generate(db: &Database, plan: &Plan) -> Result<Report, GenerateErro
         papers: sizes.papers,
         bylines,
         upvotes: upvotes.len() as u64,
+        comments: discussion.comments,
+        comment_upvotes: discussion.upvotes,
     })
 }
 
@@ -542,7 +576,7 @@ async fn insert_upvotes(
 
 /// Explicit ids do not move PostgreSQL's sequences; move them past the generated rows.
 async fn advance_sequences(db: &impl ConnectionTrait) -> Result<(), DbErr> {
-    for table in ["users", "authors", "papers"] {
+    for table in ["users", "authors", "papers", "comments"] {
         db.execute_raw(Statement::from_string(
             DbBackend::Postgres,
             format!(
@@ -583,6 +617,7 @@ mod tests {
             authors: 10,
             users: 40,
             upvotes: 1_000,
+            comments: 0,
         };
         let pairs = draw_upvotes(&mut Rng::new(3), sizes);
         let distinct: HashSet<_> = pairs.iter().collect();
