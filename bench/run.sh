@@ -276,7 +276,7 @@ upvotes_benchmark() {
 # count_comment_mismatches BACKEND URL -> papers whose commentCount differs from their rows
 count_comment_mismatches() {
   local backend="$1" url="$2"
-  local sql="SELECT COUNT(*) FROM papers p WHERE p.comment_count <> (SELECT COUNT(*) FROM comments c WHERE c.paper_id = p.id AND NOT c.deleted)"
+  local sql="SELECT COUNT(*) FROM papers p LEFT JOIN (SELECT paper_id, COUNT(*) AS n FROM comments WHERE NOT deleted GROUP BY paper_id) c ON c.paper_id = p.id WHERE p.comment_count <> COALESCE(c.n, 0)"
   if [ "$backend" = sqlite ]; then
     local file="${url#sqlite://}"
     sqlite3 "${file%%\?*}" "$sql"

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use async_graphql::dataloader::Loader;
 use entity::{comment, paper};
 
-use crate::services::comments::{self, CommentList};
+use crate::services::comments::{self, CommentList, ThreadRow};
 use crate::services::papers;
 
 use super::loaders::{DbLoader, SharedError, failed, group_by_limit, unique};
@@ -27,12 +27,13 @@ pub struct HasUpvotedComment {
 }
 
 /// The first `limit` comments of an owner's list (a paper's, a comment's replies, a
-/// user's).
+/// user's) with their authors and whether `viewer` upvoted them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct FirstCommentsOf {
     pub list: CommentList,
     pub owner_id: i64,
     pub limit: u64,
+    pub viewer: Option<i64>,
 }
 
 impl Loader<CommentById> for DbLoader {
@@ -103,25 +104,29 @@ impl Loader<HasUpvotedComment> for DbLoader {
     }
 }
 
+/// A list as one viewer reads it.
+type ListFor = (CommentList, Option<i64>);
+
 impl Loader<FirstCommentsOf> for DbLoader {
-    type Value = Vec<comment::Model>;
+    type Value = Vec<ThreadRow>;
     type Error = SharedError;
 
     async fn load(
         &self,
         keys: &[FirstCommentsOf],
-    ) -> Result<HashMap<FirstCommentsOf, Vec<comment::Model>>, SharedError> {
-        let mut lists: HashMap<CommentList, Vec<(u64, i64)>> = HashMap::new();
+    ) -> Result<HashMap<FirstCommentsOf, Vec<ThreadRow>>, SharedError> {
+        // One statement per (list, viewer, page size): in practice one per nested field.
+        let mut lists: HashMap<ListFor, Vec<(u64, i64)>> = HashMap::new();
         for key in keys {
             lists
-                .entry(key.list)
+                .entry((key.list, key.viewer))
                 .or_default()
                 .push((key.limit, key.owner_id));
         }
         let mut pages = HashMap::with_capacity(keys.len());
-        for (list, owners) in lists {
+        for ((list, viewer), owners) in lists {
             for (limit, ids) in group_by_limit(owners.into_iter()) {
-                let mut found = comments::first_pages(self.db.reader(), list, &ids, limit)
+                let mut found = comments::first_pages(self.db.reader(), list, &ids, limit, viewer)
                     .await
                     .map_err(failed)?;
                 for owner_id in ids {
@@ -129,6 +134,7 @@ impl Loader<FirstCommentsOf> for DbLoader {
                         list,
                         owner_id,
                         limit,
+                        viewer,
                     };
                     pages.insert(key, found.remove(&owner_id).unwrap_or_default());
                 }

@@ -8,12 +8,12 @@
 
 use std::collections::{HashMap, HashSet};
 
-use entity::{comment, comment_upvote};
+use entity::{comment, comment_upvote, user};
 use sea_orm::ActiveValue::{NotSet, Set};
-use sea_orm::sea_query::{Asterisk, Expr, ExprTrait, OnConflict, Query};
+use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, JoinType, OnConflict, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter,
-    SqlErr,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, IdenStatic, Iterable,
+    PaginatorTrait, QueryFilter, QueryResult, SqlErr,
 };
 
 use crate::clock;
@@ -78,11 +78,40 @@ impl CommentList {
         }
     }
 
-    fn owned(self) -> OwnedList {
+    /// The list as index ranges, each row with its author's columns (prefixed
+    /// [`AUTHOR_PREFIX`]) and, for a signed-in `viewer`, whether they upvoted it: the rows a
+    /// thread shows, in one statement.
+    fn owned(self, viewer: Option<i64>) -> OwnedList {
         let column = |column: comment::Column| Expr::col((comment::Entity, column));
         let mut rows = Query::select();
         rows.column((comment::Entity, Asterisk))
-            .from(comment::Entity);
+            .from(comment::Entity)
+            .join(
+                JoinType::LeftJoin,
+                user::Entity,
+                Expr::col((user::Entity, user::Column::Id))
+                    .equals((comment::Entity, comment::Column::AuthorId)),
+            );
+        for author_column in user::Column::iter() {
+            rows.expr_as(
+                Expr::col((user::Entity, author_column)),
+                Alias::new(format!("{AUTHOR_PREFIX}{}", author_column.as_str())),
+            );
+        }
+        if let Some(viewer) = viewer {
+            let upvoted = Query::select()
+                .expr(Expr::val(1))
+                .from(comment_upvote::Entity)
+                .and_where(
+                    Expr::col((comment_upvote::Entity, comment_upvote::Column::CommentId))
+                        .equals((comment::Entity, comment::Column::Id)),
+                )
+                .and_where(
+                    Expr::col((comment_upvote::Entity, comment_upvote::Column::UserId)).eq(viewer),
+                )
+                .to_owned();
+            rows.expr_as(Expr::exists(upvoted), Alias::new(VIEWER_UPVOTED));
+        }
         let (owner, order, descending) = match self {
             Self::OfPaper(order) => {
                 rows.and_where(column(comment::Column::ParentId).is_null());
@@ -122,7 +151,45 @@ impl CommentList {
     }
 }
 
-/// The first `limit` comments of each owner's `list`, in one statement.
+/// The prefix of the author's columns in a thread row.
+const AUTHOR_PREFIX: &str = "author_user_";
+/// The column saying whether the viewer upvoted the comment.
+const VIEWER_UPVOTED: &str = "viewer_upvoted";
+
+/// A comment as a thread shows it.
+#[derive(Debug, Clone)]
+pub struct ThreadRow {
+    pub comment: comment::Model,
+    /// `None` when the account is gone.
+    pub author: Option<user::Model>,
+    /// Whether the viewer the rows were read for upvoted it (`None`: read anonymously).
+    pub viewer_upvoted: Option<bool>,
+}
+
+impl ThreadRow {
+    fn read(row: &QueryResult, viewer: Option<i64>) -> Result<Self, DbErr> {
+        let author_id: Option<i64> = row.try_get("", &format!("{AUTHOR_PREFIX}id"))?;
+        let author = match author_id {
+            Some(_) => Some(user::Model::from_query_result(row, AUTHOR_PREFIX)?),
+            None => None,
+        };
+        let viewer_upvoted = match viewer {
+            Some(_) => Some(row.try_get::<bool>("", VIEWER_UPVOTED).or_else(|_| {
+                row.try_get::<i64>("", VIEWER_UPVOTED)
+                    .map(|value| value != 0)
+            })?),
+            None => None,
+        };
+        Ok(Self {
+            comment: comment::Model::from_query_result(row, "")?,
+            author,
+            viewer_upvoted,
+        })
+    }
+}
+
+/// The first `limit` comments of each owner's `list` with their authors and the viewer's
+/// upvotes, in one statement.
 ///
 /// # Errors
 /// `INTERNAL_SERVER_ERROR` on database failure.
@@ -131,25 +198,27 @@ pub async fn first_pages(
     list: CommentList,
     owner_ids: &[i64],
     limit: u64,
-) -> AppResult<HashMap<i64, Vec<comment::Model>>> {
-    let Some(statement) = list.owned().first_pages(owner_ids, limit) else {
+    viewer: Option<i64>,
+) -> AppResult<HashMap<i64, Vec<ThreadRow>>> {
+    let Some(statement) = list.owned(viewer).first_pages(owner_ids, limit) else {
         return Ok(HashMap::new());
     };
     let rows = db
         .query_all_raw(db.get_database_backend().build(&statement))
         .await?;
-    let mut pages: HashMap<i64, Vec<comment::Model>> = HashMap::new();
+    let mut pages: HashMap<i64, Vec<ThreadRow>> = HashMap::new();
     for row in rows {
         let owner_id: i64 = row.try_get("", OWNER_ID)?;
         pages
             .entry(owner_id)
             .or_default()
-            .push(comment::Model::from_query_result(&row, "")?);
+            .push(ThreadRow::read(&row, viewer)?);
     }
     Ok(pages)
 }
 
-/// One owner's page of `list` after (or before) the request's cursors.
+/// One owner's page of `list` after (or before) the request's cursors, with authors and
+/// the viewer's upvotes.
 ///
 /// # Errors
 /// `BAD_USER_INPUT` for an out-of-range cursor; `INTERNAL_SERVER_ERROR` on database failure.
@@ -158,14 +227,15 @@ pub async fn page(
     list: CommentList,
     owner_id: i64,
     request: &PageRequest,
-) -> AppResult<Page<comment::Model>> {
-    let statement = list.owned().page(owner_id, request)?;
+    viewer: Option<i64>,
+) -> AppResult<Page<ThreadRow>> {
+    let statement = list.owned(viewer).page(owner_id, request)?;
     let rows = db
         .query_all_raw(db.get_database_backend().build(&statement))
         .await?;
     let comments = rows
         .iter()
-        .map(|row| comment::Model::from_query_result(row, ""))
+        .map(|row| ThreadRow::read(row, viewer))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(request.into_page(comments))
 }
