@@ -22,8 +22,8 @@ use crate::error::{AppError, AppResult};
 use crate::events::Change;
 use crate::pagination::{KeyPart, Keyset, ListKind, Page, PageRequest};
 
-use super::keyset::{OWNER_ID, OwnedList};
 use super::Context;
+use super::keyset::{OWNER_ID, OwnedList};
 
 /// The orders of a paper's top-level comments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
