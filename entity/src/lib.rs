@@ -4,10 +4,13 @@
 //! so a column such as `password_hash` can never reach the schema by accident.
 
 pub mod author;
+pub mod author_follow;
 pub mod category;
+pub mod category_follow;
 pub mod comment;
 pub mod comment_upvote;
 pub mod moderation_entry;
+pub mod notification;
 pub mod paper;
 pub mod paper_author;
 pub mod paper_category;
@@ -16,7 +19,9 @@ pub mod ranking_history;
 pub mod ranking_queue;
 pub mod ranking_state;
 pub mod report;
+pub mod saved_paper;
 pub mod session;
 pub mod sync_progress;
 pub mod upvote;
 pub mod user;
+pub mod user_follow;

@@ -11,6 +11,8 @@ pub struct Model {
     pub code: String,
     /// 0 for the primary category, then the cross-lists in the source's order.
     pub position: i32,
+    /// The paper's `submitted_at`, kept here so a category's papers are an index range.
+    pub submitted_at: DateTimeUtc,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -5,6 +5,7 @@
 pub mod account;
 pub mod comment;
 mod markdown;
+pub mod mention;
 pub mod moderation;
 pub mod paper;
 pub mod paper_metadata;

@@ -47,6 +47,8 @@ pub enum Change {
     CommentAdded { paper_id: i64, comment_id: i64 },
     /// A comment was edited, deleted, hidden or shown again, or its upvote count moved.
     CommentChanged { paper_id: i64, comment_id: i64 },
+    /// Notifications `first_id..=last_id` were written (each id in the run).
+    Notified { first_id: i64, last_id: i64 },
 }
 
 impl Change {
@@ -58,7 +60,8 @@ impl Change {
             | Self::PaperRevised { .. }
             | Self::RankingMoved { .. }
             | Self::CommentAdded { .. }
-            | Self::CommentChanged { .. } => None,
+            | Self::CommentChanged { .. }
+            | Self::Notified { .. } => None,
         }
     }
 }

@@ -85,7 +85,7 @@ impl CommentMutation {
         };
         let comment = match deletion {
             Deletion::Tombstoned(tombstone) => Some(Comment::from(tombstone)),
-            Deletion::Removed { .. } => None,
+            Deletion::Removed(_) => None,
         };
         Ok(DeleteCommentPayload {
             comment_id: id,

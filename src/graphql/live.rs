@@ -7,16 +7,17 @@
 //! that falls further behind is *told*: its stream yields a `RATE_LIMITED` error carrying
 //! `missedEvents`, then continues with the newest events. Nothing grows without bound.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
-use entity::{comment, paper, user};
+use entity::{comment, notification, paper, user};
 use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::error::AppResult;
 use crate::events::Change;
 use crate::services::bylines::{self, Byline, BylineKey};
-use crate::services::{categories, comments, papers, users};
+use crate::services::{categories, comments, notifications, papers, users};
 use crate::state::AppState;
 
 use super::loaders::{self, RequestLoader};
@@ -48,11 +49,19 @@ pub struct CommentEvent {
     pub loader: Arc<RequestLoader>,
 }
 
+/// Notifications written together, by recipient.
+pub struct NotificationsEvent {
+    pub by_user: HashMap<i64, Vec<Arc<notification::Model>>>,
+    /// Shared by every subscriber resolving this event.
+    pub loader: Arc<RequestLoader>,
+}
+
 /// What subscriptions receive.
 #[derive(Clone)]
 pub enum Live {
     Paper(Arc<PaperEvent>),
     Comment(Arc<CommentEvent>),
+    Notifications(Arc<NotificationsEvent>),
     /// Changes this instance could not load in time (it fell behind the bus).
     Missed(u64),
 }
@@ -114,6 +123,18 @@ pub async fn run(live: Arc<LiveEvents>, state: AppState) {
             }
             continue;
         }
+        if let Change::Notified { first_id, last_id } = change {
+            if live.events.receiver_count() > 0 {
+                match load_notifications(&state, first_id, last_id).await {
+                    Ok(event) => {
+                        let _none_listening =
+                            live.events.send(Live::Notifications(Arc::new(event)));
+                    }
+                    Err(error) => tracing::warn!(?error, ?change, "cannot load an event"),
+                }
+            }
+            continue;
+        }
         let Some(paper_id) = change.live_paper_id() else {
             continue;
         };
@@ -128,6 +149,25 @@ pub async fn run(live: Arc<LiveEvents>, state: AppState) {
             Err(error) => tracing::warn!(?error, ?change, "cannot load an event"),
         }
     }
+}
+
+async fn load_notifications(
+    state: &AppState,
+    first_id: i64,
+    last_id: i64,
+) -> AppResult<NotificationsEvent> {
+    let written = notifications::in_range(state.db.reader(), first_id, last_id).await?;
+    let mut by_user: HashMap<i64, Vec<Arc<notification::Model>>> = HashMap::new();
+    for model in written {
+        by_user
+            .entry(model.user_id)
+            .or_default()
+            .push(Arc::new(model));
+    }
+    Ok(NotificationsEvent {
+        by_user,
+        loader: Arc::new(loaders::for_request(state)),
+    })
 }
 
 async fn load_comment(

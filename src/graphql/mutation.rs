@@ -16,6 +16,7 @@ use super::comment_mutation::CommentMutation;
 use super::context::{loader, state, viewer};
 use super::loaders::HasUpvoted;
 use super::moderation_api::ModerationMutation;
+use super::personal_mutation::PersonalMutation;
 use super::types::{
     AuthPayload, LoginInput, Paper, RegisterInput, SubmitPaperInput, SubmitPaperPayload,
     UpvotePayload,
@@ -29,7 +30,12 @@ pub struct ClientAddr(pub Option<IpAddr>);
 /// [`CommentMutation`].
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(CoreMutation, CommentMutation, ModerationMutation);
+pub struct MutationRoot(
+    CoreMutation,
+    CommentMutation,
+    ModerationMutation,
+    PersonalMutation,
+);
 
 /// Accounts, upvotes and papers.
 #[derive(Default)]

@@ -9,12 +9,13 @@ use crate::error::AppError;
 use crate::graphql::types::{GlobalId, NodeKind};
 use crate::pagination::PageArgs;
 use crate::services::papers::{self, PaperFilter, PaperListing, PaperOrder};
-use crate::services::{authors, categories, comments, users};
+use crate::services::{authors, categories, comments, notifications, users};
 
 use crate::auth::{Role, RoleGuard};
 
 use super::context::{state, viewer};
 use super::moderation_api::ModerationQuery;
+use super::personal_query::PersonalQuery;
 use super::prefetch;
 use super::search_results;
 use super::types::{
@@ -30,7 +31,7 @@ const MAX_NAME_FILTER_CHARS: usize = 200;
 /// Entry points for reading: the catalogue here, moderation in [`ModerationQuery`].
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(CoreQuery, ModerationQuery);
+pub struct QueryRoot(CoreQuery, ModerationQuery, PersonalQuery);
 
 /// Papers, authors, users, categories and search.
 #[derive(Default)]
@@ -128,7 +129,9 @@ impl CoreQuery {
             ),
         };
         let listing = PaperListing {
-            filter: filter.unwrap_or_default().decode("filter")?,
+            filter: filter
+                .unwrap_or_default()
+                .decode("filter", viewer(ctx).user_id())?,
             order,
             descending,
         };
@@ -361,6 +364,17 @@ async fn fetch_nodes(
             },
             Node::User(user.into()),
         );
+    }
+    if let Some(user_id) = viewer(ctx).user_id() {
+        // A notification is its recipient's only: for anyone else it does not exist.
+        let ids = of_kind(NodeKind::Notification);
+        for model in notifications::of_user(db, user_id, &ids).await? {
+            let id = GlobalId {
+                kind: NodeKind::Notification,
+                id: model.id,
+            };
+            found.insert(id, Node::Notification(model.into()));
+        }
     }
     for (id, comment) in comments::by_ids(db, &of_kind(NodeKind::Comment)).await? {
         found.insert(

@@ -7,6 +7,7 @@ use crate::error::AppError;
 use crate::pagination::{KeyPart, Keyset, ListKind, PageArgs};
 use crate::services::search::SearchListing;
 
+use super::context::viewer;
 use super::prefetch;
 use super::types::{Connection, Paper, PaperFilterInput, TotalCount};
 
@@ -36,7 +37,9 @@ pub async fn search_papers(
     }
     let listing = SearchListing {
         query,
-        filter: filter.unwrap_or_default().decode("filter")?,
+        filter: filter
+            .unwrap_or_default()
+            .decode("filter", viewer(ctx).user_id())?,
     };
     let (page, mut snippets) = prefetch::search_page(ctx, &listing, &request).await?;
     let page = page.map(|hit| {

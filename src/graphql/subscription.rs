@@ -4,17 +4,19 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, ID, Subscription};
-use futures_util::Stream;
+use futures_util::{Stream, StreamExt};
 use tokio::sync::broadcast::Receiver;
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::error::AppError;
 use crate::events::Change;
 use crate::graphql::types::{GlobalId, NodeKind};
+use crate::services::follows;
 use crate::services::papers::Related;
 
+use super::context::{state, viewer};
 use super::live::{Live, LiveEvents};
-use super::types::{Comment, CommentChange, Paper, PaperFilterInput, UpvoteEvent};
+use super::types::{Comment, CommentChange, Notification, Paper, PaperFilterInput, UpvoteEvent};
 
 /// Entry points for subscribing.
 #[derive(Default)]
@@ -29,7 +31,14 @@ impl SubscriptionRoot {
         ctx: &Context<'_>,
         filter: Option<PaperFilterInput>,
     ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<Paper>> + use<>> {
-        let filter = filter.unwrap_or_default().decode("filter")?;
+        let mut filter = filter
+            .unwrap_or_default()
+            .decode("filter", viewer(ctx).user_id())?;
+        if let Some(followed) = &mut filter.followed_by {
+            // Read once: follows made later reach this subscription when it is renewed.
+            let sources = follows::sources_of(state(ctx)?.db.reader(), followed.user_id).await?;
+            followed.sources = Some(Arc::new(sources));
+        }
         let events = live(ctx)?.subscribe();
         Ok(selected(events, move |event: &Live| {
             let Live::Paper(event) = event else {
@@ -47,6 +56,38 @@ impl SubscriptionRoot {
             filter
                 .matches(&event.paper, related)
                 .then(|| Paper::from_event(Arc::clone(&event.paper), Arc::clone(&event.loader)))
+        }))
+    }
+
+    /// The signed-in viewer's new notifications, from any instance, as they are written
+    /// (a gathered entry arrives again each time it gathers more).
+    async fn notification_received(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<Notification>> + use<>>
+    {
+        let user_id = viewer(ctx)
+            .user_id()
+            .ok_or(AppError::Unauthenticated("sign in first"))?;
+        let events = live(ctx)?.subscribe();
+        let batches = selected(events, move |event: &Live| {
+            let Live::Notifications(event) = event else {
+                return None;
+            };
+            let mine = event.by_user.get(&user_id)?;
+            let loader = &event.loader;
+            Some(
+                mine.iter()
+                    .map(|model| Notification::from_event(Arc::clone(model), Arc::clone(loader)))
+                    .collect::<Vec<_>>(),
+            )
+        });
+        Ok(batches.flat_map(|batch| {
+            let items: Vec<async_graphql::Result<Notification>> = match batch {
+                Ok(notifications) => notifications.into_iter().map(Ok).collect(),
+                Err(error) => vec![Err(error)],
+            };
+            futures_util::stream::iter(items)
         }))
     }
 

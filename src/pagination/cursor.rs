@@ -35,6 +35,11 @@ pub enum ListKind {
     CommentsByAuthor,
     ReportsByTime,
     ModerationLog,
+    PersonalFeed,
+    SavedPapers,
+    FollowedAuthors,
+    FollowedUsers,
+    Notifications,
 }
 
 impl ListKind {
@@ -73,6 +78,11 @@ impl ListKind {
             Self::CommentsByAuthor => "ka",
             Self::ReportsByTime => "rp",
             Self::ModerationLog => "ml",
+            Self::PersonalFeed => "fd",
+            Self::SavedPapers => "sv",
+            Self::FollowedAuthors => "fa",
+            Self::FollowedUsers => "fu",
+            Self::Notifications => "nt",
         }
     }
 }

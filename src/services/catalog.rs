@@ -21,7 +21,7 @@ use crate::events::{Change, EventBus};
 use crate::ingest::arxiv_api::{ArxivApi, FetchError};
 
 use super::authors::name_key;
-use super::{Context, papers, search, sql};
+use super::{Context, notifications, papers, search, sql};
 
 /// What a batch insert did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -30,6 +30,22 @@ pub struct InsertOutcome {
     pub inserted: Vec<i64>,
     /// Records that matched a stored paper (or an earlier record) and were left alone.
     pub skipped: usize,
+    /// Notifications written for the followers of the new papers' authors and submitters.
+    pub notified: Vec<i64>,
+}
+
+impl InsertOutcome {
+    /// What to publish once the batch has committed: the new papers, then the
+    /// notifications about them.
+    pub fn changes(&self) -> Vec<Change> {
+        let added = self
+            .inserted
+            .iter()
+            .map(|&paper_id| Change::PaperAdded { paper_id });
+        added
+            .chain(notifications::changes(self.notified.clone()))
+            .collect()
+    }
 }
 
 /// Stores the papers that are not in the catalogue yet: a record matches a stored paper by
@@ -65,7 +81,7 @@ pub async fn insert_papers(
             .await?
             .last_insert_id;
         bylines.extend(byline_rows(&row, paper_id, &paper.authors, &author_ids));
-        listings.extend(category_rows(paper_id, &paper.metadata.categories));
+        listings.extend(category_rows(&row, paper_id, &paper.metadata.categories));
         inserted.push(paper_id);
     }
     for chunk in bylines.chunks(sql::INSERT_ROWS_CHUNK) {
@@ -79,9 +95,11 @@ pub async fn insert_papers(
             .await?;
     }
     search::index_papers(db, &inserted).await?;
+    let notified = notifications::for_new_papers(db, &inserted, now).await?;
     Ok(InsertOutcome {
         skipped: total - inserted.len(),
         inserted,
+        notified,
     })
 }
 
@@ -139,8 +157,13 @@ pub(super) fn byline_rows(
         .collect()
 }
 
-/// The category rows of a stored paper, the primary (first) at position 0.
-pub(super) fn category_rows(paper_id: i64, codes: &[String]) -> Vec<paper_category::ActiveModel> {
+/// The category rows of a stored paper, the primary (first) at position 0, carrying its
+/// submission time (see migration 000022).
+pub(super) fn category_rows(
+    paper: &paper::ActiveModel,
+    paper_id: i64,
+    codes: &[String],
+) -> Vec<paper_category::ActiveModel> {
     codes
         .iter()
         .enumerate()
@@ -148,6 +171,7 @@ pub(super) fn category_rows(paper_id: i64, codes: &[String]) -> Vec<paper_catego
             paper_id: Set(paper_id),
             code: Set(code.clone()),
             position: Set(i32::try_from(position).unwrap_or(i32::MAX)),
+            submitted_at: paper.submitted_at.clone(),
         })
         .collect()
 }
@@ -235,19 +259,21 @@ async fn store_submission(
             .exec(&transaction)
             .await?;
     }
-    let listings = category_rows(stored.id, &paper.metadata.categories);
+    let listings = category_rows(&row, stored.id, &paper.metadata.categories);
     if !listings.is_empty() {
         paper_category::Entity::insert_many(listings)
             .exec(&transaction)
             .await?;
     }
     search::index_papers(&transaction, &[stored.id]).await?;
+    let notified = notifications::for_new_papers(&transaction, &[stored.id], clock::now()).await?;
     transaction.commit().await?;
     ctx.events
         .publish(Change::PaperAdded {
             paper_id: stored.id,
         })
         .await;
+    notifications::publish(ctx.events, notified).await;
     Ok(stored)
 }
 
@@ -399,15 +425,11 @@ pub async fn import(
         let stored = insert_papers(&transaction, chunk).await?;
         outcome.inserted.extend(stored.inserted);
         outcome.skipped += stored.skipped;
+        outcome.notified.extend(stored.notified);
         report(done);
     }
     transaction.commit().await?;
-    let added: Vec<Change> = outcome
-        .inserted
-        .iter()
-        .map(|&paper_id| Change::PaperAdded { paper_id })
-        .collect();
-    events.publish_all(&added).await;
+    events.publish_all(&outcome.changes()).await;
     Ok(outcome)
 }
 

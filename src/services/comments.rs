@@ -13,7 +13,7 @@ use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, JoinType, OnConflict, Query};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, IdenStatic, Iterable,
-    PaginatorTrait, QueryFilter, QueryResult, SqlErr,
+    PaginatorTrait, QueryFilter, QueryResult,
 };
 
 use crate::clock;
@@ -22,8 +22,8 @@ use crate::error::{AppError, AppResult};
 use crate::events::Change;
 use crate::pagination::{KeyPart, Keyset, ListKind, Page, PageRequest};
 
-use super::Context;
 use super::keyset::{OWNER_ID, OwnedList};
+use super::{Context, notifications, sql};
 
 /// The orders of a paper's top-level comments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -315,8 +315,8 @@ pub async fn add(ctx: Context<'_>, author_id: i64, new: NewComment) -> AppResult
     ctx.limits.comments.take(author_id).await?;
     let db = ctx.db.writer();
     // A missing paper is the insert's foreign key (`gone`); a reply's parent is read anyway.
-    let depth = match new.parent_id {
-        None => 0,
+    let (depth, parent_author) = match new.parent_id {
+        None => (0, None),
         Some(parent_id) => reply_position(db, &new, parent_id).await?,
     };
     let row = comment::ActiveModel {
@@ -337,22 +337,24 @@ pub async fn add(ctx: Context<'_>, author_id: i64, new: NewComment) -> AppResult
     let stored = comment::Entity::insert(row)
         .exec_with_returning(db)
         .await
-        .map_err(gone("paper"))?;
+        .map_err(sql::missing("paper"))?;
     ctx.events
         .publish(Change::CommentAdded {
             paper_id: stored.paper_id,
             comment_id: stored.id,
         })
         .await;
+    notifications::for_comment(ctx, &stored, parent_author).await?;
     Ok(stored)
 }
 
-/// The depth of a reply to `parent_id`, which must be a live comment on the same paper.
+/// The depth of a reply to `parent_id`, which must be a live comment on the same paper,
+/// and the parent's author.
 async fn reply_position(
     db: &impl ConnectionTrait,
     new: &NewComment,
     parent_id: i64,
-) -> AppResult<i32> {
+) -> AppResult<(i32, Option<i64>)> {
     let parent = comment::Entity::find_by_id(parent_id)
         .one(db)
         .await?
@@ -371,7 +373,9 @@ async fn reply_position(
             "the parent comment was deleted",
         ));
     }
-    reply_depth(parent.depth).map_err(|message| AppError::bad_input("input.parentId", message))
+    let depth = reply_depth(parent.depth)
+        .map_err(|message| AppError::bad_input("input.parentId", message))?;
+    Ok((depth, parent.author_id))
 }
 
 /// `editor_id` rewrites their comment's body; `editedAt` is set and the change published.
@@ -414,8 +418,17 @@ pub async fn edit(
 pub enum Deletion {
     /// The comment had replies: it stays as a tombstone.
     Tombstoned(comment::Model),
-    /// The comment had no replies: it is gone.
-    Removed { paper_id: i64 },
+    /// The comment had no replies: it is gone (as it was before).
+    Removed(comment::Model),
+}
+
+impl Deletion {
+    /// The comment's author.
+    pub fn author_id(&self) -> Option<i64> {
+        match self {
+            Self::Tombstoned(comment) | Self::Removed(comment) => comment.author_id,
+        }
+    }
 }
 
 /// Deletes a comment for its author or a moderator (`may_moderate`): a comment with
@@ -446,10 +459,9 @@ pub async fn delete(
         .await?
         .rows_affected;
     let deletion = if removed > 0 {
-        Deletion::Removed {
-            paper_id: current.paper_id,
-        }
+        Deletion::Removed(current.clone())
     } else {
+        notifications::withdraw_for_comment(db, comment_id).await?;
         let tombstone = comment::Entity::update_many()
             .col_expr(comment::Column::Body, Expr::val(""))
             .col_expr(comment::Column::BodyHtml, Expr::val(""))
@@ -499,7 +511,7 @@ pub async fn upvote(ctx: Context<'_>, user_id: i64, comment_id: i64) -> AppResul
         )
         .exec_without_returning(db)
         .await
-        .map_err(gone("comment"))?;
+        .map_err(sql::missing("comment"))?;
     after_vote(ctx, comment_id, inserted > 0).await
 }
 
@@ -556,13 +568,4 @@ async fn live_comment(db: &impl ConnectionTrait, comment_id: i64) -> AppResult<c
         .ok_or(AppError::NotFound {
             resource: "comment",
         })
-}
-
-/// A foreign key that no longer holds (the paper or comment was deleted meanwhile) as
-/// `NOT_FOUND`.
-fn gone(resource: &'static str) -> impl Fn(DbErr) -> AppError {
-    move |error| match error.sql_err() {
-        Some(SqlErr::ForeignKeyConstraintViolation(_)) => AppError::NotFound { resource },
-        _ => error.into(),
-    }
 }

@@ -56,7 +56,8 @@ pub async fn merge(
             }
         }
     }
-    outcome.stored = insert_papers(&transaction, fresh).await?.inserted;
+    let inserted = insert_papers(&transaction, fresh).await?;
+    outcome.stored.clone_from(&inserted.inserted);
     transaction.commit().await?;
     let recounted = recounted
         .iter()
@@ -64,12 +65,8 @@ pub async fn merge(
             paper_id,
             upvote_count,
         });
-    let added = outcome
-        .stored
-        .iter()
-        .map(|&paper_id| Change::PaperAdded { paper_id });
     events
-        .publish_all(&recounted.chain(added).collect::<Vec<_>>())
+        .publish_all(&recounted.chain(inserted.changes()).collect::<Vec<_>>())
         .await;
     Ok(outcome)
 }

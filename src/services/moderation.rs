@@ -18,7 +18,7 @@ use crate::pagination::{Keyset, ListKind, Page, PageRequest};
 
 use super::comments::{self, Deletion};
 use super::keyset::apply_page;
-use super::{Context, catalog, papers};
+use super::{Context, catalog, notifications, papers};
 
 /// The cursor family of the report queue.
 pub const REPORTS: ListKind = ListKind::ReportsByTime;
@@ -230,6 +230,9 @@ pub async fn set_hidden(
         reason,
     )
     .await?;
+    if hidden {
+        notifications::withdraw_for_comment(&transaction, comment_id).await?;
+    }
     transaction.commit().await?;
     ctx.events
         .publish(Change::CommentChanged {
@@ -237,6 +240,10 @@ pub async fn set_hidden(
             comment_id,
         })
         .await;
+    if let Some(author_id) = updated.author_id {
+        let about = (Some(updated.paper_id), Some(comment_id));
+        notifications::for_moderation(ctx, author_id, moderator_id, about).await?;
+    }
     Ok(updated)
 }
 
@@ -313,6 +320,9 @@ pub async fn set_ban(
 /// # Errors
 /// `NOT_FOUND` for a missing paper.
 pub async fn delete_paper(ctx: Context<'_>, moderator_id: i64, paper_id: i64) -> AppResult<()> {
+    let submitter = papers::by_id(ctx.db.writer(), paper_id)
+        .await?
+        .and_then(|paper| paper.submitted_by);
     catalog::delete(ctx, paper_id).await?;
     log(
         ctx.db.writer(),
@@ -321,7 +331,11 @@ pub async fn delete_paper(ctx: Context<'_>, moderator_id: i64, paper_id: i64) ->
         Target::Paper(paper_id),
         None,
     )
-    .await
+    .await?;
+    if let Some(submitter) = submitter {
+        notifications::for_moderation(ctx, submitter, moderator_id, (None, None)).await?;
+    }
+    Ok(())
 }
 
 /// Deletes a comment as a moderator (someone else's), logged.
@@ -343,6 +357,13 @@ pub async fn delete_comment(
         reason,
     )
     .await?;
+    if let Some(author_id) = deletion.author_id() {
+        let about = match &deletion {
+            Deletion::Tombstoned(tombstone) => (Some(tombstone.paper_id), Some(tombstone.id)),
+            Deletion::Removed(removed) => (Some(removed.paper_id), None),
+        };
+        notifications::for_moderation(ctx, author_id, moderator_id, about).await?;
+    }
     Ok(deletion)
 }
 

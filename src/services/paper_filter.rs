@@ -5,9 +5,13 @@
 //! column values, with SQL's treatment of a missing value (it passes no comparison).
 
 use std::cmp::Ordering;
+use std::collections::HashSet;
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use entity::{paper, paper_author, paper_category, user};
+use entity::{
+    author_follow, category_follow, paper, paper_author, paper_category, user, user_follow,
+};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, ModelTrait, QueryFilter, Select, Value};
 
@@ -36,6 +40,26 @@ pub struct PaperFilter {
     pub has_code: Option<bool>,
     /// Listed (primarily or cross-listed) in any of these arXiv categories.
     pub categories: Option<Vec<String>>,
+    /// In the personal feed of a user: by an author, from a submitter or in a category
+    /// they follow.
+    pub followed_by: Option<FollowedBy>,
+}
+
+/// The sources a user follows, as a filter sees them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FollowedBy {
+    pub user_id: i64,
+    /// What the user followed when loaded, for testing papers in memory (subscriptions);
+    /// lists read the follows in SQL and leave it `None`.
+    pub sources: Option<Arc<FollowedSources>>,
+}
+
+/// The authors, users and categories a user follows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FollowedSources {
+    pub authors: HashSet<i64>,
+    pub users: HashSet<i64>,
+    pub categories: HashSet<String>,
 }
 
 /// What a filter tests of a paper beyond its own row.
@@ -69,6 +93,8 @@ enum Condition {
     SubmitterNamed(Option<String>),
     /// Listed in any of these categories.
     InCategories(Vec<String>),
+    /// By an author, from a submitter or in a category the user follows.
+    Followed(FollowedBy),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,6 +161,9 @@ impl PaperFilter {
         }
         if let Some(codes) = &self.categories {
             conditions.push(Condition::InCategories(codes.clone()));
+        }
+        if let Some(followed) = &self.followed_by {
+            conditions.push(Condition::Followed(followed.clone()));
         }
         conditions
     }
@@ -205,6 +234,7 @@ impl Condition {
                     )
                     .to_owned(),
             ),
+            Self::Followed(followed) => followed_sql(followed.user_id),
         }
     }
 
@@ -231,8 +261,71 @@ impl Condition {
                 .categories
                 .iter()
                 .any(|listed| codes.contains(listed)),
+            Self::Followed(followed) => followed
+                .sources
+                .as_deref()
+                .is_some_and(|sources| sources.include(related)),
         }
     }
+}
+
+impl FollowedSources {
+    /// Whether a paper's byline, submitter or categories hold a followed source.
+    fn include(&self, related: Related<'_>) -> bool {
+        related
+            .author_ids
+            .iter()
+            .any(|id| self.authors.contains(id))
+            || related
+                .submitter
+                .is_some_and(|user| self.users.contains(&user.id))
+            || related
+                .categories
+                .iter()
+                .any(|code| self.categories.contains(code))
+    }
+}
+
+/// Papers with a followed author, a followed submitter or a followed category.
+fn followed_sql(user_id: i64) -> Expr {
+    let by_author = paper::Column::Id.in_subquery(
+        Query::select()
+            .column(paper_author::Column::PaperId)
+            .from(paper_author::Entity)
+            .and_where(
+                Expr::col(paper_author::Column::AuthorId).in_subquery(
+                    Query::select()
+                        .column(author_follow::Column::AuthorId)
+                        .from(author_follow::Entity)
+                        .and_where(Expr::col(author_follow::Column::UserId).eq(user_id))
+                        .to_owned(),
+                ),
+            )
+            .to_owned(),
+    );
+    let in_category = paper::Column::Id.in_subquery(
+        Query::select()
+            .column(paper_category::Column::PaperId)
+            .from(paper_category::Entity)
+            .and_where(
+                Expr::col(paper_category::Column::Code).in_subquery(
+                    Query::select()
+                        .column(category_follow::Column::Code)
+                        .from(category_follow::Entity)
+                        .and_where(Expr::col(category_follow::Column::UserId).eq(user_id))
+                        .to_owned(),
+                ),
+            )
+            .to_owned(),
+    );
+    let by_submitter = paper::Column::SubmittedBy.in_subquery(
+        Query::select()
+            .column(user_follow::Column::UserId)
+            .from(user_follow::Entity)
+            .and_where(Expr::col(user_follow::Column::FollowerId).eq(user_id))
+            .to_owned(),
+    );
+    by_author.or(in_category).or(by_submitter)
 }
 
 /// How a stored value compares with a filter's value; `None` when either is missing (SQL's

@@ -16,7 +16,7 @@ use crate::error::{AppError, AppResult};
 use crate::pagination::{KeyPart, Keyset, ListKind, Page, PageRequest};
 
 use super::keyset::{OWNER_ID, OwnedList, apply_page};
-pub use super::paper_filter::{PaperFilter, Related};
+pub use super::paper_filter::{FollowedBy, FollowedSources, PaperFilter, Related};
 use super::sql;
 
 /// The orders a paper list can come in.

@@ -62,7 +62,8 @@ pub async fn merge(
             }
         }
     }
-    outcome.stored = insert_papers(&transaction, fresh).await?.inserted;
+    let inserted = insert_papers(&transaction, fresh).await?;
+    outcome.stored.clone_from(&inserted.inserted);
     search::index_papers(&transaction, &outcome.revised).await?;
     transaction.commit().await?;
     if let Some(cache) = bylines {
@@ -75,12 +76,8 @@ pub async fn merge(
         .revised
         .iter()
         .map(|&paper_id| Change::PaperRevised { paper_id });
-    let added = outcome
-        .stored
-        .iter()
-        .map(|&paper_id| Change::PaperAdded { paper_id });
     events
-        .publish_all(&revised.chain(added).collect::<Vec<_>>())
+        .publish_all(&revised.chain(inserted.changes()).collect::<Vec<_>>())
         .await;
     Ok(outcome)
 }
@@ -211,7 +208,7 @@ async fn revise(
         .filter(paper_category::Column::PaperId.eq(current.id))
         .exec(db)
         .await?;
-    let listings = category_rows(current.id, &metadata.categories);
+    let listings = category_rows(&row, current.id, &metadata.categories);
     if !listings.is_empty() {
         paper_category::Entity::insert_many(listings)
             .exec(db)

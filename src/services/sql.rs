@@ -5,11 +5,11 @@ use std::collections::HashMap;
 
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect, Statement,
-    Value,
+    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, QuerySelect, SqlErr,
+    Statement, Value,
 };
 
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 
 /// Values bound in one `IN (…)` list: well under SQLite's 32,766 and PostgreSQL's 65,535
 /// parameters per statement.
@@ -79,6 +79,15 @@ pub async fn counts_by_owner<E: EntityTrait>(
         .all(db)
         .await?;
     Ok(counts.into_iter().collect())
+}
+
+/// Maps a foreign-key violation — the row a write points at is not there — to `NOT_FOUND`
+/// for `resource`, and any other failure to an internal error.
+pub fn missing(resource: &'static str) -> impl Fn(DbErr) -> AppError {
+    move |error| match error.sql_err() {
+        Some(SqlErr::ForeignKeyConstraintViolation(_)) => AppError::NotFound { resource },
+        _ => error.into(),
+    }
 }
 
 #[cfg(test)]

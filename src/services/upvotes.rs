@@ -6,21 +6,18 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, Utc};
 use entity::{paper, upvote, user};
-use sea_orm::sea_query::{Alias, Asterisk, DynIden, Expr, ExprTrait, IntoIden, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
-    SqlErr,
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
 };
 
 use crate::clock;
 use crate::error::{AppError, AppResult};
-use crate::pagination::{KeyPart, Keyset, ListKind, Page, PageRequest};
+use crate::pagination::{KeyPart, ListKind, Page, PageRequest};
 
 use crate::events::Change;
 
-use super::keyset::{OWNER_ID, OwnedList};
+use super::links::{LinkTable, Linked};
 use super::upvote_writes::UpvoteWrite;
 use super::{Context, papers, sql};
 
@@ -62,7 +59,7 @@ async fn apply(ctx: Context<'_>, write: UpvoteWrite, paper_id: i64) -> AppResult
         .upvote_writer
         .write(write)
         .await
-        .map_err(missing_paper)?;
+        .map_err(sql::missing("paper"))?;
     let outcome = outcome(ctx.db, paper_id, changed > 0).await?;
     publish(ctx, &outcome).await;
     Ok(outcome)
@@ -89,13 +86,6 @@ async fn outcome(
         .await?
         .ok_or(AppError::NotFound { resource: "paper" })?;
     Ok(UpvoteOutcome { paper, changed })
-}
-
-fn missing_paper(error: DbErr) -> AppError {
-    match error.sql_err() {
-        Some(SqlErr::ForeignKeyConstraintViolation(_)) => AppError::NotFound { resource: "paper" },
-        _ => error.into(),
-    }
 }
 
 /// Which (user, paper) pairs among `user_ids` × `paper_ids` are upvotes, in one statement
@@ -143,94 +133,26 @@ impl UpvoteList {
 
     /// The types of a cursor's key parts.
     pub fn cursor_shape() -> Vec<KeyPart> {
-        vec![KeyPart::Time(0)]
+        LinkTable::cursor_shape()
     }
 
-    /// The upvotes column naming the list's owner.
-    fn owner_column(self) -> upvote::Column {
-        match self {
-            Self::UpvotersOf => upvote::Column::PaperId,
-            Self::UpvotedBy => upvote::Column::UserId,
-        }
-    }
-
-    /// The upvotes column naming the listed row.
-    fn listed_column(self) -> upvote::Column {
-        match self {
-            Self::UpvotersOf => upvote::Column::UserId,
-            Self::UpvotedBy => upvote::Column::PaperId,
-        }
-    }
-
-    /// The table of the listed rows.
-    fn listed_table(self) -> DynIden {
-        match self {
-            Self::UpvotersOf => user::Entity.into_iden(),
-            Self::UpvotedBy => paper::Entity.into_iden(),
-        }
-    }
-
-    /// The list as a range of the upvotes index `(owner, created_at, listed)`: the listed
-    /// rows with the time of each upvote as `upvoted_at`, newest upvote first.
-    fn list(self) -> OwnedList {
-        let listed = self.listed_table();
-        let rows = Query::select()
-            .column((listed.clone(), Asterisk))
-            .expr_as(
-                Expr::col((upvote::Entity, upvote::Column::CreatedAt)),
-                Alias::new(UPVOTED_AT),
-            )
-            .from(upvote::Entity)
-            .inner_join(
-                listed.clone(),
-                Expr::col((listed, Alias::new("id")))
-                    .equals((upvote::Entity, self.listed_column())),
-            )
-            .to_owned();
-        OwnedList {
-            rows,
-            owner: Expr::col((upvote::Entity, self.owner_column())),
-            order: vec![
-                Expr::col((upvote::Entity, upvote::Column::CreatedAt)),
-                Expr::col((upvote::Entity, self.listed_column())),
-            ],
-            descending: true,
+    /// The list in the upvotes table.
+    fn link(self) -> LinkTable {
+        let (owner, listed, listed_table) = match self {
+            Self::UpvotersOf => ("paper_id", "user_id", "users"),
+            Self::UpvotedBy => ("user_id", "paper_id", "papers"),
+        };
+        LinkTable {
+            table: "upvotes",
+            owner,
+            listed,
+            listed_table,
         }
     }
 }
-
-/// The column carrying when a listed row was upvoted.
-const UPVOTED_AT: &str = "upvoted_at";
 
 /// One listed row and when its upvote was cast.
-#[derive(Debug, Clone)]
-pub struct Upvoted<T> {
-    pub item: T,
-    pub upvoted_at: DateTime<Utc>,
-}
-
-impl<T> Upvoted<T> {
-    /// The row's position in its list.
-    pub fn key(&self, id: i64) -> Keyset {
-        Keyset {
-            parts: vec![KeyPart::time(self.upvoted_at)],
-            id,
-            generation: None,
-        }
-    }
-}
-
-/// A page of one owner's list, as a keyset range of the upvotes index.
-async fn page_rows(
-    db: &impl ConnectionTrait,
-    list: UpvoteList,
-    owner_id: i64,
-    request: &PageRequest,
-) -> AppResult<Vec<sea_orm::QueryResult>> {
-    let statement = list.list().page(owner_id, request)?;
-    let backend = db.get_database_backend();
-    Ok(db.query_all_raw(backend.build(&statement)).await?)
-}
+pub type Upvoted<T> = Linked<T>;
 
 /// A page of the users who upvoted `paper_id`.
 ///
@@ -241,8 +163,10 @@ pub async fn upvoters(
     paper_id: i64,
     request: &PageRequest,
 ) -> AppResult<Page<Upvoted<user::Model>>> {
-    let rows = page_rows(db, UpvoteList::UpvotersOf, paper_id, request).await?;
-    Ok(request.into_page(decode(rows)?))
+    UpvoteList::UpvotersOf
+        .link()
+        .page(db, paper_id, request)
+        .await
 }
 
 /// A page of the papers `user_id` upvoted.
@@ -254,19 +178,10 @@ pub async fn upvoted_papers(
     user_id: i64,
     request: &PageRequest,
 ) -> AppResult<Page<Upvoted<paper::Model>>> {
-    let rows = page_rows(db, UpvoteList::UpvotedBy, user_id, request).await?;
-    Ok(request.into_page(decode(rows)?))
-}
-
-fn decode<T: FromQueryResult>(rows: Vec<sea_orm::QueryResult>) -> AppResult<Vec<Upvoted<T>>> {
-    rows.iter()
-        .map(|row| {
-            Ok(Upvoted {
-                item: T::from_query_result(row, "")?,
-                upvoted_at: row.try_get("", UPVOTED_AT)?,
-            })
-        })
-        .collect()
+    UpvoteList::UpvotedBy
+        .link()
+        .page(db, user_id, request)
+        .await
 }
 
 /// The first `limit` entries of each owner's list, in one statement.
@@ -279,21 +194,7 @@ pub async fn first_pages<T: FromQueryResult>(
     owner_ids: &[i64],
     limit: u64,
 ) -> AppResult<HashMap<i64, Vec<Upvoted<T>>>> {
-    let Some(statement) = list.list().first_pages(owner_ids, limit) else {
-        return Ok(HashMap::new());
-    };
-    let rows = db
-        .query_all_raw(db.get_database_backend().build(&statement))
-        .await?;
-    let mut pages: HashMap<i64, Vec<Upvoted<T>>> = HashMap::new();
-    for row in rows {
-        let owner_id: i64 = row.try_get("", OWNER_ID)?;
-        pages.entry(owner_id).or_default().push(Upvoted {
-            item: T::from_query_result(&row, "")?,
-            upvoted_at: row.try_get("", UPVOTED_AT)?,
-        });
-    }
-    Ok(pages)
+    list.link().first_pages(db, owner_ids, limit).await
 }
 
 /// How many upvote rows each owner has (a paper's upvoters, or a user's upvotes).
@@ -305,5 +206,5 @@ pub async fn counts(
     list: UpvoteList,
     owner_ids: &[i64],
 ) -> AppResult<HashMap<i64, i64>> {
-    sql::counts_by_owner::<upvote::Entity>(db, list.owner_column(), owner_ids).await
+    list.link().counts_by_owner(db, owner_ids).await
 }

@@ -35,7 +35,7 @@ fn records() -> Value {
     ])
 }
 
-async fn imported(app: &TestApp, records: &Value) -> std::process::Output {
+pub async fn imported(app: &TestApp, records: &Value) -> std::process::Output {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("papers.json");
     std::fs::write(&file, records.to_string()).unwrap();

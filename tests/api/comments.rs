@@ -10,22 +10,6 @@ use crate::helpers::ws::{LEGACY_WS, TRANSPORT_WS};
 const ADD: &str = "mutation($i: AddCommentInput!) { addComment(input: $i) {
     comment { id body bodyHtml replyCount parent { id } author { username } } } }";
 
-/// The global ids of the first `count` demo papers.
-async fn paper_ids(app: &TestApp, count: usize) -> Vec<String> {
-    let data = app
-        .query(
-            &format!("{{ papers(first: {count}) {{ nodes {{ id }} }} }}"),
-            json!({}),
-        )
-        .await;
-    data["papers"]["nodes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|paper| paper["id"].as_str().unwrap().to_owned())
-        .collect()
-}
-
 /// Adds a comment as `token`; the comment's id.
 async fn comment(
     app: &TestApp,
@@ -86,7 +70,7 @@ async fn a_discussion_is_written_read_voted_on_and_deleted() {
     let app = TestApp::spawn_with_demo().await;
     let ada = app.register("ada").await;
     let bob = app.register("bob").await;
-    let paper = paper_ids(&app, 1).await.remove(0);
+    let paper = app.paper_ids(1).await.remove(0);
 
     let first = comment(&app, &ada.access_token, &paper, None, "First **thoughts**").await;
     let second = comment(&app, &bob.access_token, &paper, None, "A second view").await;
@@ -216,7 +200,7 @@ async fn a_discussion_is_written_read_voted_on_and_deleted() {
 async fn long_threads_page_by_cursor_without_gaps() {
     let app = TestApp::spawn_with_demo().await;
     let tokens = app.quick_users("reader", 1).await;
-    let paper = paper_ids(&app, 1).await.remove(0);
+    let paper = app.paper_ids(1).await.remove(0);
     let mut written = Vec::new();
     for n in 0..7 {
         written.push(comment(&app, &tokens[0], &paper, None, &format!("comment {n}")).await);
@@ -244,7 +228,7 @@ async fn long_threads_page_by_cursor_without_gaps() {
 async fn bad_comments_are_refused_and_nothing_is_stored() {
     let app = TestApp::spawn_with_demo().await;
     let ada = app.register("ada").await;
-    let papers = paper_ids(&app, 2).await;
+    let papers = app.paper_ids(2).await;
     let (paper, other) = (&papers[0], &papers[1]);
     let on_other = comment(&app, &ada.access_token, other, None, "elsewhere").await;
 
@@ -463,7 +447,7 @@ fn next_attribute(text: &str) -> Option<(&str, &str, &str)> {
 async fn markup_is_sanitised_and_bombs_are_defused() {
     let app = TestApp::spawn_with_demo().await;
     let ada = app.register("ada").await;
-    let paper = paper_ids(&app, 1).await.remove(0);
+    let paper = app.paper_ids(1).await.remove(0);
     for vector in XSS_VECTORS {
         let data = as_user(
             &app,
@@ -527,7 +511,7 @@ async fn comments_are_rate_limited_per_user() {
     })
     .await;
     let tokens = app.quick_users("talker", 2).await;
-    let paper = paper_ids(&app, 1).await.remove(0);
+    let paper = app.paper_ids(1).await.remove(0);
     comment(&app, &tokens[0], &paper, None, "one").await;
     comment(&app, &tokens[0], &paper, None, "two").await;
     let third = as_user(
@@ -552,7 +536,7 @@ async fn comments_are_rate_limited_per_user() {
 async fn a_paper_page_with_its_threads_costs_fixed_statements() {
     let app = TestApp::spawn_with_demo().await;
     let tokens = app.quick_users("talker", 4).await;
-    let papers = paper_ids(&app, 2).await;
+    let papers = app.paper_ids(2).await;
     // Top-level comments by users 0 and 1, replies by users 2 and 3, so that each level's
     // authors are a batch of their own on both papers. Paper 0: one comment with one reply.
     // Paper 1: 20 comments with 5 replies each.
@@ -605,7 +589,7 @@ async fn a_paper_page_with_its_threads_costs_fixed_statements() {
 async fn comments_reach_subscribers_live_on_both_protocols_and_instances() {
     let app = TestApp::spawn_with_demo().await;
     let ada = app.register("ada").await;
-    let paper = paper_ids(&app, 2).await;
+    let paper = app.paper_ids(2).await;
     let second = if app.is_postgres() {
         Some(app.second_instance().await)
     } else {

@@ -204,5 +204,6 @@ fn random_filter(
             }
             codes
         }),
+        followed_by: None,
     }
 }

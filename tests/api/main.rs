@@ -32,6 +32,7 @@ mod moderation;
 mod oai_fixture;
 mod outage;
 mod pagination;
+mod personal;
 mod reads;
 mod schedule;
 mod schema;

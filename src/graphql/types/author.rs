@@ -8,9 +8,11 @@ use entity::author;
 use crate::graphql::context::loader;
 use crate::graphql::loaders::{PaperCountOf, UserById};
 use crate::graphql::types::{GlobalId, NodeKind};
+use crate::services::follows::Followed;
 use crate::services::papers::PaperOwner;
 
 use super::connection::Connection;
+use super::following::{follower_count, viewer_follows};
 use super::{Paper, User, page_cost};
 use crate::graphql::owned_papers::papers_of;
 
@@ -67,6 +69,16 @@ impl Author {
             .await?
             .unwrap_or(0);
         Ok(i32::try_from(count).unwrap_or(i32::MAX))
+    }
+
+    /// How many users follow this author.
+    async fn follower_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i32> {
+        follower_count(ctx, Followed::Author(self.0.id)).await
+    }
+
+    /// Whether the signed-in viewer follows this author; false when anonymous.
+    async fn viewer_follows(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        viewer_follows(ctx, Followed::Author(self.0.id)).await
     }
 
     /// This author's papers, newest publication first (then newest submission).

@@ -6,9 +6,11 @@ use crate::domain::taxonomy::category_name;
 use crate::graphql::context::loader;
 use crate::graphql::loaders::PaperCountIn;
 use crate::pagination::PageArgs;
+use crate::services::follows::Followed;
 use crate::services::papers::{PaperFilter, PaperListing, PaperOrder};
 
 use super::connection::Connection;
+use super::following::{follower_count, viewer_follows};
 use super::{Paper, page_cost};
 
 /// An arXiv category (taxonomy code such as `cs.LG`).
@@ -58,6 +60,16 @@ impl Category {
             .load_one(PaperCountIn(self.code.clone()))
             .await?;
         Ok(count.unwrap_or(0))
+    }
+
+    /// How many users follow this category.
+    async fn follower_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i32> {
+        follower_count(ctx, Followed::Category(self.code.clone())).await
+    }
+
+    /// Whether the signed-in viewer follows this category; false when anonymous.
+    async fn viewer_follows(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        viewer_follows(ctx, Followed::Category(self.code.clone())).await
     }
 
     /// The papers listed in the category, newest submission first.

@@ -11,11 +11,13 @@ use crate::graphql::context::{loader, state};
 use crate::graphql::loaders::{PaperCountOf, UpvoteCountOf};
 use crate::pagination::{Keyset, ListKind, Page};
 use crate::services::comments::{self, CommentList};
+use crate::services::follows::{FOLLOWED_AUTHORS, FOLLOWED_USERS};
 use crate::services::moderation;
 use crate::services::papers::{PaperListing, PaperOwner};
+use crate::services::saves::SAVED_PAPERS;
 use crate::services::search::SearchListing;
 use crate::services::upvotes::UpvoteList;
-use crate::services::{authors, categories, papers, search, users};
+use crate::services::{authors, categories, feed, notifications, papers, search, users};
 
 /// How to learn a connection's total size, run only when `totalCount` is selected.
 #[derive(Debug, Clone)]
@@ -42,6 +44,16 @@ pub enum TotalCount {
     Reports(&'static str),
     /// The moderation log.
     ModerationLog,
+    /// A user's saved papers.
+    SavedPapers(i64),
+    /// The authors a user follows.
+    FollowedAuthors(i64),
+    /// The users a user follows.
+    FollowedUsers(i64),
+    /// A user's personal feed.
+    Feed(i64),
+    /// A user's notifications, or only the unread ones.
+    Notifications { user_id: i64, unread_only: bool },
 }
 
 impl TotalCount {
@@ -71,6 +83,15 @@ impl TotalCount {
             Self::ModerationLog => {
                 i64::try_from(moderation::count_log(db).await?).unwrap_or(i64::MAX)
             }
+            Self::SavedPapers(user_id) => SAVED_PAPERS.count_of(db, *user_id).await?,
+            Self::FollowedAuthors(user_id) => FOLLOWED_AUTHORS.count_of(db, *user_id).await?,
+            Self::FollowedUsers(user_id) => FOLLOWED_USERS.count_of(db, *user_id).await?,
+            Self::Feed(user_id) => feed::count(db, *user_id).await?,
+            Self::Notifications {
+                user_id,
+                unread_only,
+            } => i64::try_from(notifications::count(db, *user_id, *unread_only).await?)
+                .unwrap_or(i64::MAX),
         };
         Ok(i32::try_from(count).unwrap_or(i32::MAX))
     }

@@ -17,6 +17,7 @@ pub enum NodeKind {
     Comment,
     Report,
     ModerationAction,
+    Notification,
 }
 
 impl NodeKind {
@@ -28,6 +29,7 @@ impl NodeKind {
             Self::Comment => "Comment",
             Self::Report => "Report",
             Self::ModerationAction => "ModerationAction",
+            Self::Notification => "Notification",
         }
     }
 
@@ -39,6 +41,7 @@ impl NodeKind {
             "Comment" => Some(Self::Comment),
             "Report" => Some(Self::Report),
             "ModerationAction" => Some(Self::ModerationAction),
+            "Notification" => Some(Self::Notification),
             _ => None,
         }
     }

@@ -5,7 +5,7 @@ use async_graphql::{Enum, ID, InputObject};
 use crate::domain::paper_metadata;
 use crate::error::AppError;
 use crate::graphql::types::{GlobalId, NodeKind};
-use crate::services::papers::PaperFilter;
+use crate::services::papers::{FollowedBy, PaperFilter};
 
 use super::{Date, DateTime};
 
@@ -35,14 +35,30 @@ pub struct PaperFilterInput {
     /// Listed in any of these arXiv categories (codes such as `cs.LG`), as the primary
     /// category or cross-listed.
     pub categories: Option<Vec<String>>,
+    /// Only papers in the signed-in viewer's `feed` (`true`): by authors, from users or in
+    /// categories they follow. Signed in only (`UNAUTHENTICATED` otherwise).
+    pub followed_by_viewer: Option<bool>,
 }
 
 impl PaperFilterInput {
-    /// The filter as the paper service takes it.
+    /// The filter as the paper service takes it, for `viewer`.
     ///
     /// # Errors
-    /// `BAD_USER_INPUT` for a malformed author id or an impossible username.
-    pub fn decode(self, field: &str) -> Result<PaperFilter, AppError> {
+    /// `BAD_USER_INPUT` for a malformed author id or an impossible username;
+    /// `UNAUTHENTICATED` for `followedByViewer` without a viewer.
+    pub fn decode(self, field: &str, viewer: Option<i64>) -> Result<PaperFilter, AppError> {
+        let followed_by = match (self.followed_by_viewer, viewer) {
+            (Some(true), Some(user_id)) => Some(FollowedBy {
+                user_id,
+                sources: None,
+            }),
+            (Some(true), None) => {
+                return Err(AppError::Unauthenticated(
+                    "sign in to filter by what you follow",
+                ));
+            }
+            _ => None,
+        };
         let author_id = self
             .author_id
             .map(|id| GlobalId::decode_as(&id, NodeKind::Author, &format!("{field}.authorId")))
@@ -70,6 +86,7 @@ impl PaperFilterInput {
             min_upvotes: self.min_upvotes,
             has_code: self.has_code,
             categories,
+            followed_by,
         })
     }
 }

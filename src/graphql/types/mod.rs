@@ -8,10 +8,12 @@ mod author;
 mod category;
 mod comment;
 mod connection;
+mod following;
 mod global_id;
 mod inputs;
 mod moderation;
 mod node;
+mod notification;
 mod paper;
 mod scalars;
 mod submission;
@@ -25,6 +27,7 @@ pub use comment::{
     DeleteCommentPayload,
 };
 pub use connection::{Connection, TotalCount};
+pub use following::Following;
 pub use global_id::{GlobalId, NodeKind};
 pub use inputs::{
     OrderDirection, PaperFilterInput, PaperOrderField, PaperOrderInput, TrendingWindow,
@@ -33,6 +36,7 @@ pub use moderation::{
     ModerationAction, Report, ReportActionValue, ReportPayload, ReportStatus, RoleValue,
 };
 pub use node::Node;
+pub use notification::{Notification, NotificationKindValue};
 pub use paper::Paper;
 pub use scalars::{Date, DateTime};
 pub use submission::{SubmitPaperInput, SubmitPaperPayload, UpvoteEvent};

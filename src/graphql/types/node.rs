@@ -2,7 +2,7 @@
 
 use async_graphql::{ID, Interface};
 
-use super::{Author, Comment, Paper, User};
+use super::{Author, Comment, Notification, Paper, User};
 
 /// An object with an opaque global id, fetchable with `node(id:)`.
 #[derive(Interface, Clone)]
@@ -12,4 +12,5 @@ pub enum Node {
     Author(Author),
     User(User),
     Comment(Comment),
+    Notification(Notification),
 }

@@ -9,6 +9,7 @@ use crate::error::AppError;
 use crate::graphql::comment_lists::comments_of;
 use crate::graphql::context::{loader, viewer};
 use crate::graphql::loaders::{BylineOf, CategoriesOf, HasUpvoted, RequestLoader, UserById};
+use crate::graphql::personal_loaders::HasSaved;
 use crate::graphql::prefetch;
 use crate::graphql::types::{GlobalId, NodeKind};
 use crate::graphql::upvote_lists::upvoters_of;
@@ -255,6 +256,18 @@ impl Paper {
             return Ok(false);
         };
         let key = HasUpvoted {
+            user_id,
+            paper_id: self.model.id,
+        };
+        Ok(self.loader(ctx)?.load_one(key).await?.unwrap_or(false))
+    }
+
+    /// Whether the signed-in viewer saved this paper; false for anonymous requests.
+    async fn viewer_has_saved(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        let Some(user_id) = viewer(ctx).user_id() else {
+            return Ok(false);
+        };
+        let key = HasSaved {
             user_id,
             paper_id: self.model.id,
         };

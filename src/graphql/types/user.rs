@@ -7,16 +7,19 @@ use entity::user;
 
 use crate::auth::Role;
 use crate::graphql::comment_lists::comments_of;
-use crate::graphql::context::viewer;
+use crate::graphql::context::{state, viewer};
 use crate::graphql::owned_papers::papers_of;
+use crate::graphql::personal_lists::{notifications_of, owner_only, saved_papers_of};
 use crate::graphql::types::{GlobalId, NodeKind};
 use crate::graphql::upvote_lists::upvoted_by;
 use crate::services::comments::CommentList;
+use crate::services::follows::Followed;
 use crate::services::papers::PaperOwner;
-use crate::services::users;
+use crate::services::{notifications, users};
 
 use super::connection::{Connection, TotalCount};
-use super::{Comment, DateTime, Paper, RoleValue, page_cost};
+use super::following::{follower_count, viewer_follows};
+use super::{Comment, DateTime, Following, Notification, Paper, RoleValue, page_cost};
 
 /// A member of the community.
 #[derive(Clone)]
@@ -110,6 +113,56 @@ impl User {
         let list = CommentList::ByAuthor;
         let total = TotalCount::Comments(list, self.model.id);
         comments_of(ctx, list, self.model.id, (first, after), total).await
+    }
+
+    /// Papers this user saved, newest save first. Only the user themself may read them
+    /// (`FORBIDDEN` otherwise).
+    #[graphql(complexity = "page_cost(first, None, child_complexity)")]
+    async fn saved_papers(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size, 1–100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
+    ) -> async_graphql::Result<Connection<Paper>> {
+        saved_papers_of(ctx, self.model.id, (first, after)).await
+    }
+
+    /// The authors, users and categories this user follows.
+    async fn following(&self) -> Following {
+        Following {
+            user_id: self.model.id,
+        }
+    }
+
+    /// How many users follow this user.
+    async fn follower_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i32> {
+        follower_count(ctx, Followed::User(self.model.id)).await
+    }
+
+    /// Whether the signed-in viewer follows this user; false when anonymous.
+    async fn viewer_follows(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        viewer_follows(ctx, Followed::User(self.model.id)).await
+    }
+
+    /// This user's notifications, newest first; only unread ones with `unreadOnly`. Only
+    /// the user themself may read them (`FORBIDDEN` otherwise).
+    #[graphql(complexity = "page_cost(first, None, child_complexity)")]
+    async fn notifications(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size, 1–100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
+        unread_only: Option<bool>,
+    ) -> async_graphql::Result<Connection<Notification>> {
+        let unread_only = unread_only.unwrap_or(false);
+        notifications_of(ctx, self.model.id, (first, after), unread_only).await
+    }
+
+    /// How many of this user's notifications are unread (the user themself only).
+    async fn unread_notification_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i32> {
+        owner_only(ctx, self.model.id)?;
+        let count = notifications::count(state(ctx)?.db.reader(), self.model.id, true).await?;
+        Ok(i32::try_from(count).unwrap_or(i32::MAX))
     }
 
     /// Papers this user submitted, newest first.

@@ -100,6 +100,22 @@ impl TestApp {
             .expect_ok()
     }
 
+    /// The global ids of the first `count` papers, newest first.
+    pub async fn paper_ids(&self, count: usize) -> Vec<String> {
+        let data = self
+            .query(
+                &format!("{{ papers(first: {count}) {{ nodes {{ id }} }} }}"),
+                serde_json::json!({}),
+            )
+            .await;
+        data["papers"]["nodes"]
+            .as_array()
+            .expect("papers")
+            .iter()
+            .map(|paper| paper["id"].as_str().expect("id").to_owned())
+            .collect()
+    }
+
     /// Registers a fresh account through the API.
     pub async fn register(&self, username: &str) -> TestUser {
         let password = format!("{username} has a long password");
