@@ -7,6 +7,8 @@ pub mod author;
 pub mod author_follow;
 pub mod category;
 pub mod category_follow;
+pub mod collection;
+pub mod collection_item;
 pub mod comment;
 pub mod comment_upvote;
 pub mod moderation_entry;

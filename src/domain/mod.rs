@@ -3,6 +3,7 @@
 //! needs them.
 
 pub mod account;
+pub mod collection;
 pub mod comment;
 mod markdown;
 pub mod mention;

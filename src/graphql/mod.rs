@@ -1,5 +1,7 @@
 //! The GraphQL schema: types, resolvers, loaders and limits. Knows nothing of HTTP.
 
+mod collection_lists;
+mod collection_mutation;
 mod comment_lists;
 mod comment_loaders;
 mod comment_mutation;

@@ -12,6 +12,7 @@ use crate::graphql::types::{GlobalId, NodeKind};
 use crate::services::accounts::{self, Registration};
 use crate::services::{catalog, moderation, upvotes};
 
+use super::collection_mutation::CollectionMutation;
 use super::comment_mutation::CommentMutation;
 use super::context::{loader, state, viewer};
 use super::loaders::HasUpvoted;
@@ -35,6 +36,7 @@ pub struct MutationRoot(
     CommentMutation,
     ModerationMutation,
     PersonalMutation,
+    CollectionMutation,
 );
 
 /// Accounts, upvotes and papers.

@@ -9,7 +9,7 @@ use crate::error::AppError;
 use crate::graphql::types::{GlobalId, NodeKind};
 use crate::pagination::PageArgs;
 use crate::services::papers::{self, PaperFilter, PaperListing, PaperOrder};
-use crate::services::{authors, categories, comments, notifications, users};
+use crate::services::{authors, categories, collections, comments, notifications, users};
 
 use crate::auth::{Role, RoleGuard};
 
@@ -365,7 +365,18 @@ async fn fetch_nodes(
             Node::User(user.into()),
         );
     }
-    if let Some(user_id) = viewer(ctx).user_id() {
+    let viewer_id = viewer(ctx).user_id();
+    for (id, model) in collections::by_ids(db, &of_kind(NodeKind::Collection)).await? {
+        // A private collection is its owner's only: for anyone else it does not exist.
+        if collections::readable_by(&model, viewer_id) {
+            let id = GlobalId {
+                kind: NodeKind::Collection,
+                id,
+            };
+            found.insert(id, Node::Collection(model.into()));
+        }
+    }
+    if let Some(user_id) = viewer_id {
         // A notification is its recipient's only: for anyone else it does not exist.
         let ids = of_kind(NodeKind::Notification);
         for model in notifications::of_user(db, user_id, &ids).await? {

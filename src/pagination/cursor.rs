@@ -40,6 +40,8 @@ pub enum ListKind {
     FollowedAuthors,
     FollowedUsers,
     Notifications,
+    Collections,
+    CollectionItems,
 }
 
 impl ListKind {
@@ -83,6 +85,8 @@ impl ListKind {
             Self::FollowedAuthors => "fa",
             Self::FollowedUsers => "fu",
             Self::Notifications => "nt",
+            Self::Collections => "cl",
+            Self::CollectionItems => "ci",
         }
     }
 }

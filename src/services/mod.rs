@@ -15,6 +15,7 @@ pub mod authors;
 pub mod bylines;
 pub mod catalog;
 pub mod categories;
+pub mod collections;
 pub mod comments;
 pub mod feed;
 pub mod follows;

@@ -16,6 +16,7 @@ mod accounts;
 mod arxiv;
 mod arxiv_fixture;
 mod categories;
+mod collections;
 mod comments;
 mod conformance;
 mod connections;

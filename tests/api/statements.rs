@@ -101,3 +101,113 @@ async fn a_signed_in_front_page_with_viewer_has_upvoted_is_batched_too() {
     assert_eq!(small, 5);
     assert_eq!(large, small);
 }
+
+/// Statements the server runs to answer `query` for the user of `token`.
+async fn statements_as(app: &TestApp, token: &str, query: &str) -> u64 {
+    let before = app.statements_executed();
+    app.gql(query).bearer(token).send().await.expect_ok();
+    app.statements_executed() - before
+}
+
+/// Runs `sql` on the test's database (rows the API would take many requests to make).
+async fn execute(app: &TestApp, sql: &str) {
+    use sea_orm::ConnectionTrait;
+    let db = app.state.db.writer();
+    let statement = sea_orm::Statement::from_string(db.get_database_backend(), sql);
+    db.execute_raw(statement).await.unwrap();
+}
+
+#[tokio::test]
+async fn the_personal_fields_of_a_front_page_are_batched() {
+    let app = app_with_synthetic_data().await;
+    let token = &app.quick_users("follower", 1).await[0];
+    // Something to find: every paper saved, and every author of the first page followed.
+    execute(
+        &app,
+        "INSERT INTO saved_papers (user_id, paper_id, created_at)
+         SELECT u.id, p.id, '2026-11-01T00:00:00+00:00' FROM users u, papers p
+         WHERE u.username = 'follower0'",
+    )
+    .await;
+    execute(
+        &app,
+        "INSERT INTO author_follows (user_id, author_id, created_at)
+         SELECT u.id, a.id, '2026-11-01T00:00:00+00:00' FROM users u, authors a
+         WHERE u.username = 'follower0'",
+    )
+    .await;
+    let front_page = |size: u32| {
+        format!(
+            "{{ papers(first: {size}) {{ nodes {{ title viewerHasSaved collectionCount \
+               authors {{ name viewerFollows followerCount }} }} }} }}"
+        )
+    };
+    let small = statements_as(&app, token, &front_page(5)).await;
+    let large = statements_as(&app, token, &front_page(100)).await;
+    // The viewer's account, the page, bylines, saves, collection counts, follows, follower
+    // counts.
+    assert_eq!(small, 7);
+    assert_eq!(large, small);
+}
+
+#[tokio::test]
+async fn a_collection_page_costs_the_same_for_5_and_100_items() {
+    let app = app_with_synthetic_data().await;
+    let token = &app.quick_users("collector", 1).await[0];
+    let created = app
+        .gql("mutation { createCollection(input: { name: \"All\", visibility: PUBLIC }) { id } }")
+        .bearer(token)
+        .send()
+        .await
+        .expect_ok();
+    let id = created["createCollection"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    execute(
+        &app,
+        "INSERT INTO collection_items (collection_id, paper_id, position, note, added_at)
+         SELECT c.id, p.id, p.id * 1000, 'note', '2026-11-01T00:00:00+00:00'
+         FROM collections c, papers p",
+    )
+    .await;
+    let page = |size: u32| {
+        format!(
+            "{{ node(id: \"{id}\") {{ ... on Collection {{ name itemCount owner {{ username }} \
+               items(first: {size}) {{ totalCount nodes {{ note addedAt \
+                 paper {{ title authors {{ name }} viewerHasSaved }} }} }} }} }} }}"
+        )
+    };
+    let small = statements_as(&app, token, &page(5)).await;
+    let large = statements_as(&app, token, &page(100)).await;
+    // The viewer, the collection, its owner, the items with their papers, bylines, saves.
+    assert_eq!(small, 6);
+    assert_eq!(large, small);
+}
+
+#[tokio::test]
+async fn a_notifications_page_costs_the_same_for_5_and_100_entries() {
+    let app = app_with_synthetic_data().await;
+    let token = &app.quick_users("reader", 1).await[0];
+    execute(
+        &app,
+        "INSERT INTO notifications (user_id, kind, actor_id, paper_id, created_at)
+         SELECT r.id, 'MODERATION', a.id, p.id, '2026-11-01T00:00:00+00:00'
+         FROM users r, users a, papers p
+         WHERE r.username = 'reader0' AND a.id = (SELECT MIN(id) FROM users) AND p.id <= 120",
+    )
+    .await;
+    let page = |size: u32| {
+        format!(
+            "{{ viewer {{ unreadNotificationCount notifications(first: {size}) {{ nodes {{ \
+               kind count actor {{ username }} paper {{ title }} comment {{ body }} \
+               author {{ name }} }} }} }} }}"
+        )
+    };
+    let small = statements_as(&app, token, &page(5)).await;
+    let large = statements_as(&app, token, &page(100)).await;
+    // The viewer's account (twice: the token's check and `viewer`), the unread count, the
+    // page, its actors, its papers.
+    assert_eq!(small, 6);
+    assert_eq!(large, small);
+}

@@ -7,6 +7,7 @@ use std::borrow::Cow;
 
 use async_graphql::{Context, Object, OutputType, TypeName};
 
+use crate::graphql::collection_lists::PublicCollectionCount;
 use crate::graphql::context::{loader, state};
 use crate::graphql::loaders::{PaperCountOf, UpvoteCountOf};
 use crate::pagination::{Keyset, ListKind, Page};
@@ -17,7 +18,9 @@ use crate::services::papers::{PaperListing, PaperOwner};
 use crate::services::saves::SAVED_PAPERS;
 use crate::services::search::SearchListing;
 use crate::services::upvotes::UpvoteList;
-use crate::services::{authors, categories, feed, notifications, papers, search, users};
+use crate::services::{
+    authors, categories, collections, feed, notifications, papers, search, users,
+};
 
 /// How to learn a connection's total size, run only when `totalCount` is selected.
 #[derive(Debug, Clone)]
@@ -54,6 +57,10 @@ pub enum TotalCount {
     Feed(i64),
     /// A user's notifications, or only the unread ones.
     Notifications { user_id: i64, unread_only: bool },
+    /// A user's collections: all of them, or the public ones.
+    Collections { owner_id: i64, all: bool },
+    /// The public collections holding a paper.
+    CollectionsHolding(i64),
 }
 
 impl TotalCount {
@@ -92,6 +99,14 @@ impl TotalCount {
                 unread_only,
             } => i64::try_from(notifications::count(db, *user_id, *unread_only).await?)
                 .unwrap_or(i64::MAX),
+            Self::Collections { owner_id, all } => {
+                i64::try_from(collections::count_of_owner(db, *owner_id, *all).await?)
+                    .unwrap_or(i64::MAX)
+            }
+            Self::CollectionsHolding(paper_id) => loader(ctx)?
+                .load_one(PublicCollectionCount(*paper_id))
+                .await?
+                .unwrap_or(0),
         };
         Ok(i32::try_from(count).unwrap_or(i32::MAX))
     }

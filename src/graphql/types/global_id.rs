@@ -18,6 +18,7 @@ pub enum NodeKind {
     Report,
     ModerationAction,
     Notification,
+    Collection,
 }
 
 impl NodeKind {
@@ -30,6 +31,7 @@ impl NodeKind {
             Self::Report => "Report",
             Self::ModerationAction => "ModerationAction",
             Self::Notification => "Notification",
+            Self::Collection => "Collection",
         }
     }
 
@@ -42,6 +44,7 @@ impl NodeKind {
             "Report" => Some(Self::Report),
             "ModerationAction" => Some(Self::ModerationAction),
             "Notification" => Some(Self::Notification),
+            "Collection" => Some(Self::Collection),
             _ => None,
         }
     }

@@ -6,6 +6,7 @@ use crate::pagination::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 mod account;
 mod author;
 mod category;
+mod collection;
 mod comment;
 mod connection;
 mod following;
@@ -22,6 +23,10 @@ mod user;
 pub use account::{AuthPayload, LoginInput, RegisterInput, UpvotePayload};
 pub use author::Author;
 pub use category::Category;
+pub use collection::{
+    AddToCollectionPayload, Collection, CollectionItem, CollectionVisibilityValue,
+    CreateCollectionInput, UpdateCollectionInput,
+};
 pub use comment::{
     AddCommentInput, Comment, CommentChange, CommentOrderInput, CommentPayload,
     DeleteCommentPayload,

@@ -2,7 +2,7 @@
 
 use async_graphql::{ID, Interface};
 
-use super::{Author, Comment, Notification, Paper, User};
+use super::{Author, Collection, Comment, Notification, Paper, User};
 
 /// An object with an opaque global id, fetchable with `node(id:)`.
 #[derive(Interface, Clone)]
@@ -13,4 +13,5 @@ pub enum Node {
     User(User),
     Comment(Comment),
     Notification(Notification),
+    Collection(Collection),
 }

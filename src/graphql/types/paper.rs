@@ -6,6 +6,7 @@ use async_graphql::{Context, ID, Object};
 use entity::paper;
 
 use crate::error::AppError;
+use crate::graphql::collection_lists::{collections_holding, public_collection_count};
 use crate::graphql::comment_lists::comments_of;
 use crate::graphql::context::{loader, viewer};
 use crate::graphql::loaders::{BylineOf, CategoriesOf, HasUpvoted, RequestLoader, UserById};
@@ -19,7 +20,9 @@ use crate::services::comments::CommentList;
 use crate::services::papers::{PaperListing, PaperOrder, PaperPage};
 
 use super::connection::{Connection, TotalCount};
-use super::{Author, Category, Comment, CommentOrderInput, Date, DateTime, User, page_cost};
+use super::{
+    Author, Category, Collection, Comment, CommentOrderInput, Date, DateTime, User, page_cost,
+};
 
 /// A research paper in the feed.
 #[derive(Clone)]
@@ -272,6 +275,22 @@ impl Paper {
             paper_id: self.model.id,
         };
         Ok(self.loader(ctx)?.load_one(key).await?.unwrap_or(false))
+    }
+
+    /// How many public collections hold it.
+    async fn collection_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i32> {
+        public_collection_count(ctx, self.model.id).await
+    }
+
+    /// The public collections holding it, newest first.
+    #[graphql(complexity = "page_cost(first, None, child_complexity)")]
+    async fn collections(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size, 1–100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
+    ) -> async_graphql::Result<Connection<Collection>> {
+        collections_holding(ctx, self.model.id, (first, after)).await
     }
 
     /// Comments in its discussion (deleted ones left out), kept exact by the database.

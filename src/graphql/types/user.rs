@@ -6,6 +6,7 @@ use async_graphql::{Context, ID, Object};
 use entity::user;
 
 use crate::auth::Role;
+use crate::graphql::collection_lists::collections_of_user;
 use crate::graphql::comment_lists::comments_of;
 use crate::graphql::context::{state, viewer};
 use crate::graphql::owned_papers::papers_of;
@@ -19,7 +20,7 @@ use crate::services::{notifications, users};
 
 use super::connection::{Connection, TotalCount};
 use super::following::{follower_count, viewer_follows};
-use super::{Comment, DateTime, Following, Notification, Paper, RoleValue, page_cost};
+use super::{Collection, Comment, DateTime, Following, Notification, Paper, RoleValue, page_cost};
 
 /// A member of the community.
 #[derive(Clone)]
@@ -132,6 +133,18 @@ impl User {
         Following {
             user_id: self.model.id,
         }
+    }
+
+    /// This user's collections, newest first: all of them for the user themself, the
+    /// public ones for everyone else.
+    #[graphql(complexity = "page_cost(first, None, child_complexity)")]
+    async fn collections(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size, 1–100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
+    ) -> async_graphql::Result<Connection<Collection>> {
+        collections_of_user(ctx, self.model.id, (first, after)).await
     }
 
     /// How many users follow this user.
