@@ -23,12 +23,19 @@
 #          1,000 newest papers, anonymous (shared answers) and signed in (never shared), and
 #          of the busiest paper alone, 32 connections; then addComment with 64 signed-in
 #          clients, the stored counts checked exact afterwards.
+#   personal 1,000,000 papers with 200,000 author follows, 20,000 collections and 1,000,000
+#          notifications, on SQLite and PostgreSQL: the first page of the personal feed of a
+#          user following 10 authors and of one following 1,000 authors and 20 categories,
+#          32 connections; then one paper by an author with 10,000 followers, all of them
+#          subscribed to notificationReceived (examples/fanout.rs): the time to write every
+#          inbox (the submission's own time) and the live delivery latency.
 #   fanout one submitted paper delivered to 1,000, 10,000 and 19,000 `paperAdded`
 #          subscribers of one SQLite instance, and to 9,000 + 9,000 subscribers of two
 #          instances sharing PostgreSQL (examples/fanout.rs): connect time, delivery
 #          latency after the mutation's response, server memory per idle subscriber.
 #
-# Environment: DURATION (seconds per run, default 20), PG_URL (server URL, default
+# Environment: DURATION (seconds per run, default 20), PERSONAL_PAPERS (papers of the
+# personal benchmark, default 1,000,000), PG_URL (server URL, default
 # postgres://postgres@127.0.0.1:5432), BACKENDS (default "sqlite postgres"), FANOUT_SIZES
 # (subscriber counts on one SQLite instance, default "1000 10000 19000").
 # Installs wrk from Debian's packages when missing. Results go to bench/results/.
@@ -408,6 +415,41 @@ fanout_benchmark() {
   done
 }
 
+personal_benchmark() {
+  ulimit -n 20000
+  cargo build --release --quiet --example fanout
+  machine
+  local password="benchmark password" secret="personal-benchmark-secret-of-32-bytes-or-more"
+  local papers="${PERSONAL_PAPERS:-1000000}"
+  for backend in $BACKENDS; do
+    log ""
+    log "== $backend, $papers papers, 200,000 follows, 20,000 collections, 1,000,000 notifications =="
+    local url
+    url=$(fresh_database "$backend" paperboard_personal)
+    PAPERBOARD_GENERATE_PASSWORD="$password" generate "$url" --papers "$papers" --authors $((papers * 3 / 2)) \
+      --users 20000 --upvotes 1000000 --follows 200000 --collections 20000 --notifications 1000000
+    JWT_SECRET="$secret" PAPERBOARD_LOGIN_CLIENT_ATTEMPTS=1000000 start_server "$url"
+    local tokens light heavy author
+    tokens=$(tokens_lua 2 "$password")
+    light=$(sed -n 2p <<<"$tokens" | sed 's/^ *\(.*\),$/local token = \1/')
+    heavy=$(sed -n 3p <<<"$tokens" | sed 's/^ *\(.*\),$/local token = \1/')
+    { printf '%s\n' "$light"; cat bench/feed.lua; } >"$WORK/feed-light.lua"
+    { printf '%s\n' "$heavy"; cat bench/feed.lua; } >"$WORK/feed-heavy.lua"
+    load "$WORK/feed-light.lua" 32 "feed, first page, user following 10 authors, 32 connections"
+    grep -h "failed requests" "$WORK/last-report" | sed 's/^/  /' | tee -a "$OUT"
+    load "$WORK/feed-heavy.lua" 32 "feed, first page, user following 1,000 authors and 20 categories, 32 connections"
+    grep -h "failed requests" "$WORK/last-report" | sed 's/^/  /' | tee -a "$OUT"
+    author=$(curl -s "http://127.0.0.1:$PORT/graphql" -H 'content-type: application/json' \
+      -d '{"query":"{ author(id: \"QXV0aG9yOjE=\") { name followerCount } }"}' \
+      | python3 -c 'import json,sys; a=json.load(sys.stdin)["data"]["author"]; print(a["name"] + "|" + str(a["followerCount"]))')
+    log "notification fan-out: a paper by ${author%%|*} (${author#*|} followers), every follower subscribed"
+    FANOUT_INBOX_FIRST_USER=3 FANOUT_JWT_SECRET="$secret" FANOUT_AUTHOR="${author%%|*}" \
+      fanout "$(sed -n 2p <<<"$tokens" | sed 's/^ *"\(.*\)",$/\1/')" 10000 "$SERVER_PID" "ws://127.0.0.1:$PORT/graphql"
+    stop_server
+    drop_database "$backend" paperboard_personal
+  done
+}
+
 # harvest_run URL LABEL : one `paperboard sync arxiv` of the whole fixture harvest, timed
 harvest_run() {
   local url="$1" label="$2" started finished summary seconds
@@ -456,6 +498,7 @@ case "$MODE" in
   upvotes) upvotes_benchmark ;;
   comments) comments_benchmark ;;
   fanout) fanout_benchmark ;;
+  personal) personal_benchmark ;;
   search) search_benchmark ;;
   harvest) harvest_benchmark ;;
   *) echo "usage: bench/run.sh [read|scale|login|upvotes|comments|fanout|search|harvest]" >&2; exit 2 ;;

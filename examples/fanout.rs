@@ -2,6 +2,13 @@
 //! `paperAdded`), submits one paper over HTTP, and measures how long after the mutation's
 //! response each subscriber receives it. Run by `bench/run.sh fanout`.
 //!
+//! With `FANOUT_INBOX_FIRST_USER=ID`, `FANOUT_JWT_SECRET` (the server's `JWT_SECRET`) and
+//! `FANOUT_AUTHOR=NAME`, subscriber `i` is user `ID + i` on `notificationReceived`, and the
+//! paper is by `NAME`, whom those users follow: the notification fan-out of
+//! `bench/run.sh personal`. The mutation's own time is then the time to write every
+//! follower's inbox (the notifications commit with the paper), checked by reading the
+//! first and last subscriber's inbox.
+//!
 //! ```text
 //! cargo run --release --example fanout -- SUBSCRIBERS TOKEN HTTP_URL WS_URL [WS_URL…]
 //! ```
@@ -51,6 +58,7 @@ async fn main() {
         .filter_map(|pid| pid.trim().parse().ok())
         .collect();
     let rss_before = resident_kib(&pids);
+    let inbox = Inbox::from_env();
 
     let (ready_tx, mut ready_rx) = mpsc::unbounded_channel::<Duration>();
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Option<Instant>>();
@@ -59,6 +67,17 @@ async fn main() {
     for index in 0..subscribers {
         let url = ws_urls[index % ws_urls.len()].clone();
         let (ready_tx, done_tx, gate) = (ready_tx.clone(), done_tx.clone(), gate.clone());
+        let (init, subscription) = match &inbox {
+            Some(inbox) => (
+                json!({ "type": "connection_init", "payload": {
+                    "Authorization": format!("Bearer {}", inbox.token(index)) } }),
+                "subscription { notificationReceived { kind count paper { id } } }",
+            ),
+            None => (
+                json!({ "type": "connection_init" }),
+                "subscription { paperAdded { id title } }",
+            ),
+        };
         tokio::spawn(async move {
             let permit = gate.acquire_owned().await.unwrap();
             let connecting = Instant::now();
@@ -71,12 +90,7 @@ async fn main() {
                 tokio_tungstenite::connect_async_with_config(request, Some(client_config()), true)
                     .await
                     .expect("connect");
-            socket
-                .send(Message::text(
-                    json!({ "type": "connection_init" }).to_string(),
-                ))
-                .await
-                .unwrap();
+            socket.send(Message::text(init.to_string())).await.unwrap();
             loop {
                 let message = socket.next().await.expect("ack").unwrap();
                 if let Message::Text(text) = message
@@ -87,7 +101,7 @@ async fn main() {
             }
             let subscribe = json!({
                 "type": "subscribe", "id": "1",
-                "payload": { "query": "subscription { paperAdded { id title } }" },
+                "payload": { "query": subscription },
             });
             socket
                 .send(Message::text(subscribe.to_string()))
@@ -142,10 +156,12 @@ async fn main() {
         "variables": { "i": {
             "title": format!("Fan-out {}", std::process::id()),
             "abstract": "A paper submitted to measure fan-out.",
-            "authors": ["Bench Mark"],
+            "authors": [inbox.as_ref().map_or("Bench Mark", |inbox| inbox.author.as_str())],
         }},
     });
-    let response = reqwest::Client::new()
+    let client = reqwest::Client::new();
+    let sent = Instant::now();
+    let response = client
         .post(&http_url)
         .bearer_auth(&token)
         .json(&body)
@@ -155,6 +171,22 @@ async fn main() {
     let answered = Instant::now();
     let text = response.text().await.unwrap();
     assert!(!text.contains("\"errors\""), "submission failed: {text}");
+    println!(
+        "submitPaper answered in {:.1} ms",
+        answered.duration_since(sent).as_secs_f64() * 1e3
+    );
+    if let Some(inbox) = &inbox {
+        let paper: Value = serde_json::from_str(&text).unwrap();
+        let paper_id = &paper["data"]["submitPaper"]["paper"]["id"];
+        for index in [0, subscribers - 1] {
+            let newest = inbox.newest_paper(&client, &http_url, index).await;
+            assert_eq!(
+                &newest, paper_id,
+                "subscriber {index}'s inbox has the paper"
+            );
+        }
+        println!("inboxes checked: the first and last follower's newest notification is the paper");
+    }
 
     let mut latencies = Vec::with_capacity(subscribers);
     let mut missing = 0;
@@ -171,6 +203,50 @@ async fn main() {
     report("delivery after the mutation's response", &mut latencies);
     // Closing thousands of sockets is work too: keep it apart from the measured window.
     tokio::time::sleep(Duration::from_secs(1)).await;
+}
+
+/// The notification fan-out's followers: tokens minted with the server's secret.
+struct Inbox {
+    first_user: i64,
+    keys: paperboard::auth::jwt::TokenKeys,
+    author: String,
+}
+
+impl Inbox {
+    fn from_env() -> Option<Self> {
+        let first_user = std::env::var("FANOUT_INBOX_FIRST_USER").ok()?;
+        let secret = std::env::var("FANOUT_JWT_SECRET").expect("FANOUT_JWT_SECRET");
+        Some(Self {
+            first_user: first_user.parse().expect("a user id"),
+            keys: paperboard::auth::jwt::TokenKeys::new(
+                secret.as_bytes(),
+                Duration::from_secs(3_600),
+            ),
+            author: std::env::var("FANOUT_AUTHOR").expect("FANOUT_AUTHOR"),
+        })
+    }
+
+    fn token(&self, index: usize) -> String {
+        let user_id = self.first_user + i64::try_from(index).unwrap();
+        self.keys.issue(user_id, chrono::Utc::now()).unwrap().token
+    }
+
+    /// The paper of subscriber `index`'s newest notification.
+    async fn newest_paper(&self, client: &reqwest::Client, url: &str, index: usize) -> Value {
+        let body =
+            json!({ "query": "{ viewer { notifications(first: 1) { nodes { paper { id } } } } }" });
+        let answer: Value = client
+            .post(url)
+            .bearer_auth(self.token(index))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        answer["data"]["viewer"]["notifications"]["nodes"][0]["paper"]["id"].clone()
+    }
 }
 
 /// A lean client socket: the default 128 KiB read buffer per socket would make the client

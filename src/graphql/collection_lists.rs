@@ -15,6 +15,7 @@ use crate::services::collections::{
 
 use super::context::{loader, state, viewer};
 use super::loaders::{DbLoader, SharedError, failed, group_by_limit, unique};
+use super::prefetch;
 use super::types::{Collection, CollectionItem, Connection, TotalCount};
 
 /// The first `limit` items of a collection.
@@ -92,6 +93,7 @@ pub async fn items_of(
     } else {
         collections::items_page(state(ctx)?.db.reader(), collection.id, &request).await?
     };
+    prefetch::collection_items(ctx, &page.items).await?;
     let page = page.map(|row| {
         let key = row.key();
         (CollectionItem::from(row), key)

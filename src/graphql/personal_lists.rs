@@ -12,6 +12,7 @@ use crate::services::saves::SAVED_PAPERS;
 use crate::services::{feed, notifications};
 
 use super::context::{state, viewer};
+use super::prefetch;
 use super::types::{Author, Connection, Notification, Paper, TotalCount, User};
 
 /// `Ok` when the viewer is `owner_id`: saved papers and notifications are private.
@@ -35,6 +36,8 @@ pub async fn saved_papers_of(
     let page = SAVED_PAPERS
         .page::<paper::Model>(state(ctx)?.db.reader(), user_id, &request)
         .await?;
+    let papers: Vec<paper::Model> = page.items.iter().map(|saved| saved.item.clone()).collect();
+    prefetch::paper_connection(ctx, &papers).await?;
     let page = page.map(|saved| {
         let key = saved.key(saved.item.id);
         (Paper::from(saved.item), key)
@@ -98,6 +101,7 @@ pub async fn feed_of(
 ) -> async_graphql::Result<Connection<Paper>> {
     let request = PageArgs::forward(first, after).parse(feed::LIST_KIND, &feed::cursor_shape())?;
     let page = feed::page(state(ctx)?.db.reader(), user_id, &request).await?;
+    prefetch::paper_connection(ctx, &page.items).await?;
     let page = page.map(|paper| {
         let key = feed::key_of(&paper);
         (Paper::from(paper), key)
@@ -121,6 +125,7 @@ pub async fn notifications_of(
         .parse(notifications::LIST_KIND, &notifications::cursor_shape())?;
     let db = state(ctx)?.db.reader();
     let page = notifications::page(db, user_id, unread_only, &request).await?;
+    prefetch::notifications(ctx, &page.items).await?;
     let page = page.map(|model| {
         let key = notifications::key_of(&model);
         (Notification::from(model), key)

@@ -9,20 +9,25 @@
 use std::collections::{HashMap, HashSet};
 
 use async_graphql::{Context, Lookahead, SelectionField, Value};
-use entity::{author, paper};
+use entity::{author, notification, paper};
 
 use crate::error::AppResult;
 use crate::pagination::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page, PageRequest};
 use crate::services::bylines::{self, BylineCache, BylineKey};
+use crate::services::collections::{self, ItemRow};
+use crate::services::follows::{FOLLOWED_AUTHORS, Followed};
 use crate::services::papers::{self, PaperListing, PaperOwner, PaperPage};
 use crate::services::search::{self, Hit, SearchListing};
-use crate::services::users;
+use crate::services::{authors, comments, saves, users};
 
 use crate::auth::Viewer;
 use crate::services::upvotes;
 
+use super::collection_lists::PublicCollectionCount;
+use super::comment_loaders::{CommentById, PaperById};
 use super::context::{loader, state, viewer};
 use super::loaders::{BylineOf, FirstPapersOf, HasUpvoted, PaperCountOf, RequestLoader, UserById};
+use super::personal_loaders::{AuthorById, FollowerCount, HasSaved, ViewerFollows};
 
 /// One page of `listing` for the current field, with everything its connection selects on
 /// the papers primed.
@@ -71,6 +76,84 @@ pub async fn author_connection(
     let primer = Primer::new(ctx)?;
     let authors: Vec<&author::Model> = authors.iter().collect();
     primer.authors(&authors, &selection).await?;
+    Ok(())
+}
+
+/// Primes everything the current field's connection selects on `papers` (a page read
+/// elsewhere: the feed, saved papers).
+pub async fn paper_connection(
+    ctx: &Context<'_>,
+    papers: &[paper::Model],
+) -> async_graphql::Result<()> {
+    if let Some(selection) = connection_nodes(&ctx.look_ahead()) {
+        Primer::new(ctx)?.papers(papers, &selection).await?;
+    }
+    Ok(())
+}
+
+/// Primes what the current field's connection selects on the papers of collection items.
+pub async fn collection_items(ctx: &Context<'_>, items: &[ItemRow]) -> async_graphql::Result<()> {
+    let Some(selection) = connection_nodes(&ctx.look_ahead()) else {
+        return Ok(());
+    };
+    let paper = selection.field("paper");
+    if paper.exists() {
+        let papers: Vec<paper::Model> = items.iter().map(|item| item.paper.clone()).collect();
+        Primer::new(ctx)?.papers(&papers, &paper).await?;
+    }
+    Ok(())
+}
+
+/// Primes what the current field's connection selects on notifications: their actors,
+/// papers (and what those select), comments and authors.
+pub async fn notifications(
+    ctx: &Context<'_>,
+    models: &[notification::Model],
+) -> async_graphql::Result<()> {
+    let Some(selection) = connection_nodes(&ctx.look_ahead()) else {
+        return Ok(());
+    };
+    let primer = Primer::new(ctx)?;
+    if selection.field("actor").exists() {
+        primer
+            .users(&unique(models.iter().filter_map(|model| model.actor_id)))
+            .await?;
+    }
+    let paper = selection.field("paper");
+    if paper.exists() {
+        let ids = unique(models.iter().filter_map(|model| model.paper_id));
+        let found = papers::by_ids(primer.db, &ids).await?;
+        let listed: Vec<paper::Model> = found.values().cloned().collect();
+        primer
+            .loader
+            .feed_many(found.into_iter().map(|(id, paper)| (PaperById(id), paper)))
+            .await;
+        primer.papers(&listed, &paper).await?;
+    }
+    if selection.field("comment").exists() {
+        let ids = unique(models.iter().filter_map(|model| model.comment_id));
+        let found = comments::by_ids(primer.db, &ids).await?;
+        primer
+            .loader
+            .feed_many(
+                found
+                    .into_iter()
+                    .map(|(id, comment)| (CommentById(id), comment)),
+            )
+            .await;
+    }
+    if selection.field("author").exists() {
+        let ids = unique(models.iter().filter_map(|model| model.author_id));
+        let found = authors::by_ids(primer.db, &ids).await?;
+        primer
+            .loader
+            .feed_many(
+                found
+                    .into_iter()
+                    .map(|(id, author)| (AuthorById(id), author)),
+            )
+            .await;
+    }
     Ok(())
 }
 
@@ -134,6 +217,7 @@ impl<'a> Primer<'a> {
             let ids: Vec<i64> = unique(papers.iter().filter_map(|paper| paper.submitted_by));
             self.users(&ids).await?;
         }
+        self.personal_fields(papers, selection).await?;
         if let Some(user_id) = self.viewer.user_id()
             && selection.field("viewerHasUpvoted").exists()
         {
@@ -149,6 +233,62 @@ impl<'a> Primer<'a> {
         Ok(())
     }
 
+    /// Whether the viewer saved each paper, and how many public collections hold it.
+    async fn personal_fields(
+        &self,
+        papers: &[paper::Model],
+        selection: &Lookahead<'_>,
+    ) -> AppResult<()> {
+        let ids: Vec<i64> = papers.iter().map(|paper| paper.id).collect();
+        if let Some(user_id) = self.viewer.user_id()
+            && selection.field("viewerHasSaved").exists()
+        {
+            let saved = saves::saved_among(self.db, user_id, &ids).await?;
+            self.loader
+                .feed_many(
+                    ids.iter().map(|&paper_id| {
+                        (HasSaved { user_id, paper_id }, saved.contains(&paper_id))
+                    }),
+                )
+                .await;
+        }
+        if selection.field("collectionCount").exists() {
+            let counts = collections::public_counts(self.db, &ids).await?;
+            self.loader
+                .feed_many(ids.iter().map(|id| {
+                    let count = counts.get(id).copied().unwrap_or(0);
+                    (PublicCollectionCount(*id), count)
+                }))
+                .await;
+        }
+        Ok(())
+    }
+
+    /// How many follow each author, and whether the viewer does.
+    async fn author_follows(&self, ids: &[i64], selection: &Lookahead<'_>) -> AppResult<()> {
+        if selection.field("followerCount").exists() {
+            let counts = FOLLOWED_AUTHORS.counts_by_listed(self.db, ids).await?;
+            self.loader
+                .feed_many(ids.iter().map(|id| {
+                    let count = counts.get(id).copied().unwrap_or(0);
+                    (FollowerCount(Followed::Author(*id)), count)
+                }))
+                .await;
+        }
+        if let Some(viewer) = self.viewer.user_id()
+            && selection.field("viewerFollows").exists()
+        {
+            let followed = FOLLOWED_AUTHORS.linked_among(self.db, viewer, ids).await?;
+            self.loader
+                .feed_many(ids.iter().map(|id| {
+                    let target = Followed::Author(*id);
+                    (ViewerFollows { viewer, target }, followed.contains(id))
+                }))
+                .await;
+        }
+        Ok(())
+    }
+
     async fn authors(
         &self,
         authors: &[&author::Model],
@@ -158,6 +298,7 @@ impl<'a> Primer<'a> {
             return Ok(());
         }
         let ids: Vec<i64> = authors.iter().map(|author| author.id).collect();
+        self.author_follows(&ids, selection).await?;
         let selected_papers = selection.field("papers");
         if selection.field("paperCount").exists() || selected_papers.field("totalCount").exists() {
             let counts = papers::paper_counts_of(self.db, PaperOwner::Author, &ids).await?;

@@ -7,13 +7,18 @@
 //! union. That is exact: a paper among the page's `limit` is, in each of its sources,
 //! behind fewer than `limit` others of the page. A page costs one index range per followed
 //! source — bounded by [`follows::MAX_FOLLOWS`](super::follows::MAX_FOLLOWS) — whatever the
-//! sources' sizes and however many papers arrive. Writing the feed instead (a row per
+//! sources' sizes and however many papers arrive; it is first looked for among the papers
+//! of the last day below the page's top (then 16 days, 256, everything), so that busy
+//! sources end their ranges early and quiet ones at once. Writing the feed instead (a row per
 //! follower and paper) would make a harvest's 50,000 papers cost a row for every follower
 //! of every author and category in them, and following a prolific author a backfill of
 //! thousands of rows, for a read that is already index ranges.
 
+use chrono::{DateTime, Duration, Utc};
 use entity::paper;
-use sea_orm::{ConnectionTrait, DbBackend, FromQueryResult, Value};
+use sea_orm::{
+    ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, QueryOrder, QuerySelect, Value,
+};
 
 use crate::error::{AppError, AppResult};
 use crate::pagination::{KeyPart, Keyset, ListKind, Page, PageRequest};
@@ -76,11 +81,11 @@ const SOURCES: [Source; 3] = [
 ];
 
 impl Source {
-    /// The first `?` papers of each source `?` follows, after the cursor when `after`:
-    /// `(submitted_at, paper_id)` rows. PostgreSQL takes each range in a `LATERAL` join;
-    /// SQLite, which has none, reads the same range as a correlated `rowid IN (…)` list
-    /// evaluated once per followed source.
-    fn arm(&self, backend: DbBackend, after: bool) -> String {
+    /// The first `?` papers of each source `?` follows, after the cursor when `after` and
+    /// submitted since a time when `bounded`: `(submitted_at, paper_id)` rows. PostgreSQL
+    /// takes each range in a `LATERAL` join; SQLite, which has none, reads the same range as
+    /// a correlated `rowid IN (…)` list evaluated once per followed source.
+    fn arm(&self, backend: DbBackend, after: bool, bounded: bool) -> String {
         let Self {
             range_table,
             range_source,
@@ -94,8 +99,13 @@ impl Source {
         } else {
             String::new()
         };
+        let since = if bounded {
+            "AND r.submitted_at >= ?"
+        } else {
+            ""
+        };
         let range = format!(
-            "FROM {range_table} r WHERE r.{range_source} = f.{followed} {cursor}
+            "FROM {range_table} r WHERE r.{range_source} = f.{followed} {cursor} {since}
              ORDER BY r.submitted_at DESC, r.{range_paper} DESC LIMIT ?"
         );
         match backend {
@@ -112,6 +122,20 @@ impl Source {
     }
 }
 
+/// How far below the page's top (the cursor, or the newest paper) a page is looked for
+/// first, in days, each window tried when the one before held less than a page; `None` is
+/// the whole feed. A page within a window is the page: everything outside is older. For a
+/// reader of busy sources the first day holds it, and each source's range stops at the
+/// window instead of reading a page of old papers from every one of 1,000 sources.
+const WINDOWS_DAYS: [Option<i64>; 4] = [Some(1), Some(16), Some(256), None];
+
+/// Where a page starts: after a cursor's paper.
+#[derive(Debug, Clone, Copy)]
+struct After {
+    at: DateTime<Utc>,
+    id: i64,
+}
+
 /// A page of `user_id`'s feed.
 ///
 /// # Errors
@@ -121,21 +145,54 @@ pub async fn page(
     user_id: i64,
     request: &PageRequest,
 ) -> AppResult<Page<paper::Model>> {
-    let backend = db.get_database_backend();
-    let limit = i64::try_from(request.fetch_limit()).unwrap_or(i64::MAX);
+    let limit = request.fetch_limit();
     let after = match &request.after {
-        Some(key) => Some(cursor_values(key)?),
+        Some(key) => Some(after(key)?),
         None => None,
     };
+    let top = match after {
+        Some(after) => Some(after.at),
+        None => newest_submission(db).await?,
+    };
+    for window in WINDOWS_DAYS {
+        let since = match (window, top) {
+            (Some(days), Some(top)) => Some(top - Duration::days(days)),
+            _ => None,
+        };
+        if window.is_some() && since.is_none() {
+            continue;
+        }
+        let papers = newest(db, user_id, after, since, limit).await?;
+        if papers.len() as u64 >= limit || since.is_none() {
+            return Ok(request.into_page(papers));
+        }
+    }
+    Ok(request.into_page(Vec::new()))
+}
+
+/// The first `limit` distinct papers of every followed source, after `after` and
+/// submitted since `since`, newest first.
+async fn newest(
+    db: &impl ConnectionTrait,
+    user_id: i64,
+    after: Option<After>,
+    since: Option<DateTime<Utc>>,
+    limit: u64,
+) -> AppResult<Vec<paper::Model>> {
+    let backend = db.get_database_backend();
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let mut values: Vec<Value> = Vec::new();
     let arms: Vec<String> = SOURCES
         .iter()
         .map(|source| {
             // Placeholders in text order: the follower (SQLite puts it before the range).
             let mut range = Vec::new();
-            if let Some((time, id)) = &after {
-                range.push(time.clone());
-                range.push(Value::from(*id));
+            if let Some(after) = after {
+                range.push(Value::from(after.at));
+                range.push(Value::from(after.id));
+            }
+            if let Some(since) = since {
+                range.push(Value::from(since));
             }
             range.push(Value::from(limit));
             match backend {
@@ -148,7 +205,7 @@ pub async fn page(
                     values.extend(range);
                 }
             }
-            source.arm(backend, after.is_some())
+            source.arm(backend, after.is_some(), since.is_some())
         })
         .collect();
     values.push(Value::from(limit));
@@ -163,11 +220,22 @@ pub async fn page(
     let rows = db
         .query_all_raw(sql::statement(backend, &sql, values))
         .await?;
-    let papers = rows
+    Ok(rows
         .iter()
         .map(|row| paper::Model::from_query_result(row, ""))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(request.into_page(papers))
+        .collect::<Result<Vec<_>, _>>()?)
+}
+
+/// When the newest paper was submitted; `None` without papers.
+async fn newest_submission(db: &impl ConnectionTrait) -> AppResult<Option<DateTime<Utc>>> {
+    Ok(paper::Entity::find()
+        .select_only()
+        .column(paper::Column::SubmittedAt)
+        .order_by_desc(paper::Column::SubmittedAt)
+        .limit(1)
+        .into_tuple()
+        .one(db)
+        .await?)
 }
 
 /// How many papers `user_id`'s feed holds (every paper of every followed source, once:
@@ -194,11 +262,11 @@ pub async fn count(db: &impl ConnectionTrait, user_id: i64) -> AppResult<i64> {
     })
 }
 
-fn cursor_values(key: &Keyset) -> AppResult<(Value, i64)> {
-    let time = key
-        .parts
-        .first()
-        .and_then(KeyPart::to_value)
-        .ok_or_else(|| AppError::bad_input("after", "`after` is out of range"))?;
-    Ok((time, key.id))
+fn after(key: &Keyset) -> AppResult<After> {
+    let at = match key.parts.first() {
+        Some(KeyPart::Time(micros)) => DateTime::<Utc>::from_timestamp_micros(*micros),
+        _ => None,
+    }
+    .ok_or_else(|| AppError::bad_input("after", "`after` is out of range"))?;
+    Ok(After { at, id: key.id })
 }

@@ -82,8 +82,9 @@ struct Notice {
     comment_id: Option<i64>,
 }
 
-/// Tells the parent's author, the paper's submitter and the mentioned users of a new
-/// comment (each once, the commenter never), and publishes what was written.
+/// Tells the parent's author, the mentioned users and the paper's submitter and author
+/// accounts of a new comment (each once, the commenter never), and publishes what was
+/// written.
 ///
 /// # Errors
 /// `INTERNAL_SERVER_ERROR` on database failure.
@@ -93,7 +94,7 @@ pub async fn for_comment(
     parent_author: Option<i64>,
 ) -> AppResult<()> {
     let db = ctx.db.writer();
-    let submitter = submitter_of(db, comment.paper_id).await?;
+    let owners = owners_of(db, comment.paper_id).await?;
     let mentioned = mentioned_users(db, &comment.body).await?;
     let candidates = parent_author
         .map(|id| (id, NotificationKind::CommentReply))
@@ -103,7 +104,11 @@ pub async fn for_comment(
                 .into_iter()
                 .map(|id| (id, NotificationKind::Mention)),
         )
-        .chain(submitter.map(|id| (id, NotificationKind::PaperComment)));
+        .chain(
+            owners
+                .into_iter()
+                .map(|id| (id, NotificationKind::PaperComment)),
+        );
     let mut told = HashSet::new();
     let notices: Vec<Notice> = candidates
         .filter(|(user_id, _)| Some(*user_id) != comment.author_id && told.insert(*user_id))
@@ -160,14 +165,20 @@ pub async fn withdraw_for_comment(db: &impl ConnectionTrait, comment_id: i64) ->
     Ok(())
 }
 
-async fn submitter_of(db: &impl ConnectionTrait, paper_id: i64) -> AppResult<Option<i64>> {
-    let submitter: Option<Option<i64>> = entity::paper::Entity::find_by_id(paper_id)
-        .select_only()
-        .column(entity::paper::Column::SubmittedBy)
-        .into_tuple()
-        .one(db)
+/// The users a paper belongs to: its submitter and the accounts of its authors.
+async fn owners_of(db: &impl ConnectionTrait, paper_id: i64) -> AppResult<Vec<i64>> {
+    let sql = "SELECT submitted_by AS user_id FROM papers
+                WHERE id = ? AND submitted_by IS NOT NULL
+               UNION
+               SELECT a.user_id FROM paper_authors pa JOIN authors a ON a.id = pa.author_id
+                WHERE pa.paper_id = ? AND a.user_id IS NOT NULL";
+    let values = vec![Value::from(paper_id), Value::from(paper_id)];
+    let rows = db
+        .query_all_raw(sql::statement(db.get_database_backend(), sql, values))
         .await?;
-    Ok(submitter.flatten())
+    rows.iter()
+        .map(|row| Ok(row.try_get::<i64>("", "user_id")?))
+        .collect()
 }
 
 async fn mentioned_users(db: &impl ConnectionTrait, markdown: &str) -> AppResult<Vec<i64>> {

@@ -52,6 +52,9 @@ async fn generated_data_keeps_every_index_and_key_of_the_schema() {
             users: 20,
             upvotes: 1_000,
             comments: 3_000,
+            follows: 2_000,
+            collections: 30,
+            notifications: 500,
         },
         seed: 3,
         until: Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap(),
@@ -60,6 +63,9 @@ async fn generated_data_keeps_every_index_and_key_of_the_schema() {
     let report = generate(&app.state.db, &plan).await.unwrap();
     assert_eq!(report.upvotes, 1_000);
     assert_eq!(report.comments, 3_000);
+    assert_eq!(report.collection_items, 30 * 20);
+    assert_eq!(report.notifications, 500);
+    assert!(report.category_listings >= 200);
     assert_eq!(schema_definitions(&app).await, migrated);
 
     // Every stored count of the discussion equals its rows, however it was written.
@@ -81,6 +87,21 @@ async fn generated_data_keeps_every_index_and_key_of_the_schema() {
              (SELECT count(*) FROM comment_upvotes u WHERE u.comment_id = c.id)",
         ),
         (
+            "categories.paper_count",
+            "SELECT count(*) FROM categories c WHERE c.paper_count <> \
+             (SELECT count(*) FROM paper_categories l WHERE l.code = c.code)",
+        ),
+        (
+            "paper_categories.submitted_at",
+            "SELECT count(*) FROM paper_categories l JOIN papers p ON p.id = l.paper_id \
+             WHERE l.submitted_at <> p.submitted_at",
+        ),
+        (
+            "collections.item_count",
+            "SELECT count(*) FROM collections c WHERE c.item_count <> \
+             (SELECT count(*) FROM collection_items i WHERE i.collection_id = c.id)",
+        ),
+        (
             "thread depth",
             "SELECT count(*) FROM comments c JOIN comments p ON p.id = c.parent_id \
              WHERE c.depth <> p.depth + 1 OR c.paper_id <> p.paper_id OR c.depth > 15",
@@ -93,6 +114,26 @@ async fn generated_data_keeps_every_index_and_key_of_the_schema() {
             .unwrap();
         let wrong: i64 = row.try_get_by_index(0).unwrap();
         assert_eq!(wrong, 0, "{what}");
+    }
+    for (sql, expected) in [
+        ("SELECT count(*) FROM author_follows WHERE user_id = 1", 10),
+        ("SELECT count(*) FROM author_follows WHERE user_id = 2", 300),
+        (
+            "SELECT count(*) FROM category_follows WHERE user_id = 2",
+            20,
+        ),
+        (
+            "SELECT count(*) FROM author_follows WHERE author_id = 1 AND user_id > 2",
+            18,
+        ),
+    ] {
+        let row = db
+            .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+            .await
+            .unwrap()
+            .unwrap();
+        let found: i64 = row.try_get_by_index(0).unwrap();
+        assert_eq!(found, expected, "{sql}");
     }
     let busiest = db
         .query_one_raw(Statement::from_string(

@@ -766,3 +766,44 @@ async fn paper_added_streams_the_viewers_feed() {
         "carol's paper, not followed, is not delivered"
     );
 }
+
+#[tokio::test]
+async fn a_comment_tells_the_account_of_each_author_of_the_paper() {
+    let app = TestApp::spawn().await;
+    let output = imported(
+        &app,
+        &papers(&[("Authored", &["Grace Hopper"], &["cs.PL"])]),
+    )
+    .await;
+    assert!(output.status.success(), "{output:?}");
+    let grace = app.register("grace").await;
+    let bob = app.register("bob").await;
+    // No API links an author to an account yet; the column is there for it.
+    {
+        use sea_orm::ConnectionTrait;
+        let db = app.state.db.writer();
+        let link = "UPDATE authors SET user_id = (SELECT id FROM users WHERE username = 'grace') \
+                    WHERE name = 'Grace Hopper'";
+        db.execute_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            link,
+        ))
+        .await
+        .unwrap();
+    }
+    let paper = app.paper_ids(1).await.remove(0);
+    comment(
+        &app,
+        &bob.access_token,
+        &paper,
+        None,
+        "Question for the author",
+    )
+    .await;
+    let graces = inbox(&app, &grace.access_token).await;
+    assert_eq!(kinds(&graces), ["PAPER_COMMENT"]);
+    assert_eq!(
+        graces["notifications"]["nodes"][0]["comment"]["body"],
+        "Question for the author"
+    );
+}

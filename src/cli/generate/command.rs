@@ -21,6 +21,16 @@ pub struct GenerateArgs {
     /// Comments in threads over the papers (most on the newest few).
     #[arg(long, default_value_t = Sizes::default().comments)]
     comments: u64,
+    /// Author follows: user 1 follows 10 authors, user 2 follows 1,000 (and 20
+    /// categories), users 3–10,002 follow author 1, the rest are drawn at random.
+    #[arg(long, default_value_t = Sizes::default().follows)]
+    follows: u64,
+    /// Collections of 20 papers each, owned by random users.
+    #[arg(long, default_value_t = Sizes::default().collections)]
+    collections: u64,
+    /// Notifications (two thirds read) to random users.
+    #[arg(long, default_value_t = Sizes::default().notifications)]
+    notifications: u64,
     /// Seed: the same seed (and sizes and end time) gives the same data.
     #[arg(long, default_value_t = 42)]
     seed: u64,
@@ -49,6 +59,9 @@ pub async fn run(args: GenerateArgs) -> Result<(), CliError> {
             users: args.users,
             upvotes: args.upvotes,
             comments: args.comments,
+            follows: args.follows,
+            collections: args.collections,
+            notifications: args.notifications,
         },
         seed: args.seed,
         until: args.until,
@@ -58,15 +71,20 @@ pub async fn run(args: GenerateArgs) -> Result<(), CliError> {
     let started = std::time::Instant::now();
     let report = generate(&db, &plan).await?;
     print_out(&format!(
-        "generated {} users, {} authors, {} papers ({} byline rows), {} upvotes, {} comments \
-         ({} comment upvotes) in {:.1} s",
+        "generated {} users, {} authors, {} papers ({} byline rows, {} category listings), \
+         {} upvotes, {} comments ({} comment upvotes), {} follows, {} collection items, \
+         {} notifications in {:.1} s",
         report.users,
         report.authors,
         report.papers,
         report.bylines,
+        report.category_listings,
         report.upvotes,
         report.comments,
         report.comment_upvotes,
+        report.follows,
+        report.collection_items,
+        report.notifications,
         started.elapsed().as_secs_f64()
     ));
     db.close().await;

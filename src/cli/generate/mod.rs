@@ -6,6 +6,7 @@
 
 mod command;
 mod comments;
+mod personal;
 mod rng;
 mod set_aside;
 mod vocabulary;
@@ -33,13 +34,17 @@ pub const DISABLED_PASSWORD_HASH: &str = "!disabled";
 /// Most bind parameters per statement (SQLite allows 32,766; PostgreSQL 65,535).
 const MAX_PARAMETERS: usize = 30_000;
 /// The tables bulk-loaded without their foreign keys and secondary indexes (PostgreSQL).
-const BARE_LOADED: [&str; 6] = [
+const BARE_LOADED: [&str; 10] = [
     "authors",
     "papers",
     "paper_authors",
+    "paper_categories",
     "upvotes",
     "comments",
     "comment_upvotes",
+    "author_follows",
+    "collection_items",
+    "notifications",
 ];
 /// Days of submissions the papers are spread over, ending at `until`.
 const SPAN_DAYS: i64 = 730;
@@ -53,6 +58,12 @@ pub struct Sizes {
     pub upvotes: u64,
     /// Comments, in threads (see `comments.rs`); none by default.
     pub comments: u64,
+    /// Author follows (see `personal.rs`); none by default.
+    pub follows: u64,
+    /// Collections of 20 papers each; none by default.
+    pub collections: u64,
+    /// Notifications; none by default.
+    pub notifications: u64,
 }
 
 impl Default for Sizes {
@@ -63,6 +74,9 @@ impl Default for Sizes {
             users: 20_000,
             upvotes: 1_000_000,
             comments: 0,
+            follows: 0,
+            collections: 0,
+            notifications: 0,
         }
     }
 }
@@ -99,6 +113,10 @@ pub struct Report {
     pub upvotes: u64,
     pub comments: u64,
     pub comment_upvotes: u64,
+    pub category_listings: u64,
+    pub follows: u64,
+    pub collection_items: u64,
+    pub notifications: u64,
 }
 
 /// Generates `plan` into an empty database.
@@ -143,6 +161,8 @@ pub async fn generate(db: &Database, plan: &Plan) -> Result<Report, GenerateErro
             "ALTER TABLE upvotes DISABLE TRIGGER upvotes_count",
             "ALTER TABLE comments DISABLE TRIGGER comments_count",
             "ALTER TABLE comment_upvotes DISABLE TRIGGER comment_upvotes_count",
+            "ALTER TABLE paper_categories DISABLE TRIGGER paper_categories_count",
+            "ALTER TABLE collection_items DISABLE TRIGGER collection_items_count",
         ] {
             transaction
                 .execute_raw(Statement::from_string(DbBackend::Postgres, disable))
@@ -171,6 +191,29 @@ pub async fn generate(db: &Database, plan: &Plan) -> Result<Report, GenerateErro
     )
     .await?;
     tracing::info!(comments = discussion.comments, "generated comments");
+    let mut personal_rng = personal::rng_for(plan.seed);
+    let category_listings =
+        personal::insert_categories(&transaction, &mut personal_rng, &submitted, triggers_count)
+            .await?;
+    let follows =
+        personal::insert_follows(&transaction, &mut personal_rng, sizes, plan.until).await?;
+    let collection_items = personal::insert_collections(
+        &transaction,
+        &mut personal_rng,
+        sizes,
+        plan.until,
+        triggers_count,
+    )
+    .await?;
+    let notifications =
+        personal::insert_notifications(&transaction, &mut personal_rng, sizes, (start, plan.until))
+            .await?;
+    tracing::info!(
+        follows,
+        collection_items,
+        notifications,
+        "generated personal data"
+    );
     if !triggers_count {
         for enable in [
             "UPDATE papers SET comment_count = counted.comments \
@@ -179,6 +222,8 @@ pub async fn generate(db: &Database, plan: &Plan) -> Result<Report, GenerateErro
             "ALTER TABLE upvotes ENABLE TRIGGER upvotes_count",
             "ALTER TABLE comments ENABLE TRIGGER comments_count",
             "ALTER TABLE comment_upvotes ENABLE TRIGGER comment_upvotes_count",
+            "ALTER TABLE paper_categories ENABLE TRIGGER paper_categories_count",
+            "ALTER TABLE collection_items ENABLE TRIGGER collection_items_count",
         ] {
             transaction
                 .execute_raw(Statement::from_string(DbBackend::Postgres, enable))
@@ -214,6 +259,10 @@ pub async fn generate(db: &Database, plan: &Plan) -> Result<Report, GenerateErro
         upvotes: upvotes.len() as u64,
         comments: discussion.comments,
         comment_upvotes: discussion.upvotes,
+        category_listings,
+        follows,
+        collection_items,
+        notifications,
     })
 }
 
@@ -576,7 +625,14 @@ async fn insert_upvotes(
 
 /// Explicit ids do not move PostgreSQL's sequences; move them past the generated rows.
 async fn advance_sequences(db: &impl ConnectionTrait) -> Result<(), DbErr> {
-    for table in ["users", "authors", "papers", "comments"] {
+    for table in [
+        "users",
+        "authors",
+        "papers",
+        "comments",
+        "collections",
+        "notifications",
+    ] {
         db.execute_raw(Statement::from_string(
             DbBackend::Postgres,
             format!(
@@ -617,7 +673,7 @@ mod tests {
             authors: 10,
             users: 40,
             upvotes: 1_000,
-            comments: 0,
+            ..Sizes::default()
         };
         let pairs = draw_upvotes(&mut Rng::new(3), sizes);
         let distinct: HashSet<_> = pairs.iter().collect();
