@@ -440,7 +440,7 @@ personal_benchmark() {
     load "$WORK/feed-heavy.lua" 32 "feed, first page, user following 1,000 authors and 20 categories, 32 connections"
     grep -h "failed requests" "$WORK/last-report" | sed 's/^/  /' | tee -a "$OUT"
     author=$(curl -s "http://127.0.0.1:$PORT/graphql" -H 'content-type: application/json' \
-      -d '{"query":"{ author(id: \"QXV0aG9yOjE=\") { name followerCount } }"}' \
+      -d '{"query":"{ author(id: \"QXV0aG9yOjE\") { name followerCount } }"}' \
       | python3 -c 'import json,sys; a=json.load(sys.stdin)["data"]["author"]; print(a["name"] + "|" + str(a["followerCount"]))')
     log "notification fan-out: a paper by ${author%%|*} (${author#*|} followers), every follower subscribed"
     FANOUT_INBOX_FIRST_USER=3 FANOUT_JWT_SECRET="$secret" FANOUT_AUTHOR="${author%%|*}" \

@@ -807,3 +807,69 @@ async fn a_comment_tells_the_account_of_each_author_of_the_paper() {
         "Question for the author"
     );
 }
+
+#[tokio::test]
+async fn a_feed_of_many_sources_is_exact_through_its_time_windows() {
+    let app = TestApp::spawn().await;
+    // 80 authors, one paper each, 13 days apart: pages come from windows of 1, 16 and 256
+    // days below their top, and from the whole feed at the end.
+    let start = chrono::DateTime::parse_from_rfc3339("2023-01-01T10:00:00Z").unwrap();
+    let records: Vec<Value> = (0..80)
+        .map(|index| {
+            let at = start + chrono::Duration::days(13 * index);
+            json!({
+                "title": format!("Paper {index:02}"), "abstract": "A paper.",
+                "authors": [format!("Author {index:02}")],
+                "arxiv_id": format!("2301.{:05}", index + 1),
+                "submitted_at": at.to_rfc3339(),
+            })
+        })
+        .collect();
+    let output = imported(&app, &Value::Array(records)).await;
+    assert!(output.status.success(), "{output:?}");
+    let reader = app.register("reader").await;
+    let authors = app
+        .query("{ authors(first: 100) { nodes { id name } } }", json!({}))
+        .await;
+    let follow = "mutation($a: ID!) { followAuthor(authorId: $a) { id } }";
+    for author in authors["authors"]["nodes"].as_array().unwrap() {
+        // All but every eighth author: the feed leaves their papers out.
+        let name = author["name"].as_str().unwrap();
+        let number: u32 = name.trim_start_matches("Author ").parse().unwrap();
+        if !number.is_multiple_of(8) {
+            send(
+                &app,
+                Some(&reader.access_token),
+                follow,
+                json!({ "a": author["id"] }),
+            )
+            .await
+            .expect_ok();
+        }
+    }
+    let expected: Vec<String> = (0..80_u32)
+        .rev()
+        .filter(|number| !number.is_multiple_of(8))
+        .map(|number| format!("Paper {number:02}"))
+        .collect();
+    assert!(expected.len() > 64, "more sources than are read whole");
+    let mut walked = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let page = send(
+            &app,
+            Some(&reader.access_token),
+            "query($after: String) { feed(first: 7, after: $after) {
+                pageInfo { hasNextPage endCursor } nodes { title } } }",
+            json!({ "after": after }),
+        )
+        .await
+        .expect_ok();
+        walked.extend(strings(&page["feed"]["nodes"], "title"));
+        if page["feed"]["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = page["feed"]["pageInfo"]["endCursor"].clone();
+    }
+    assert_eq!(walked, expected);
+}
