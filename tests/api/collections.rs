@@ -6,11 +6,7 @@ use serde_json::{Value, json};
 use crate::helpers::{GqlResponse, TestApp, TestUser};
 
 async fn send(app: &TestApp, token: Option<&str>, query: &str, variables: Value) -> GqlResponse {
-    let request = app.gql(query).variables(variables);
-    match token {
-        Some(token) => request.bearer(token).send().await,
-        None => request.send().await,
-    }
+    app.send_as(token, query, variables).await
 }
 
 const CREATE: &str = "mutation($i: CreateCollectionInput!) { createCollection(input: $i) { id } }";
@@ -292,11 +288,8 @@ async fn bad_input_and_limits_change_nothing() {
     );
 
     // At most 10,000 items: the stored count is what the check reads.
-    execute(
-        &app,
-        "UPDATE collections SET item_count = 10000 WHERE name = 'Open'",
-    )
-    .await;
+    app.execute_sql("UPDATE collections SET item_count = 10000 WHERE name = 'Open'")
+        .await;
     let full = send(
         &app,
         Some(&ada.access_token),
@@ -307,9 +300,7 @@ async fn bad_input_and_limits_change_nothing() {
     assert_eq!(full.error_code(), "BAD_USER_INPUT");
 
     // At most 1,000 collections a user.
-    execute(
-        &app,
-        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 998)
+    app.execute_sql("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 998)
          INSERT INTO collections (owner_id, name, description, visibility, item_count, created_at, updated_at)
          SELECT c.owner_id, c.name, '', 'PRIVATE', 0, c.created_at, c.updated_at
          FROM n, collections c WHERE c.name = 'List'",
@@ -332,13 +323,6 @@ async fn bad_input_and_limits_change_nothing() {
     )
     .await;
     assert_eq!(over.error_code(), "BAD_USER_INPUT");
-}
-
-async fn execute(app: &TestApp, sql: &str) {
-    use sea_orm::ConnectionTrait;
-    let db = app.state.db.writer();
-    let statement = sea_orm::Statement::from_string(db.get_database_backend(), sql);
-    db.execute_raw(statement).await.unwrap();
 }
 
 /// Whether each of `ids` is visible to `token` through `node` and `nodes`.

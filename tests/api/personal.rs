@@ -9,11 +9,7 @@ use crate::helpers::{GqlResponse, TestApp};
 
 /// `query` with `variables`, as the user of `token` (anonymous without one).
 async fn send(app: &TestApp, token: Option<&str>, query: &str, variables: Value) -> GqlResponse {
-    let request = app.gql(query).variables(variables);
-    match token {
-        Some(token) => request.bearer(token).send().await,
-        None => request.send().await,
-    }
+    app.send_as(token, query, variables).await
 }
 
 fn strings(nodes: &Value, field: &str) -> Vec<String> {

@@ -125,28 +125,18 @@ async fn statements_at_5_and_100(
     (small, large)
 }
 
-/// Runs `sql` on the test's database (rows the API would take many requests to make).
-async fn execute(app: &TestApp, sql: &str) {
-    use sea_orm::ConnectionTrait;
-    let db = app.state.db.writer();
-    let statement = sea_orm::Statement::from_string(db.get_database_backend(), sql);
-    db.execute_raw(statement).await.unwrap();
-}
-
 #[tokio::test]
 async fn the_personal_fields_of_a_front_page_are_batched() {
     let app = app_with_synthetic_data().await;
     let token = &app.quick_users("follower", 1).await[0];
     // Something to find: every paper saved, and every author of the first page followed.
-    execute(
-        &app,
+    app.execute_sql(
         "INSERT INTO saved_papers (user_id, paper_id, created_at)
          SELECT u.id, p.id, '2026-11-01T00:00:00+00:00' FROM users u, papers p
          WHERE u.username = 'follower0'",
     )
     .await;
-    execute(
-        &app,
+    app.execute_sql(
         "INSERT INTO author_follows (user_id, author_id, created_at)
          SELECT u.id, a.id, '2026-11-01T00:00:00+00:00' FROM users u, authors a
          WHERE u.username = 'follower0'",
@@ -179,8 +169,7 @@ async fn a_collection_page_costs_the_same_for_5_and_100_items() {
         .as_str()
         .unwrap()
         .to_owned();
-    execute(
-        &app,
+    app.execute_sql(
         "INSERT INTO collection_items (collection_id, paper_id, position, note, added_at)
          SELECT c.id, p.id, p.id * 1000, 'note', '2026-11-01T00:00:00+00:00'
          FROM collections c, papers p",
@@ -204,8 +193,7 @@ async fn a_collection_page_costs_the_same_for_5_and_100_items() {
 async fn a_notifications_page_costs_the_same_for_5_and_100_entries() {
     let app = app_with_synthetic_data().await;
     let token = &app.quick_users("reader", 1).await[0];
-    execute(
-        &app,
+    app.execute_sql(
         "INSERT INTO notifications (user_id, kind, actor_id, paper_id, created_at)
          SELECT r.id, 'MODERATION', a.id, p.id, '2026-11-01T00:00:00+00:00'
          FROM users r, users a, papers p

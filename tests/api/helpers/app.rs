@@ -100,6 +100,28 @@ impl TestApp {
             .expect_ok()
     }
 
+    /// `query` with `variables`, as the user of `token` (anonymous without one).
+    pub async fn send_as(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> crate::helpers::GqlResponse {
+        let request = self.gql(query).variables(variables);
+        match token {
+            Some(token) => request.bearer(token).send().await,
+            None => request.send().await,
+        }
+    }
+
+    /// Runs `sql` on the test's database (rows the API would take many requests to make).
+    pub async fn execute_sql(&self, sql: &str) {
+        use sea_orm::ConnectionTrait;
+        let db = self.state.db.writer();
+        let statement = sea_orm::Statement::from_string(db.get_database_backend(), sql);
+        db.execute_raw(statement).await.expect("the statement runs");
+    }
+
     /// The global ids of the first `count` papers, newest first.
     pub async fn paper_ids(&self, count: usize) -> Vec<String> {
         let data = self
