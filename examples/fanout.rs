@@ -228,7 +228,10 @@ impl Inbox {
 
     fn token(&self, index: usize) -> String {
         let user_id = self.first_user + i64::try_from(index).unwrap();
-        self.keys.issue(user_id, chrono::Utc::now()).unwrap().token
+        self.keys
+            .issue(user_id, None, chrono::Utc::now())
+            .unwrap()
+            .token
     }
 
     /// The paper of subscriber `index`'s newest notification.

@@ -36,6 +36,10 @@ mod defaults {
     /// arXiv's terms of use: no more than one request every three seconds.
     pub const ARXIV_REQUEST_INTERVAL_MILLIS: u64 = 3_000;
     pub const UPSTREAM_TIMEOUT_SECONDS: u64 = 15;
+    pub const APP_REQUESTS_PER_MINUTE: u32 = 3_000;
+    pub const TOKEN_REQUESTS_PER_MINUTE: u32 = 60;
+    pub const PASSWORD_RESETS_PER_HOUR: u32 = 5;
+    pub const MAIL_FROM: &str = "Paperboard <no-reply@paperboard.invalid>";
 }
 
 /// Where the data lives. `Debug` shows the URL without its password.
@@ -361,6 +365,66 @@ pub struct ScheduleConfig {
     pub sync_hf_daily: bool,
 }
 
+/// The platform for third-party frontends: OAuth, mail, and their limits.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PlatformConfig {
+    /// The URL users reach this server at (no trailing path): the OAuth issuer, and the
+    /// base of links in mails. Default: `http://` and the bound address.
+    #[arg(long, env = "PAPERBOARD_PUBLIC_URL")]
+    pub public_url: Option<url::Url>,
+
+    /// SMTP server for password-reset and verification mails, e.g.
+    /// `smtps://user:pass@mail.example.org` (TLS) or `smtp://…?tls=required` (STARTTLS).
+    /// Without it, mails are written as files into the mail directory.
+    #[arg(long, env = "PAPERBOARD_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<Secret>,
+
+    /// Where mails are written when no SMTP server is configured. Default: `outbox/` in
+    /// the data directory.
+    #[arg(long, env = "PAPERBOARD_MAIL_DIR")]
+    pub mail_dir: Option<PathBuf>,
+
+    /// The sender of mails.
+    #[arg(long, env = "PAPERBOARD_MAIL_FROM", default_value = defaults::MAIL_FROM)]
+    pub mail_from: String,
+
+    /// Requests one OAuth app may make per minute, over all its users.
+    #[arg(long, env = "PAPERBOARD_APP_REQUESTS_PER_MINUTE", default_value_t = defaults::APP_REQUESTS_PER_MINUTE)]
+    pub app_requests_per_minute: u32,
+
+    /// Requests to the OAuth token and revocation endpoints one client address may make
+    /// per minute.
+    #[arg(long, env = "PAPERBOARD_TOKEN_REQUESTS_PER_MINUTE", default_value_t = defaults::TOKEN_REQUESTS_PER_MINUTE)]
+    pub token_requests_per_minute: u32,
+
+    /// Password-reset mails per client address, and per account, per hour.
+    #[arg(long, env = "PAPERBOARD_PASSWORD_RESETS_PER_HOUR", default_value_t = defaults::PASSWORD_RESETS_PER_HOUR)]
+    pub password_resets_per_hour: u32,
+}
+
+impl Default for PlatformConfig {
+    fn default() -> Self {
+        Self {
+            public_url: None,
+            smtp_url: None,
+            mail_dir: None,
+            mail_from: defaults::MAIL_FROM.to_owned(),
+            app_requests_per_minute: defaults::APP_REQUESTS_PER_MINUTE,
+            token_requests_per_minute: defaults::TOKEN_REQUESTS_PER_MINUTE,
+            password_resets_per_hour: defaults::PASSWORD_RESETS_PER_HOUR,
+        }
+    }
+}
+
+impl PlatformConfig {
+    /// The public URL without a trailing slash (set at start-up when not configured).
+    pub fn base_url(&self) -> String {
+        self.public_url.as_ref().map_or_else(String::new, |url| {
+            url.as_str().trim_end_matches('/').to_owned()
+        })
+    }
+}
+
 /// Everything `paperboard serve` needs.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Config {
@@ -409,6 +473,9 @@ pub struct Config {
 
     #[command(flatten)]
     pub schedule: ScheduleConfig,
+
+    #[command(flatten)]
+    pub platform: PlatformConfig,
 }
 
 impl Config {
@@ -427,6 +494,7 @@ impl Config {
             activity: ActivityConfig::default(),
             sources: SourcesConfig::default(),
             schedule: ScheduleConfig::default(),
+            platform: PlatformConfig::default(),
         }
     }
 }

@@ -54,6 +54,10 @@ pub enum AppError {
     /// `FORBIDDEN`: signed in, but not allowed.
     #[error("{0}")]
     Forbidden(&'static str),
+    /// `FORBIDDEN`: the credential was not granted this scope; `extensions.requiredScope`
+    /// names it.
+    #[error("this token was not granted the `{}` scope", .0.as_str())]
+    MissingScope(crate::auth::Scope),
     /// `FORBIDDEN`: the account is banned from writing; `reason` and the end of the ban
     /// (none: without end) are told.
     #[error("your account is banned: {reason}")]
@@ -124,7 +128,9 @@ impl AppError {
     pub fn code(&self) -> ErrorCode {
         match self {
             Self::Unauthenticated(_) => ErrorCode::Unauthenticated,
-            Self::Forbidden(_) | Self::Banned { .. } => ErrorCode::Forbidden,
+            Self::Forbidden(_) | Self::MissingScope(_) | Self::Banned { .. } => {
+                ErrorCode::Forbidden
+            }
             Self::BadInput { .. } => ErrorCode::BadUserInput,
             Self::NotFound { .. } => ErrorCode::NotFound,
             Self::Conflict { .. } => ErrorCode::Conflict,
@@ -152,6 +158,9 @@ impl AppError {
             }
             Self::FellBehind { missed } => {
                 extensions.set("missedEvents", i32::try_from(*missed).unwrap_or(i32::MAX));
+            }
+            Self::MissingScope(scope) => {
+                extensions.set("requiredScope", scope.as_str());
             }
             Self::Banned { reason, until } => {
                 extensions.set("banReason", reason.as_str());

@@ -15,6 +15,7 @@ pub mod events;
 pub mod graphql;
 pub mod http;
 pub mod ingest;
+pub mod mail;
 pub mod pagination;
 pub mod rate_limit;
 pub mod services;

@@ -25,6 +25,7 @@ use crate::http::{ConnectionRules, GuardedListener, InvalidOrigin, PeerAddr, Soc
 use crate::ingest::arxiv_api::{ArxivApi, ArxivApiError};
 use crate::ingest::schedule;
 use crate::ingest::{DEMO_PAPERS_JSON, ImportError, parse_demo_json};
+use crate::mail::{MailSetupError, Mailer};
 use crate::rate_limit::Limits;
 use crate::services::{catalog, rankings};
 use crate::state::AppState;
@@ -59,6 +60,8 @@ pub enum StartupError {
     Schema(#[from] IndexError),
     #[error("cannot set up the arXiv client")]
     Arxiv(#[from] ArxivApiError),
+    #[error("cannot set up mail")]
+    Mail(#[from] MailSetupError),
 }
 
 /// A built application, bound to its port and ready to serve.
@@ -78,7 +81,7 @@ impl Application {
     ///
     /// # Errors
     /// Any step of start-up fails.
-    pub async fn build(config: Config) -> Result<Self, StartupError> {
+    pub async fn build(mut config: Config) -> Result<Self, StartupError> {
         let db = Database::connect(&config.database).await?;
         db.migrate().await.map_err(StartupError::Migrate)?;
         let (events, hub) = EventBus::new(&db);
@@ -87,17 +90,21 @@ impl Application {
         }
         let auth = Auth::new(&config.auth, &config.database.data_dir)?;
         let bind = config.bind;
+        let listener = listen(bind).map_err(|source| StartupError::Bind { addr: bind, source })?;
+        let local_addr = listener
+            .local_addr()
+            .map_err(|source| StartupError::Bind { addr: bind, source })?;
+        if config.platform.public_url.is_none() {
+            config.platform.public_url = url::Url::parse(&format!("http://{local_addr}")).ok();
+        }
         let arxiv = ArxivApi::new(&config.sources)?;
-        let state = AppState::new(db, config, auth, events, arxiv);
+        let mailer = Mailer::new(&config.platform, &config.database.data_dir)?;
+        let state = AppState::new(db, config, auth, events, arxiv, mailer);
         let live = LiveEvents::new();
         let schema = build_schema(state.clone(), &state.config.limits, Arc::clone(&live));
         let preflight = preflight(&state.config.limits).await?;
         let sockets = Sockets::new(state.config.sockets.max_sockets_per_user);
         let router = router(state.clone(), schema, preflight, Arc::clone(&sockets))?;
-        let listener = listen(bind).map_err(|source| StartupError::Bind { addr: bind, source })?;
-        let local_addr = listener
-            .local_addr()
-            .map_err(|source| StartupError::Bind { addr: bind, source })?;
         Ok(Self {
             listener,
             local_addr,

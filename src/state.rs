@@ -7,6 +7,7 @@ use crate::config::Config;
 use crate::db::Database;
 use crate::events::EventBus;
 use crate::ingest::arxiv_api::ArxivApi;
+use crate::mail::Mailer;
 use crate::rate_limit::Limits;
 use crate::services::bylines::BylineCache;
 use crate::services::upvote_writes::UpvoteWriter;
@@ -24,6 +25,8 @@ pub struct AppState {
     pub upvote_writer: Arc<UpvoteWriter>,
     /// Where `submitArxivPaper` fetches records.
     pub arxiv: Arc<ArxivApi>,
+    /// Sends password-reset and verification mails.
+    pub mailer: Arc<Mailer>,
 }
 
 impl AppState {
@@ -45,11 +48,18 @@ impl AppState {
         auth: Auth,
         events: EventBus,
         arxiv: ArxivApi,
+        mailer: Mailer,
     ) -> Self {
         Self {
             arxiv: Arc::new(arxiv),
             upvote_writer: Arc::new(UpvoteWriter::start(&db)),
-            limits: Arc::new(Limits::new(&config.activity, &config.auth, &db)),
+            limits: Arc::new(Limits::new(
+                &config.activity,
+                &config.auth,
+                &config.platform,
+                &db,
+            )),
+            mailer: Arc::new(mailer),
             events: Arc::new(events),
             db,
             config: Arc::new(config),

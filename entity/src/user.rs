@@ -23,6 +23,11 @@ pub struct Model {
     pub ban_reason: Option<String>,
     /// When a ban ends; `None` for a ban without end.
     pub banned_until: Option<DateTimeUtc>,
+    pub bio: Option<String>,
+    pub website_url: Option<String>,
+    pub avatar_url: Option<String>,
+    /// When the current `email` was proven to be the user's; `None` until then.
+    pub email_verified_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -35,6 +35,7 @@ mod m20261206_000020_create_comments;
 mod m20261206_000021_create_moderation_tables;
 mod m20261206_000022_create_personal_tables;
 mod m20261206_000023_create_collections;
+mod m20261206_000024_create_platform_tables;
 mod per_backend;
 
 /// Applies Paperboard's migrations in order.
@@ -67,6 +68,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000021_create_moderation_tables::Migration),
             Box::new(m20261206_000022_create_personal_tables::Migration),
             Box::new(m20261206_000023_create_collections::Migration),
+            Box::new(m20261206_000024_create_platform_tables::Migration),
         ]
     }
 }

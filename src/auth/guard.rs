@@ -1,4 +1,5 @@
-//! Role guards for GraphQL fields.
+//! Guards for GraphQL fields: the role and scope a write needs, and account management,
+//! which only a first-party sign-in may do.
 
 use async_graphql::{Context, Guard};
 
@@ -6,12 +7,13 @@ use crate::error::AppError;
 use crate::services::users;
 use crate::state::AppState;
 
-use super::{Role, Viewer};
+use super::{Role, Scope, Viewer};
 
-/// Requires a signed-in viewer with at least `0`'s role who is not banned:
-/// `UNAUTHENTICATED` when anonymous, `FORBIDDEN` when the role is lacking, and `FORBIDDEN`
-/// with the ban's reason for a banned account. Every write carries it.
-pub struct RoleGuard(pub Role);
+/// Requires a signed-in viewer with at least `0`'s role, whose credential grants scope `1`,
+/// and who is not banned: `UNAUTHENTICATED` when anonymous, `FORBIDDEN` when the role is
+/// lacking, `FORBIDDEN` with `requiredScope` when the scope is, and `FORBIDDEN` with the
+/// ban's reason for a banned account. Every write carries it.
+pub struct RoleGuard(pub Role, pub Scope);
 
 impl Guard for RoleGuard {
     async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
@@ -20,10 +22,32 @@ impl Guard for RoleGuard {
             Viewer::User { role, .. } if !role.includes(self.0) => {
                 Err(AppError::Forbidden("your role does not allow this").into())
             }
+            Viewer::User { scopes, .. } if !scopes.contains(self.1) => {
+                Err(AppError::MissingScope(self.1).into())
+            }
             Viewer::User {
                 id, banned: true, ..
             } => Err(ban_of(ctx, id).await.into()),
             Viewer::User { .. } => Ok(()),
+        }
+    }
+}
+
+/// Requires a first-party sign-in (not an OAuth app, not a personal access token): the
+/// account's password, sessions, apps and tokens are managed on Paperboard itself. Banned
+/// accounts may still manage (and delete) themselves.
+pub struct AccountGuard;
+
+impl Guard for AccountGuard {
+    async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
+        let viewer = ctx.data_opt::<Viewer>().copied().unwrap_or_default();
+        match viewer {
+            Viewer::Anonymous => Err(AppError::Unauthenticated("sign in first").into()),
+            _ if viewer.is_first_party() => Ok(()),
+            _ => Err(AppError::Forbidden(
+                "only a sign-in on Paperboard itself can manage the account, its apps and tokens",
+            )
+            .into()),
         }
     }
 }

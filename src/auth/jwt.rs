@@ -1,4 +1,6 @@
-//! Access tokens: HS256 JWTs with `sub`, `iat`, `exp`, `iss`, `aud` and `jti`, all required.
+//! Access tokens: HS256 JWTs with `sub`, `iat`, `exp`, `iss`, `aud` and `jti`, all required,
+//! and `sid`, the sign-in the token belongs to (what it may do, and whether it was revoked,
+//! are read from the sign-in). Tokens without `sid` are only minted by the operator's tools.
 //!
 //! One algorithm is pinned: a token whose header names any other (`none`, RS256, HS512…) is
 //! refused before its signature is looked at. jsonwebtoken checks `iss` and `aud` only when
@@ -28,6 +30,9 @@ struct Claims {
     iss: String,
     aud: String,
     jti: String,
+    /// The sign-in (`sign_ins.id`) this token belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sid: Option<i64>,
     /// Never issued here, but honoured when present.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     nbf: Option<i64>,
@@ -52,6 +57,7 @@ pub struct AccessToken {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct VerifiedToken {
     pub user_id: i64,
+    pub sign_in: Option<i64>,
     pub expires_at: DateTime<Utc>,
 }
 
@@ -88,11 +94,17 @@ impl TokenKeys {
         }
     }
 
-    /// A fresh token for user `user_id`, issued at `now`.
+    /// A fresh token for user `user_id` within sign-in `sign_in` (none: an operator's
+    /// token), issued at `now`.
     ///
     /// # Errors
     /// `INTERNAL_SERVER_ERROR` if signing or randomness fails.
-    pub fn issue(&self, user_id: i64, now: DateTime<Utc>) -> Result<AccessToken, AppError> {
+    pub fn issue(
+        &self,
+        user_id: i64,
+        sign_in: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> Result<AccessToken, AppError> {
         let lifetime = chrono::Duration::from_std(self.lifetime).map_err(AppError::internal)?;
         let expires_at = now + lifetime;
         let claims = Claims {
@@ -102,6 +114,7 @@ impl TokenKeys {
             iss: ISSUER.to_owned(),
             aud: AUDIENCE.to_owned(),
             jti: super::random_token(16)?,
+            sid: sign_in,
             nbf: None,
         };
         let token = encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
@@ -132,6 +145,7 @@ impl TokenKeys {
         let expires_at = DateTime::from_timestamp(claims.exp, 0).ok_or(TokenError::Expired)?;
         Ok(VerifiedToken {
             user_id,
+            sign_in: claims.sid,
             expires_at,
         })
     }
@@ -151,10 +165,12 @@ mod tests {
     fn issued_tokens_verify_until_they_expire() -> Result<(), AppError> {
         let keys = keys();
         let now = Utc::now();
-        let token = keys.issue(42, now)?;
+        let token = keys.issue(42, Some(7), now)?;
         assert_eq!(
-            keys.verify(&token.token, now).ok().map(|t| t.user_id),
-            Some(42)
+            keys.verify(&token.token, now)
+                .ok()
+                .map(|t| (t.user_id, t.sign_in)),
+            Some((42, Some(7)))
         );
         let later = now + chrono::Duration::minutes(16);
         assert!(keys.verify(&token.token, later).is_err());
@@ -197,7 +213,7 @@ mod tests {
             b"another secret of thirty-two bytes!",
             Duration::from_secs(900),
         );
-        let token = other.issue(42, Utc::now())?;
+        let token = other.issue(42, None, Utc::now())?;
         assert!(keys().verify(&token.token, Utc::now()).is_err());
         Ok(())
     }

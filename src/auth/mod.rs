@@ -7,6 +7,8 @@
 mod guard;
 pub mod jwt;
 pub mod password;
+pub mod pkce;
+mod scope;
 mod secret;
 mod viewer;
 
@@ -14,9 +16,10 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 
-pub use guard::RoleGuard;
+pub use guard::{AccountGuard, RoleGuard};
+pub use scope::{Scope, Scopes, UnknownScope};
 pub use secret::{SecretError, jwt_secret};
-pub use viewer::{Role, Viewer};
+pub use viewer::{Credential, Role, Viewer};
 
 use crate::error::AppError;
 
@@ -49,6 +52,13 @@ pub fn token_hash(token: &str) -> String {
         hex.push_str(&format!("{byte:02x}"));
     }
     hex
+}
+
+/// Whether two stored hashes (or other secrets) are equal, in time independent of where
+/// they differ.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }
 
 /// Everything that authenticates: token keys and password hashing.

@@ -1,4 +1,8 @@
-//! The viewer of a request: anonymous, or a signed-in user with a role.
+//! The viewer of a request: anonymous, or a signed-in user with a role, the scopes their
+//! credential grants, and the credential itself.
+
+use super::{Scope, Scopes};
+use crate::error::AppError;
 
 /// A user's role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,14 +47,35 @@ impl Role {
     }
 }
 
+/// How a signed-in viewer proved who they are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credential {
+    /// An access token of a first-party sign-in (`login`, `register`).
+    Session { sign_in: i64 },
+    /// An access token an OAuth app obtained for the user.
+    App { sign_in: i64, app: i64 },
+    /// A personal access token.
+    PersonalToken { id: i64 },
+    /// A token minted with the server's secret by the operator's tools (benchmarks), not
+    /// tied to a sign-in.
+    Operator,
+}
+
 /// Who a request acts for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Viewer {
     /// No credentials: reads only.
     #[default]
     Anonymous,
-    /// A user with a valid access token; `banned` while the account may not write.
-    User { id: i64, role: Role, banned: bool },
+    /// A user with a valid token; `banned` while the account may not write; `scopes` is
+    /// what the token may do beyond public reads.
+    User {
+        id: i64,
+        role: Role,
+        banned: bool,
+        scopes: Scopes,
+        credential: Credential,
+    },
 }
 
 impl Viewer {
@@ -67,11 +92,81 @@ impl Viewer {
         matches!(self, Self::User { role, .. } if role.includes(Role::Moderator))
     }
 
-    /// Whether the viewer may see private fields of user `user_id`.
+    /// Whether the viewer may see private fields of user `user_id` (the user themself, or
+    /// an admin), leaving the token's scopes aside.
     pub fn can_see_private_fields_of(self, user_id: i64) -> bool {
         match self {
             Self::Anonymous => false,
             Self::User { id, role, .. } => id == user_id || role == Role::Admin,
+        }
+    }
+
+    /// Whether the viewer's credential grants `scope` (anonymous viewers hold none).
+    pub fn has_scope(self, scope: Scope) -> bool {
+        matches!(self, Self::User { scopes, .. } if scopes.contains(scope))
+    }
+
+    /// `Ok` when the credential grants `scope`; otherwise `FORBIDDEN` naming the scope.
+    ///
+    /// # Errors
+    /// [`AppError::MissingScope`].
+    pub fn require_scope(self, scope: Scope) -> Result<(), AppError> {
+        if self.has_scope(scope) {
+            Ok(())
+        } else {
+            Err(AppError::MissingScope(scope))
+        }
+    }
+
+    /// The viewer's id when their credential may read their private data (`read`).
+    pub fn private_reader(self) -> Option<i64> {
+        self.user_id().filter(|_| self.has_scope(Scope::Read))
+    }
+
+    /// `Ok` when the credential may read the viewer's notifications (`notifications` or
+    /// `read`); otherwise `FORBIDDEN` naming `notifications`.
+    ///
+    /// # Errors
+    /// [`AppError::MissingScope`].
+    pub fn require_inbox_scope(self) -> Result<(), AppError> {
+        if self.has_scope(Scope::Read) {
+            Ok(())
+        } else {
+            self.require_scope(Scope::Notifications)
+        }
+    }
+
+    /// Whether the viewer signed in on Paperboard itself (or holds an operator token): only
+    /// such a sign-in manages the account, its apps and its tokens.
+    pub fn is_first_party(self) -> bool {
+        matches!(
+            self,
+            Self::User {
+                credential: Credential::Session { .. } | Credential::Operator,
+                ..
+            }
+        )
+    }
+
+    /// The OAuth app acting for the viewer, if any.
+    pub fn app(self) -> Option<i64> {
+        match self {
+            Self::User {
+                credential: Credential::App { app, .. },
+                ..
+            } => Some(app),
+            _ => None,
+        }
+    }
+
+    /// The sign-in the viewer's access token belongs to, if any.
+    pub fn sign_in(self) -> Option<i64> {
+        match self {
+            Self::User {
+                credential: Credential::Session { sign_in } | Credential::App { sign_in, .. },
+                ..
+            } => Some(sign_in),
+            _ => None,
         }
     }
 }

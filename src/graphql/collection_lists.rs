@@ -109,7 +109,7 @@ pub async fn collections_of_user(
     owner_id: i64,
     (first, after): (Option<i32>, Option<String>),
 ) -> async_graphql::Result<Connection<Collection>> {
-    let all = viewer(ctx).user_id() == Some(owner_id);
+    let all = viewer(ctx).private_reader() == Some(owner_id);
     let request = PageArgs::forward(first, after).parse(COLLECTIONS_LIST, &[])?;
     let page = collections::of_owner(state(ctx)?.db.reader(), owner_id, all, &request).await?;
     Ok(collection_connection(

@@ -3,7 +3,7 @@
 
 use async_graphql::{Context, ID, Object};
 
-use crate::auth::{Role, RoleGuard};
+use crate::auth::{Role, RoleGuard, Scope};
 use crate::domain::collection;
 use crate::error::AppError;
 use crate::graphql::types::{GlobalId, NodeKind};
@@ -24,7 +24,7 @@ pub struct CollectionMutation;
 impl CollectionMutation {
     /// Creates a collection (at most 1,000 a user), private unless `visibility` says
     /// otherwise.
-    #[graphql(guard = "RoleGuard(Role::User)")]
+    #[graphql(guard = "RoleGuard(Role::User, Scope::Collections)")]
     async fn create_collection(
         &self,
         ctx: &Context<'_>,
@@ -45,7 +45,7 @@ impl CollectionMutation {
     }
 
     /// Changes the given fields of one of the viewer's collections.
-    #[graphql(guard = "RoleGuard(Role::User)")]
+    #[graphql(guard = "RoleGuard(Role::User, Scope::Collections)")]
     async fn update_collection(
         &self,
         ctx: &Context<'_>,
@@ -71,7 +71,7 @@ impl CollectionMutation {
     }
 
     /// Deletes one of the viewer's collections; returns its id.
-    #[graphql(guard = "RoleGuard(Role::User)")]
+    #[graphql(guard = "RoleGuard(Role::User, Scope::Collections)")]
     async fn delete_collection(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<ID> {
         let viewer = signed_in_user(ctx)?;
         let collection_id = GlobalId::decode_as(&id, NodeKind::Collection, "id")?;
@@ -82,7 +82,7 @@ impl CollectionMutation {
     /// Adds a paper at the end of one of the viewer's collections (at most 10,000 papers),
     /// with an optional note (at most 2,000 characters). A paper already there keeps its
     /// place and takes the new note, when one is given.
-    #[graphql(guard = "RoleGuard(Role::User)")]
+    #[graphql(guard = "RoleGuard(Role::User, Scope::Collections)")]
     async fn add_to_collection(
         &self,
         ctx: &Context<'_>,
@@ -106,7 +106,7 @@ impl CollectionMutation {
 
     /// Removes a paper from one of the viewer's collections (removing an absent one
     /// changes nothing).
-    #[graphql(guard = "RoleGuard(Role::User)")]
+    #[graphql(guard = "RoleGuard(Role::User, Scope::Collections)")]
     async fn remove_from_collection(
         &self,
         ctx: &Context<'_>,
@@ -121,7 +121,7 @@ impl CollectionMutation {
 
     /// Moves a paper of one of the viewer's collections right after `afterPaperId`, or to
     /// the front when it is omitted. Only the moved item is rewritten.
-    #[graphql(guard = "RoleGuard(Role::User)")]
+    #[graphql(guard = "RoleGuard(Role::User, Scope::Collections)")]
     async fn move_in_collection(
         &self,
         ctx: &Context<'_>,

@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, ID, Object};
 
-use crate::auth::{Role, RoleGuard};
+use crate::auth::{Role, RoleGuard, Scope};
 use crate::domain::comment::CommentBody;
 use crate::error::AppError;
 use crate::graphql::types::{GlobalId, NodeKind};
@@ -23,7 +23,7 @@ impl CommentMutation {
     /// Comments on a paper, or answers a comment of the same paper (`parentId`). Threads
     /// are at most 16 levels deep; the number of comments a user may add per hour is
     /// limited (`RATE_LIMITED`).
-    #[graphql(guard = "RoleGuard(Role::User)")]
+    #[graphql(guard = "RoleGuard(Role::User, Scope::Comment)")]
     async fn add_comment(
         &self,
         ctx: &Context<'_>,
@@ -45,7 +45,7 @@ impl CommentMutation {
     }
 
     /// Rewrites the body of one of the viewer's comments; sets `editedAt`.
-    #[graphql(guard = "RoleGuard(Role::User)")]
+    #[graphql(guard = "RoleGuard(Role::User, Scope::Comment)")]
     async fn edit_comment(
         &self,
         ctx: &Context<'_>,
@@ -63,7 +63,7 @@ impl CommentMutation {
 
     /// Deletes a comment (its author, or a moderator): one with replies stays as a
     /// tombstone (`deleted`, empty body), one without disappears.
-    #[graphql(guard = "RoleGuard(Role::User)")]
+    #[graphql(guard = "RoleGuard(Role::User, Scope::Comment)")]
     async fn delete_comment(
         &self,
         ctx: &Context<'_>,
@@ -94,7 +94,7 @@ impl CommentMutation {
     }
 
     /// Upvotes a comment as the viewer. Upvoting twice changes nothing.
-    #[graphql(guard = "RoleGuard(Role::User)")]
+    #[graphql(guard = "RoleGuard(Role::User, Scope::Vote)")]
     async fn upvote_comment(
         &self,
         ctx: &Context<'_>,
@@ -105,7 +105,7 @@ impl CommentMutation {
 
     /// Withdraws the viewer's upvote of a comment. Removing an absent upvote changes
     /// nothing.
-    #[graphql(guard = "RoleGuard(Role::User)")]
+    #[graphql(guard = "RoleGuard(Role::User, Scope::Vote)")]
     async fn remove_comment_upvote(
         &self,
         ctx: &Context<'_>,

@@ -1,5 +1,6 @@
 //! The GraphQL schema: types, resolvers, loaders and limits. Knows nothing of HTTP.
 
+mod account_mutation;
 mod collection_lists;
 mod collection_mutation;
 mod comment_lists;
@@ -16,6 +17,7 @@ mod personal_lists;
 mod personal_loaders;
 mod personal_mutation;
 mod personal_query;
+mod platform_mutation;
 mod prefetch;
 pub mod preflight;
 mod query;
@@ -33,7 +35,7 @@ use crate::state::AppState;
 use preflight::schema_index::IndexError;
 use preflight::{Preflight, SchemaIndex};
 
-pub use mutation::{ClientAddr, MutationRoot};
+pub use mutation::{ClientAddr, MutationRoot, UserAgent};
 pub use query::QueryRoot;
 pub use subscription::SubscriptionRoot;
 

@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, ID, Object};
 
-use crate::auth::{Role, RoleGuard, Viewer};
+use crate::auth::{Role, RoleGuard, Scope, Viewer};
 use crate::domain::moderation;
 use crate::error::AppError;
 use crate::graphql::types::{GlobalId, NodeKind};
@@ -24,7 +24,7 @@ pub struct ModerationQuery;
 impl ModerationQuery {
     /// Reports with `status` (open by default), newest first. Moderators only.
     #[graphql(
-        guard = "RoleGuard(Role::Moderator)",
+        guard = "RoleGuard(Role::Moderator, Scope::Moderate)",
         complexity = "page_cost(first, None, child_complexity)"
     )]
     async fn reports(
@@ -78,7 +78,7 @@ pub struct ModerationMutation;
 #[Object]
 impl ModerationMutation {
     /// Gives an account a role. Admins only; logged.
-    #[graphql(guard = "RoleGuard(Role::Admin)")]
+    #[graphql(guard = "RoleGuard(Role::Admin, Scope::Moderate)")]
     async fn set_user_role(
         &self,
         ctx: &Context<'_>,
@@ -94,7 +94,7 @@ impl ModerationMutation {
 
     /// Hides a comment: its body then reaches only its author and moderators. Logged with
     /// the reason.
-    #[graphql(guard = "RoleGuard(Role::Moderator)")]
+    #[graphql(guard = "RoleGuard(Role::Moderator, Scope::Moderate)")]
     async fn hide_comment(
         &self,
         ctx: &Context<'_>,
@@ -106,7 +106,7 @@ impl ModerationMutation {
     }
 
     /// Shows a hidden comment again. Logged.
-    #[graphql(guard = "RoleGuard(Role::Moderator)")]
+    #[graphql(guard = "RoleGuard(Role::Moderator, Scope::Moderate)")]
     async fn unhide_comment(
         &self,
         ctx: &Context<'_>,
@@ -117,7 +117,7 @@ impl ModerationMutation {
 
     /// Bans an account until `until` (without end when omitted): it keeps reading, and
     /// every write is `FORBIDDEN` with the reason. Only admins ban moderators. Logged.
-    #[graphql(guard = "RoleGuard(Role::Moderator)")]
+    #[graphql(guard = "RoleGuard(Role::Moderator, Scope::Moderate)")]
     async fn ban_user(
         &self,
         ctx: &Context<'_>,
@@ -133,13 +133,13 @@ impl ModerationMutation {
     }
 
     /// Lifts a ban. Logged.
-    #[graphql(guard = "RoleGuard(Role::Moderator)")]
+    #[graphql(guard = "RoleGuard(Role::Moderator, Scope::Moderate)")]
     async fn unban_user(&self, ctx: &Context<'_>, username: String) -> async_graphql::Result<User> {
         set_ban(ctx, &username, None).await
     }
 
     /// Reports a comment to the moderators; one open report per user and comment.
-    #[graphql(guard = "RoleGuard(Role::User)")]
+    #[graphql(guard = "RoleGuard(Role::User, Scope::Comment)")]
     async fn report_comment(
         &self,
         ctx: &Context<'_>,
@@ -151,7 +151,7 @@ impl ModerationMutation {
     }
 
     /// Reports a paper to the moderators; one open report per user and paper.
-    #[graphql(guard = "RoleGuard(Role::User)")]
+    #[graphql(guard = "RoleGuard(Role::User, Scope::Comment)")]
     async fn report_paper(
         &self,
         ctx: &Context<'_>,
@@ -163,7 +163,7 @@ impl ModerationMutation {
     }
 
     /// Settles an open report. Moderators only; logged.
-    #[graphql(guard = "RoleGuard(Role::Moderator)")]
+    #[graphql(guard = "RoleGuard(Role::Moderator, Scope::Moderate)")]
     async fn resolve_report(
         &self,
         ctx: &Context<'_>,

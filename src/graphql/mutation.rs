@@ -4,103 +4,53 @@ use std::net::IpAddr;
 
 use async_graphql::{Context, ID, MergedObject, Object};
 
-use crate::auth::{Role, RoleGuard};
+use crate::auth::{Role, RoleGuard, Scope};
 use crate::clock;
 use crate::domain::paper;
 use crate::error::AppError;
 use crate::graphql::types::{GlobalId, NodeKind};
-use crate::services::accounts::{self, Registration};
 use crate::services::{catalog, moderation, upvotes};
 
+use super::account_mutation::AccountMutation;
 use super::collection_mutation::CollectionMutation;
 use super::comment_mutation::CommentMutation;
 use super::context::{loader, state, viewer};
 use super::loaders::HasUpvoted;
 use super::moderation_api::ModerationMutation;
 use super::personal_mutation::PersonalMutation;
-use super::types::{
-    AuthPayload, LoginInput, Paper, RegisterInput, SubmitPaperInput, SubmitPaperPayload,
-    UpvotePayload,
-};
+use super::platform_mutation::PlatformMutation;
+use super::types::{Paper, SubmitPaperInput, SubmitPaperPayload, UpvotePayload};
 
 /// The address a request came from, when known (the transport attaches it).
 #[derive(Debug, Clone, Copy)]
 pub struct ClientAddr(pub Option<IpAddr>);
+
+/// The `User-Agent` a request came with, when any (the transport attaches it).
+#[derive(Debug, Clone, Default)]
+pub struct UserAgent(pub Option<String>);
 
 /// Entry points for changing things: accounts and papers here, the discussion in
 /// [`CommentMutation`].
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
 pub struct MutationRoot(
+    AccountMutation,
     CoreMutation,
     CommentMutation,
     ModerationMutation,
     PersonalMutation,
     CollectionMutation,
+    PlatformMutation,
 );
 
-/// Accounts, upvotes and papers.
+/// Upvotes and papers.
 #[derive(Default)]
 pub struct CoreMutation;
 
 #[Object]
 impl CoreMutation {
-    /// Creates an account and signs it in.
-    async fn register(
-        &self,
-        ctx: &Context<'_>,
-        input: RegisterInput,
-    ) -> async_graphql::Result<AuthPayload> {
-        let state = state(ctx)?;
-        let registration = Registration::validate(
-            &input.username,
-            &input.email,
-            input.password,
-            input.display_name.as_deref(),
-        )?;
-        let signed_in = accounts::register(
-            state.services(),
-            &state.auth,
-            registration,
-            client_addr(ctx),
-        )
-        .await?;
-        Ok(AuthPayload::from(signed_in))
-    }
-
-    /// Signs in with a username or email and a password. Every failure is the same
-    /// `UNAUTHENTICATED` error; repeated failures are slowed down (`RATE_LIMITED`).
-    async fn login(
-        &self,
-        ctx: &Context<'_>,
-        input: LoginInput,
-    ) -> async_graphql::Result<AuthPayload> {
-        let state = state(ctx)?;
-        let signed_in = accounts::login(
-            state.services(),
-            &state.auth,
-            &input.username_or_email,
-            input.password,
-            client_addr(ctx),
-        )
-        .await?;
-        Ok(AuthPayload::from(signed_in))
-    }
-
-    /// Exchanges a refresh token for new tokens. The old refresh token stops working;
-    /// presenting it again revokes the whole session.
-    async fn refresh_session(
-        &self,
-        ctx: &Context<'_>,
-        refresh_token: String,
-    ) -> async_graphql::Result<AuthPayload> {
-        let state = state(ctx)?;
-        let signed_in = accounts::refresh(&state.db, &state.auth, &refresh_token).await?;
-        Ok(AuthPayload::from(signed_in))
-    }
-
     /// Upvotes a paper as the signed-in user. Upvoting twice changes nothing.
-    #[graphql(guard = "RoleGuard(Role::User)")]
+    #[graphql(guard = "RoleGuard(Role::User, Scope::Vote)")]
     async fn upvote_paper(
         &self,
         ctx: &Context<'_>,
@@ -112,7 +62,7 @@ impl CoreMutation {
     }
 
     /// Withdraws the signed-in user's upvote. Removing an absent upvote changes nothing.
-    #[graphql(guard = "RoleGuard(Role::User)")]
+    #[graphql(guard = "RoleGuard(Role::User, Scope::Vote)")]
     async fn remove_upvote(
         &self,
         ctx: &Context<'_>,
@@ -125,7 +75,7 @@ impl CoreMutation {
 
     /// Adds a paper to the feed, submitted by the signed-in user. A paper whose arXiv id is
     /// already listed is a `CONFLICT`; nothing is stored on any error.
-    #[graphql(guard = "RoleGuard(Role::User)")]
+    #[graphql(guard = "RoleGuard(Role::User, Scope::Submit)")]
     async fn submit_paper(
         &self,
         ctx: &Context<'_>,
@@ -144,7 +94,7 @@ impl CoreMutation {
     /// not know `NOT_FOUND`; when arXiv cannot answer (unreachable, slow, busy) the error is
     /// `UPSTREAM_UNAVAILABLE` with `retryAfterSeconds`. Nothing is stored on any error; the
     /// same rate limit as `submitPaper` applies.
-    #[graphql(guard = "RoleGuard(Role::User)")]
+    #[graphql(guard = "RoleGuard(Role::User, Scope::Submit)")]
     async fn submit_arxiv_paper(
         &self,
         ctx: &Context<'_>,
@@ -163,22 +113,12 @@ impl CoreMutation {
 
     /// Removes a paper, its byline, upvotes and discussion. Moderators and admins; logged
     /// in `moderationLog`.
-    #[graphql(guard = "RoleGuard(Role::Moderator)")]
+    #[graphql(guard = "RoleGuard(Role::Moderator, Scope::Moderate)")]
     async fn delete_paper(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<ID> {
         let moderator_id = signed_in_user(ctx)?;
         let paper_id = GlobalId::decode_as(&id, NodeKind::Paper, "id")?;
         moderation::delete_paper(state(ctx)?.services(), moderator_id, paper_id).await?;
         Ok(id)
-    }
-
-    /// Ends the session of a refresh token: `true` when it revoked one, `false` for an
-    /// unknown or already revoked token. Access tokens already issued expire on their own.
-    async fn logout(
-        &self,
-        ctx: &Context<'_>,
-        refresh_token: String,
-    ) -> async_graphql::Result<bool> {
-        Ok(accounts::logout(&state(ctx)?.db, &refresh_token).await?)
     }
 }
 
@@ -213,6 +153,6 @@ pub(super) fn signed_in_user(ctx: &Context<'_>) -> Result<i64, AppError> {
         .ok_or(AppError::Unauthenticated("sign in first"))
 }
 
-fn client_addr(ctx: &Context<'_>) -> Option<IpAddr> {
+pub(super) fn client_addr(ctx: &Context<'_>) -> Option<IpAddr> {
     ctx.data_opt::<ClientAddr>().and_then(|addr| addr.0)
 }

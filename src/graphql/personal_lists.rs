@@ -4,6 +4,7 @@
 use async_graphql::Context;
 use entity::{author, paper, user};
 
+use crate::auth::Scope;
 use crate::error::AppError;
 use crate::pagination::{ListKind, PageArgs};
 use crate::services::follows::{FOLLOWED_AUTHORS, FOLLOWED_USERS};
@@ -15,13 +16,26 @@ use super::context::{state, viewer};
 use super::prefetch;
 use super::types::{Author, Connection, Notification, Paper, TotalCount, User};
 
-/// `Ok` when the viewer is `owner_id`: saved papers and notifications are private.
-pub fn owner_only(ctx: &Context<'_>, owner_id: i64) -> Result<(), AppError> {
-    if viewer(ctx).user_id() == Some(owner_id) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden("only its owner can see this"))
+/// `Ok` when the viewer is `owner_id` and their credential grants `scope`: saved papers
+/// and notifications are private.
+pub fn owner_only(ctx: &Context<'_>, owner_id: i64, scope: PrivateData) -> Result<(), AppError> {
+    let viewer = viewer(ctx);
+    if viewer.user_id() != Some(owner_id) {
+        return Err(AppError::Forbidden("only its owner can see this"));
     }
+    match scope {
+        PrivateData::Saved => viewer.require_scope(Scope::Read),
+        PrivateData::Inbox => viewer.require_inbox_scope(),
+    }
+}
+
+/// Which private data a field reads, for the scope it needs.
+#[derive(Debug, Clone, Copy)]
+pub enum PrivateData {
+    /// Saved papers (`read`).
+    Saved,
+    /// Notifications (`notifications` or `read`).
+    Inbox,
 }
 
 /// A page of the papers `user_id` saved, newest save first (the owner only).
@@ -30,7 +44,7 @@ pub async fn saved_papers_of(
     user_id: i64,
     (first, after): (Option<i32>, Option<String>),
 ) -> async_graphql::Result<Connection<Paper>> {
-    owner_only(ctx, user_id)?;
+    owner_only(ctx, user_id, PrivateData::Saved)?;
     let request =
         PageArgs::forward(first, after).parse(ListKind::SavedPapers, &LinkTable::cursor_shape())?;
     let page = SAVED_PAPERS
@@ -120,7 +134,7 @@ pub async fn notifications_of(
     (first, after): (Option<i32>, Option<String>),
     unread_only: bool,
 ) -> async_graphql::Result<Connection<Notification>> {
-    owner_only(ctx, user_id)?;
+    owner_only(ctx, user_id, PrivateData::Inbox)?;
     let request = PageArgs::forward(first, after)
         .parse(notifications::LIST_KIND, &notifications::cursor_shape())?;
     let db = state(ctx)?.db.reader();

@@ -3,7 +3,7 @@
 
 use async_graphql::{Context, ID, Object};
 
-use crate::auth::{Role, RoleGuard};
+use crate::auth::{Role, RoleGuard, Scope};
 use crate::error::AppError;
 use crate::graphql::types::{GlobalId, NodeKind};
 use crate::services::follows::{self, Followed};
@@ -25,19 +25,19 @@ pub struct PersonalMutation;
 #[Object]
 impl PersonalMutation {
     /// Saves a paper to the viewer's bookmarks (`savedPapers`).
-    #[graphql(guard = "RoleGuard(Role::User)")]
+    #[graphql(guard = "RoleGuard(Role::User, Scope::Collections)")]
     async fn save_paper(&self, ctx: &Context<'_>, paper_id: ID) -> async_graphql::Result<Paper> {
         set_saved(ctx, &paper_id, true).await
     }
 
     /// Removes a paper from the viewer's bookmarks.
-    #[graphql(guard = "RoleGuard(Role::User)")]
+    #[graphql(guard = "RoleGuard(Role::User, Scope::Collections)")]
     async fn unsave_paper(&self, ctx: &Context<'_>, paper_id: ID) -> async_graphql::Result<Paper> {
         set_saved(ctx, &paper_id, false).await
     }
 
     /// Follows an author: their new papers reach the viewer's `feed` and inbox.
-    #[graphql(guard = "RoleGuard(Role::User)")]
+    #[graphql(guard = "RoleGuard(Role::User, Scope::Follow)")]
     async fn follow_author(
         &self,
         ctx: &Context<'_>,
@@ -47,7 +47,7 @@ impl PersonalMutation {
     }
 
     /// Stops following an author.
-    #[graphql(guard = "RoleGuard(Role::User)")]
+    #[graphql(guard = "RoleGuard(Role::User, Scope::Follow)")]
     async fn unfollow_author(
         &self,
         ctx: &Context<'_>,
@@ -57,7 +57,7 @@ impl PersonalMutation {
     }
 
     /// Follows a user: the papers they submit reach the viewer's `feed` and inbox.
-    #[graphql(guard = "RoleGuard(Role::User)")]
+    #[graphql(guard = "RoleGuard(Role::User, Scope::Follow)")]
     async fn follow_user(
         &self,
         ctx: &Context<'_>,
@@ -67,7 +67,7 @@ impl PersonalMutation {
     }
 
     /// Stops following a user.
-    #[graphql(guard = "RoleGuard(Role::User)")]
+    #[graphql(guard = "RoleGuard(Role::User, Scope::Follow)")]
     async fn unfollow_user(
         &self,
         ctx: &Context<'_>,
@@ -78,7 +78,7 @@ impl PersonalMutation {
 
     /// Follows an arXiv category (code such as `cs.LG`): its new papers reach the
     /// viewer's `feed`.
-    #[graphql(guard = "RoleGuard(Role::User)")]
+    #[graphql(guard = "RoleGuard(Role::User, Scope::Follow)")]
     async fn follow_category(
         &self,
         ctx: &Context<'_>,
@@ -88,7 +88,7 @@ impl PersonalMutation {
     }
 
     /// Stops following an arXiv category.
-    #[graphql(guard = "RoleGuard(Role::User)")]
+    #[graphql(guard = "RoleGuard(Role::User, Scope::Follow)")]
     async fn unfollow_category(
         &self,
         ctx: &Context<'_>,
@@ -100,7 +100,7 @@ impl PersonalMutation {
     /// Marks notifications read: the given `ids` (at most 500, all the viewer's —
     /// otherwise `NOT_FOUND` and nothing is marked) or, with `all: true`, every unread one.
     /// Returns how many were unread.
-    #[graphql(guard = "RoleGuard(Role::User)")]
+    #[graphql(guard = "RoleGuard(Role::User, Scope::Notifications)")]
     async fn mark_notifications_read(
         &self,
         ctx: &Context<'_>,

@@ -11,7 +11,7 @@ use crate::pagination::PageArgs;
 use crate::services::papers::{self, PaperFilter, PaperListing, PaperOrder};
 use crate::services::{authors, categories, collections, comments, notifications, users};
 
-use crate::auth::{Role, RoleGuard};
+use crate::auth::{Role, RoleGuard, Scope};
 
 use super::context::{state, viewer};
 use super::moderation_api::ModerationQuery;
@@ -294,7 +294,7 @@ impl CoreQuery {
 
     /// Every account, by username. Admins only (`FORBIDDEN` otherwise).
     #[graphql(
-        guard = "RoleGuard(Role::Admin)",
+        guard = "RoleGuard(Role::Admin, Scope::Read)",
         complexity = "page_cost(first, None, child_complexity)"
     )]
     async fn users(
@@ -365,10 +365,11 @@ async fn fetch_nodes(
             Node::User(user.into()),
         );
     }
-    let viewer_id = viewer(ctx).user_id();
+    let viewer = viewer(ctx);
+    let private_reader = viewer.private_reader();
     for (id, model) in collections::by_ids(db, &of_kind(NodeKind::Collection)).await? {
         // A private collection is its owner's only: for anyone else it does not exist.
-        if collections::readable_by(&model, viewer_id) {
+        if collections::readable_by(&model, private_reader) {
             let id = GlobalId {
                 kind: NodeKind::Collection,
                 id,
@@ -376,7 +377,10 @@ async fn fetch_nodes(
             found.insert(id, Node::Collection(model.into()));
         }
     }
-    if let Some(user_id) = viewer_id {
+    if let Some(user_id) = viewer
+        .user_id()
+        .filter(|_| viewer.require_inbox_scope().is_ok())
+    {
         // A notification is its recipient's only: for anyone else it does not exist.
         let ids = of_kind(NodeKind::Notification);
         for model in notifications::of_user(db, user_id, &ids).await? {

@@ -69,6 +69,7 @@ impl SubscriptionRoot {
         let user_id = viewer(ctx)
             .user_id()
             .ok_or(AppError::Unauthenticated("sign in first"))?;
+        viewer(ctx).require_inbox_scope()?;
         let events = live(ctx)?.subscribe();
         let batches = selected(events, move |event: &Live| {
             let Live::Notifications(event) = event else {

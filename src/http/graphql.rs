@@ -17,8 +17,8 @@ use crate::auth::{Viewer, bearer_token};
 use crate::error::{AppError, UNAVAILABLE_RETRY_AFTER};
 use crate::graphql::preflight::{Refusal, Transport};
 use crate::graphql::shape::ResponseShape;
-use crate::graphql::{ClientAddr, guard, loaders};
-use crate::services::accounts;
+use crate::graphql::{ClientAddr, UserAgent, guard, loaders};
+use crate::services::credentials;
 
 use super::listener::PeerAddr;
 use super::response_cache::ReadKey;
@@ -213,6 +213,7 @@ fn build_request(
 struct Caller {
     viewer: Viewer,
     addr: ClientAddr,
+    user_agent: UserAgent,
 }
 
 impl Caller {
@@ -226,11 +227,18 @@ impl Caller {
         media: Media,
     ) -> Result<Self, Response> {
         let addr = ClientAddr(Some(client_ip(state, headers, peer)));
+        let user_agent = UserAgent(
+            headers
+                .get(header::USER_AGENT)
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned),
+        );
         let mut values = headers.get_all(header::AUTHORIZATION).iter();
         let Some(header) = values.next() else {
             return Ok(Self {
                 viewer: Viewer::Anonymous,
                 addr,
+                user_agent,
             });
         };
         // Checking a token needs the database: during a known outage, say so at once.
@@ -244,16 +252,23 @@ impl Caller {
             .filter(|_| values.next().is_none())
             .and_then(bearer_token);
         let viewer = match token {
-            Some(token) => accounts::authenticate(&state.app.db, &state.app.auth, token)
-                .await
-                .map(|authenticated| authenticated.viewer),
+            Some(token) => authenticated_viewer(state, token).await,
             None => Err(AppError::Unauthenticated(
                 "send exactly one Authorization header, `Bearer <token>`",
             )),
         };
         match viewer {
-            Ok(viewer) => Ok(Self { viewer, addr }),
+            Ok(viewer) => Ok(Self {
+                viewer,
+                addr,
+                user_agent,
+            }),
             Err(error @ AppError::Unauthenticated(_)) => Err(unauthorized(error, media)),
+            Err(error @ AppError::RateLimited { .. }) => Err(responses::error(
+                StatusCode::TOO_MANY_REQUESTS,
+                error,
+                media,
+            )),
             Err(AppError::ServiceUnavailable { .. }) => Err(unavailable(media)),
             Err(error) => Err(responses::error(
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -262,6 +277,15 @@ impl Caller {
             )),
         }
     }
+}
+
+/// The viewer a token stands for, within its OAuth app's request budget.
+async fn authenticated_viewer(state: &HttpState, token: &str) -> Result<Viewer, AppError> {
+    let authenticated = credentials::authenticate(&state.app.db, &state.app.auth, token).await?;
+    if let Some(app) = authenticated.viewer.app() {
+        state.app.limits.app_requests.take(app).await?;
+    }
+    Ok(authenticated.viewer)
 }
 
 fn unauthorized(error: AppError, media: Media) -> Response {
@@ -289,7 +313,7 @@ fn bad_request(error: AppError, media: Media) -> Response {
 }
 
 /// The peer address, or the last `X-Forwarded-For` entry when a trusted proxy writes it.
-fn client_ip(state: &HttpState, headers: &HeaderMap, peer: SocketAddr) -> IpAddr {
+pub(super) fn client_ip(state: &HttpState, headers: &HeaderMap, peer: SocketAddr) -> IpAddr {
     if state.app.auth.trust_forwarded_for
         && let Some(forwarded) = headers
             .get_all("x-forwarded-for")
@@ -361,6 +385,7 @@ async fn execute(
     let request = request
         .data(caller.viewer)
         .data(caller.addr)
+        .data(caller.user_agent)
         .data(loaders::for_request(&state.app));
     let mut response = guard::execute(&state.schema, request).await;
     ResponseShape {

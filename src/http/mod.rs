@@ -4,6 +4,7 @@
 mod graphiql;
 mod graphql;
 mod listener;
+mod oauth;
 mod response_cache;
 mod responses;
 mod ws;
@@ -75,6 +76,7 @@ pub fn router(
             "/graphql",
             get(graphql::graphql_get).post(graphql::graphql_post),
         )
+        .merge(oauth::routes())
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .with_state(state)

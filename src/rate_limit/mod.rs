@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use sea_orm::DbBackend;
 
-use crate::config::{ActivityConfig, AuthConfig};
+use crate::config::{ActivityConfig, AuthConfig, PlatformConfig};
 use crate::db::Database;
 use crate::error::{AppError, AppResult};
 
@@ -73,6 +73,12 @@ pub struct Limits {
     pub registrations: RateLimiter,
     /// Failed logins, per account and per client address.
     pub logins: LoginThrottle,
+    /// Requests of one OAuth app, over all its users.
+    pub app_requests: RateLimiter,
+    /// Requests to the OAuth token and revocation endpoints, per client address.
+    pub token_requests: RateLimiter,
+    /// Password-reset mails, per client address and per account.
+    pub password_resets: RateLimiter,
     db: Database,
 }
 
@@ -81,7 +87,12 @@ const IDLE_ROW: Duration = Duration::from_secs(2 * 3600);
 
 impl Limits {
     /// The limits configured, on `db`'s store.
-    pub fn new(activity: &ActivityConfig, auth: &AuthConfig, db: &Database) -> Self {
+    pub fn new(
+        activity: &ActivityConfig,
+        auth: &AuthConfig,
+        platform: &PlatformConfig,
+        db: &Database,
+    ) -> Self {
         let policy = ThrottlePolicy {
             account_free_failures: auth.login_account_attempts,
             client_free_failures: auth.login_client_attempts,
@@ -108,6 +119,21 @@ impl Limits {
                 db,
             ),
             logins,
+            app_requests: RateLimiter::new(
+                "app",
+                Rate::per(platform.app_requests_per_minute, minute),
+                db,
+            ),
+            token_requests: RateLimiter::new(
+                "oauth-token",
+                Rate::per(platform.token_requests_per_minute, minute),
+                db,
+            ),
+            password_resets: RateLimiter::new(
+                "password-reset",
+                Rate::per(platform.password_resets_per_hour, hour),
+                db,
+            ),
             db: db.clone(),
         }
     }

@@ -1,35 +1,25 @@
-//! Accounts and their refresh-token sessions.
-//!
-//! A login starts a session family. `refresh` rotates: the presented token is marked
-//! replaced and a new one is issued in the same family. Presenting a replaced token again is
-//! reuse — a sign that it leaked — and revokes the whole family, newest token included. The
-//! rotation is a conditional update, so of two concurrent refreshes of one token at most one
-//! succeeds (the other counts as reuse). `logout` revokes the family.
+//! Accounts: registration, login (which starts a sign-in, see `sign_ins`), and roles.
 
 use std::net::IpAddr;
 
-use chrono::{DateTime, Utc};
-use entity::{session, user};
+use entity::user;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, SqlErr,
-    TransactionTrait,
 };
 
-use crate::auth::jwt::AccessToken;
-use crate::auth::{Auth, Role, Viewer, random_token, token_hash};
+use crate::auth::{Auth, Role};
 use crate::clock;
 use crate::db::Database;
 use crate::domain::account::{self, lookup_key};
 use crate::error::{AppError, AppResult};
 use crate::rate_limit::LoginAccount;
 
+use super::sign_ins::{self, Origin, Tokens};
 use super::{Context, users};
 
 /// The one answer to every failed login or refresh.
 const INVALID_CREDENTIALS: &str = "invalid username, email or password";
-const INVALID_SESSION: &str = "invalid or expired refresh token";
-const INVALID_TOKEN: &str = "invalid or expired access token";
 
 /// A validated registration.
 #[derive(Debug, Clone)]
@@ -66,14 +56,6 @@ impl Registration {
     }
 }
 
-/// A user who just proved who they are, with fresh tokens.
-#[derive(Debug, Clone)]
-pub struct SignedIn {
-    pub user: user::Model,
-    pub access: AccessToken,
-    pub refresh_token: String,
-}
-
 /// Creates an account (within the client address's registration limit) and signs it in.
 ///
 /// # Errors
@@ -84,13 +66,14 @@ pub async fn register(
     ctx: Context<'_>,
     auth: &Auth,
     registration: Registration,
+    origin: Origin,
     client: Option<IpAddr>,
-) -> AppResult<SignedIn> {
+) -> AppResult<Tokens> {
     if let Some(client) = client {
         ctx.limits.registrations.take(client).await?;
     }
     let user = create_account(ctx.db, auth, registration).await?;
-    sign_in(ctx.db, auth, user).await
+    sign_ins::start(ctx.db.writer(), auth, user, origin).await
 }
 
 async fn create_account(
@@ -161,7 +144,8 @@ fn unique_violation_to_conflict(error: DbErr) -> AppError {
     }
 }
 
-/// Checks a login. Unknown accounts and wrong passwords fail alike, in about the same time.
+/// Checks a login and starts a sign-in from `origin`. Unknown accounts and wrong passwords
+/// fail alike, in about the same time.
 /// Failures count against the account the name resolves to, whether its username or its
 /// email was typed (see [`LoginThrottle`]).
 ///
@@ -173,8 +157,24 @@ pub async fn login(
     auth: &Auth,
     username_or_email: &str,
     password: String,
+    origin: Origin,
     client: Option<IpAddr>,
-) -> AppResult<SignedIn> {
+) -> AppResult<Tokens> {
+    let user = verify_login(ctx, auth, username_or_email, password, client).await?;
+    sign_ins::start(ctx.db.writer(), auth, user, origin).await
+}
+
+/// The account a username or email and password prove, under the login throttle.
+///
+/// # Errors
+/// As [`login`].
+pub async fn verify_login(
+    ctx: Context<'_>,
+    auth: &Auth,
+    username_or_email: &str,
+    password: String,
+    client: Option<IpAddr>,
+) -> AppResult<user::Model> {
     let db = ctx.db;
     let throttle = &ctx.limits.logins;
     let typed = username_or_email.trim();
@@ -195,7 +195,7 @@ pub async fn login(
     match found {
         Some(user) if verified => {
             throttle.succeeded(&account).await?;
-            sign_in(db, auth, user).await
+            Ok(user)
         }
         _ => {
             throttle.failed(&account, client).await?;
@@ -220,157 +220,6 @@ async fn by_username_or_email(
     } else {
         users::by_username(db, &key).await
     }
-}
-
-/// Starts a session family for `user` and issues its first tokens.
-async fn sign_in(db: &Database, auth: &Auth, user: user::Model) -> AppResult<SignedIn> {
-    let family = random_token(16)?;
-    let now = clock::now();
-    let refresh_token = issue_refresh_token(db.writer(), auth, user.id, family, now).await?;
-    let access = auth.keys.issue(user.id, now)?;
-    Ok(SignedIn {
-        user,
-        access,
-        refresh_token,
-    })
-}
-
-async fn issue_refresh_token(
-    db: &impl ConnectionTrait,
-    auth: &Auth,
-    user_id: i64,
-    family_id: String,
-    now: DateTime<Utc>,
-) -> AppResult<String> {
-    let token = random_token(32)?;
-    session::Entity::insert(session::ActiveModel {
-        user_id: Set(user_id),
-        family_id: Set(family_id),
-        token_hash: Set(token_hash(&token)),
-        created_at: Set(now),
-        expires_at: Set(now + auth.refresh_lifetime),
-        replaced_at: Set(None),
-        revoked_at: Set(None),
-        ..Default::default()
-    })
-    .exec(db)
-    .await?;
-    Ok(token)
-}
-
-/// Rotates a refresh token: the user and a new refresh token.
-///
-/// # Errors
-/// `UNAUTHENTICATED` for an unknown, expired, revoked or reused token (reuse also revokes
-/// the token's whole family).
-pub async fn refresh(db: &Database, auth: &Auth, token: &str) -> AppResult<SignedIn> {
-    let invalid = || AppError::Unauthenticated(INVALID_SESSION);
-    if token.len() > 128 {
-        return Err(invalid());
-    }
-    let now = clock::now();
-    let transaction = db.writer().begin().await?;
-    let Some(current) = session::Entity::find()
-        .filter(session::Column::TokenHash.eq(token_hash(token)))
-        .one(&transaction)
-        .await?
-    else {
-        return Err(invalid());
-    };
-    if current.revoked_at.is_some() || current.expires_at <= now {
-        return Err(invalid());
-    }
-    // Only one rotation of a token can win; a replaced token presented again is reuse.
-    let rotated = session::Entity::update_many()
-        .col_expr(session::Column::ReplacedAt, Expr::val(now))
-        .filter(session::Column::Id.eq(current.id))
-        .filter(session::Column::ReplacedAt.is_null())
-        .filter(session::Column::RevokedAt.is_null())
-        .exec(&transaction)
-        .await?
-        .rows_affected;
-    if rotated != 1 {
-        revoke_family(&transaction, &current.family_id, now).await?;
-        transaction.commit().await?;
-        tracing::warn!(
-            user.id = current.user_id,
-            "refresh token reused: session family revoked"
-        );
-        return Err(invalid());
-    }
-    let Some(user) = users::by_id(&transaction, current.user_id).await? else {
-        return Err(invalid());
-    };
-    let next = issue_refresh_token(&transaction, auth, user.id, current.family_id, now).await?;
-    transaction.commit().await?;
-    let access = auth.keys.issue(user.id, now)?;
-    Ok(SignedIn {
-        user,
-        access,
-        refresh_token: next,
-    })
-}
-
-/// Ends the session a refresh token belongs to: `true` when something was revoked.
-///
-/// # Errors
-/// `INTERNAL_SERVER_ERROR` on failure.
-pub async fn logout(db: &Database, token: &str) -> AppResult<bool> {
-    if token.len() > 128 {
-        return Ok(false);
-    }
-    let writer = db.writer();
-    let Some(current) = session::Entity::find()
-        .filter(session::Column::TokenHash.eq(token_hash(token)))
-        .one(writer)
-        .await?
-    else {
-        return Ok(false);
-    };
-    Ok(revoke_family(writer, &current.family_id, clock::now()).await? > 0)
-}
-
-async fn revoke_family(
-    db: &impl ConnectionTrait,
-    family_id: &str,
-    now: DateTime<Utc>,
-) -> AppResult<u64> {
-    Ok(session::Entity::update_many()
-        .col_expr(session::Column::RevokedAt, Expr::val(now))
-        .filter(session::Column::FamilyId.eq(family_id))
-        .filter(session::Column::RevokedAt.is_null())
-        .exec(db)
-        .await?
-        .rows_affected)
-}
-
-/// A viewer proven by an access token, and when the proof runs out.
-#[derive(Debug, Clone, Copy)]
-pub struct Authenticated {
-    pub viewer: Viewer,
-    pub expires_at: DateTime<Utc>,
-}
-
-/// The viewer an access token stands for.
-///
-/// # Errors
-/// `UNAUTHENTICATED` for any invalid token, or one of a deleted account.
-pub async fn authenticate(db: &Database, auth: &Auth, token: &str) -> AppResult<Authenticated> {
-    let verified = auth.keys.verify(token, Utc::now()).map_err(|error| {
-        tracing::debug!(%error, "access token refused");
-        AppError::Unauthenticated(INVALID_TOKEN)
-    })?;
-    let user = users::by_id(db.reader(), verified.user_id)
-        .await?
-        .ok_or(AppError::Unauthenticated(INVALID_TOKEN))?;
-    Ok(Authenticated {
-        viewer: Viewer::User {
-            id: user.id,
-            role: Role::from_stored(&user.role),
-            banned: users::ban_of(&user, Utc::now()).is_some(),
-        },
-        expires_at: verified.expires_at,
-    })
 }
 
 /// Gives a user `role` (the operator's command): `false` when no user has that username.

@@ -12,6 +12,7 @@
 
 mod helpers;
 
+mod account_lifecycle;
 mod accounts;
 mod arxiv;
 mod arxiv_fixture;
@@ -31,6 +32,7 @@ mod import;
 mod limits;
 mod moderation;
 mod oai_fixture;
+mod oauth;
 mod outage;
 mod pagination;
 mod personal;

@@ -2,7 +2,7 @@
 
 use async_graphql::{InputObject, SimpleObject};
 
-use crate::services::accounts::SignedIn;
+use crate::services::sign_ins::Tokens;
 
 use super::{DateTime, Paper, User};
 
@@ -40,8 +40,8 @@ pub struct AuthPayload {
     pub user: User,
 }
 
-impl From<SignedIn> for AuthPayload {
-    fn from(signed_in: SignedIn) -> Self {
+impl From<Tokens> for AuthPayload {
+    fn from(signed_in: Tokens) -> Self {
         Self {
             access_token: signed_in.access.token,
             refresh_token: signed_in.refresh_token,

@@ -19,6 +19,8 @@ pub enum NodeKind {
     ModerationAction,
     Notification,
     Collection,
+    Session,
+    PersonalAccessToken,
 }
 
 impl NodeKind {
@@ -32,6 +34,8 @@ impl NodeKind {
             Self::ModerationAction => "ModerationAction",
             Self::Notification => "Notification",
             Self::Collection => "Collection",
+            Self::Session => "Session",
+            Self::PersonalAccessToken => "PersonalAccessToken",
         }
     }
 
@@ -45,6 +49,8 @@ impl NodeKind {
             "ModerationAction" => Some(Self::ModerationAction),
             "Notification" => Some(Self::Notification),
             "Collection" => Some(Self::Collection),
+            "Session" => Some(Self::Session),
+            "PersonalAccessToken" => Some(Self::PersonalAccessToken),
             _ => None,
         }
     }

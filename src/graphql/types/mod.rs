@@ -16,6 +16,7 @@ mod moderation;
 mod node;
 mod notification;
 mod paper;
+mod platform;
 mod scalars;
 mod submission;
 mod user;
@@ -43,6 +44,11 @@ pub use moderation::{
 pub use node::Node;
 pub use notification::{Notification, NotificationKindValue};
 pub use paper::Paper;
+pub use platform::{
+    AuthorizedApp, CreateOAuthAppInput, CreatePersonalAccessTokenInput, OAuthApp,
+    OAuthAppCredentials, PersonalAccessToken, PersonalAccessTokenCredentials, ScopeValue, Session,
+    UpdateOAuthAppInput, UpdateProfileInput,
+};
 pub use scalars::{Date, DateTime};
 pub use submission::{SubmitPaperInput, SubmitPaperPayload, UpvoteEvent};
 pub use user::User;

@@ -6,21 +6,27 @@ use async_graphql::{Context, ID, Object};
 use entity::user;
 
 use crate::auth::Role;
+use crate::auth::Scope;
+use crate::clock;
+use crate::error::AppError;
 use crate::graphql::collection_lists::collections_of_user;
 use crate::graphql::comment_lists::comments_of;
 use crate::graphql::context::{state, viewer};
 use crate::graphql::owned_papers::papers_of;
-use crate::graphql::personal_lists::{notifications_of, owner_only, saved_papers_of};
+use crate::graphql::personal_lists::{PrivateData, notifications_of, owner_only, saved_papers_of};
 use crate::graphql::types::{GlobalId, NodeKind};
 use crate::graphql::upvote_lists::upvoted_by;
 use crate::services::comments::CommentList;
 use crate::services::follows::Followed;
 use crate::services::papers::PaperOwner;
-use crate::services::{notifications, users};
+use crate::services::{notifications, oauth_apps, oauth_grants, personal_tokens, sign_ins, users};
 
 use super::connection::{Connection, TotalCount};
 use super::following::{follower_count, viewer_follows};
-use super::{Collection, Comment, DateTime, Following, Notification, Paper, RoleValue, page_cost};
+use super::{
+    AuthorizedApp, Collection, Comment, DateTime, Following, Notification, OAuthApp, Paper,
+    PersonalAccessToken, RoleValue, Session, page_cost,
+};
 
 /// A member of the community.
 #[derive(Clone)]
@@ -86,10 +92,84 @@ impl User {
         DateTime(self.model.created_at)
     }
 
-    /// Email address: visible only to the user themself and to admins; null otherwise.
-    async fn email(&self, ctx: &Context<'_>) -> Option<&str> {
-        (self.seen_by_self || viewer(ctx).can_see_private_fields_of(self.model.id))
-            .then_some(self.model.email.as_str())
+    /// Email address: visible only to the user themself and to admins (with the `read`
+    /// scope: `FORBIDDEN` without it); null for everyone else.
+    async fn email(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<&str>> {
+        if self.seen_by_self {
+            return Ok(Some(self.model.email.as_str()));
+        }
+        let viewer = viewer(ctx);
+        if !viewer.can_see_private_fields_of(self.model.id) {
+            return Ok(None);
+        }
+        viewer.require_scope(Scope::Read)?;
+        Ok(Some(self.model.email.as_str()))
+    }
+
+    /// Whether the account proved it owns its email address (`verifyEmail`).
+    async fn email_verified(&self) -> bool {
+        self.model.email_verified_at.is_some()
+    }
+
+    /// A few words about the user, as they wrote them (plain text).
+    async fn bio(&self) -> Option<&str> {
+        self.model.bio.as_deref()
+    }
+
+    async fn website_url(&self) -> Option<&str> {
+        self.model.website_url.as_deref()
+    }
+
+    async fn avatar_url(&self) -> Option<&str> {
+        self.model.avatar_url.as_deref()
+    }
+
+    /// The OAuth apps this user registered (the user themself, signed in on Paperboard).
+    #[graphql(name = "oauthApps")]
+    async fn oauth_apps(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<OAuthApp>> {
+        account_owner(ctx, self.model.id)?;
+        let apps = oauth_apps::of_owner(state(ctx)?.db.reader(), self.model.id).await?;
+        Ok(apps.into_iter().map(OAuthApp).collect())
+    }
+
+    /// The apps this user granted access, and what they granted (the user themself).
+    async fn authorized_apps(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<AuthorizedApp>> {
+        account_owner(ctx, self.model.id)?;
+        let granted = oauth_grants::authorized_apps(state(ctx)?.db.reader(), self.model.id).await?;
+        Ok(granted
+            .into_iter()
+            .map(|(consent, app)| AuthorizedApp { consent, app })
+            .collect())
+    }
+
+    /// This user's live personal access tokens, newest first (the user themself).
+    async fn personal_access_tokens(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<PersonalAccessToken>> {
+        account_owner(ctx, self.model.id)?;
+        let tokens = personal_tokens::list(state(ctx)?.db.reader(), self.model.id).await?;
+        Ok(tokens.into_iter().map(PersonalAccessToken).collect())
+    }
+
+    /// This user's live sessions on Paperboard itself, newest first, the request's own
+    /// marked `current` (the user themself).
+    async fn sessions(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Session>> {
+        account_owner(ctx, self.model.id)?;
+        let current = viewer(ctx).sign_in();
+        let state = state(ctx)?;
+        let since = clock::now() - state.auth.refresh_lifetime;
+        let sessions = sign_ins::sessions_of(state.db.reader(), self.model.id, since).await?;
+        Ok(sessions
+            .into_iter()
+            .map(|model| Session {
+                current: Some(model.id) == current,
+                model,
+            })
+            .collect())
     }
 
     /// Papers this user upvoted, newest upvote first.
@@ -173,7 +253,7 @@ impl User {
 
     /// How many of this user's notifications are unread (the user themself only).
     async fn unread_notification_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i32> {
-        owner_only(ctx, self.model.id)?;
+        owner_only(ctx, self.model.id, PrivateData::Inbox)?;
         let count = notifications::count(state(ctx)?.db.reader(), self.model.id, true).await?;
         Ok(i32::try_from(count).unwrap_or(i32::MAX))
     }
@@ -187,5 +267,20 @@ impl User {
         #[graphql(desc = "Cursor to continue after.")] after: Option<String>,
     ) -> async_graphql::Result<Connection<Paper>> {
         papers_of(ctx, PaperOwner::Submitter, self.model.id, first, after).await
+    }
+}
+
+/// `Ok` when the viewer is `user_id` signed in on Paperboard itself: apps, grants, tokens
+/// and sessions are managed there only.
+fn account_owner(ctx: &Context<'_>, user_id: i64) -> Result<(), AppError> {
+    let viewer = viewer(ctx);
+    if viewer.user_id() != Some(user_id) {
+        Err(AppError::Forbidden("only the account itself can see this"))
+    } else if !viewer.is_first_party() {
+        Err(AppError::Forbidden(
+            "only a sign-in on Paperboard itself can see the account's apps, tokens and sessions",
+        ))
+    } else {
+        Ok(())
     }
 }

@@ -37,7 +37,7 @@ use crate::error::{AppError, tag_untagged_errors};
 use crate::graphql::preflight::{Refusal, Transport};
 use crate::graphql::shape::{ResponseShape, cap_errors};
 use crate::graphql::{ClientAddr, guard, loaders};
-use crate::services::accounts;
+use crate::services::credentials;
 
 use super::{HttpState, responses};
 
@@ -216,14 +216,12 @@ impl Connection {
             return Err(AppError::Unauthenticated("malformed authorization"));
         };
         let authenticated =
-            accounts::authenticate(&self.state.app.db, &self.state.app.auth, token).await?;
-        let left = (authenticated.expires_at - chrono::Utc::now())
-            .to_std()
-            .unwrap_or_default();
-        Ok((
-            authenticated.viewer,
-            Some(tokio::time::Instant::now() + left),
-        ))
+            credentials::authenticate(&self.state.app.db, &self.state.app.auth, token).await?;
+        let deadline = authenticated.expires_at.map(|at| {
+            let left = (at - chrono::Utc::now()).to_std().unwrap_or_default();
+            tokio::time::Instant::now() + left
+        });
+        Ok((authenticated.viewer, deadline))
     }
 
     async fn operate(

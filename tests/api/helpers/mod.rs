@@ -1,6 +1,7 @@
 //! The test harness: a running application on its own database, and a GraphQL client.
 
 mod app;
+pub mod browser;
 mod db;
 pub mod fixtures;
 mod graphql;

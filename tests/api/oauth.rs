@@ -1,0 +1,684 @@
+//! The OAuth 2 authorization server, driven as a browser and an app would drive it.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::browser::{Browser, Visit, authorize_path, pkce_pair};
+use crate::helpers::{TestApp, TestUser};
+
+const REDIRECT: &str = "https://app.example.org/callback";
+const CREATE_APP: &str = "mutation($i: CreateOAuthAppInput!) {
+    createOAuthApp(input: $i) { clientSecret app { clientId redirectUris confidential } } }";
+
+/// Registers an app owned by `owner`: its client id and secret (confidential apps only).
+async fn register_app(
+    app: &TestApp,
+    owner: &TestUser,
+    confidential: bool,
+) -> (String, Option<String>) {
+    let data = app
+        .send_as(
+            Some(&owner.access_token),
+            CREATE_APP,
+            json!({ "i": {
+                "name": "Reader <b>App</b>", "description": "Reads papers",
+                "homepageUrl": "https://app.example.org", "redirectUris": [REDIRECT, "http://127.0.0.1:7000/cb"],
+                "confidential": confidential,
+            }}),
+        )
+        .await
+        .expect_ok();
+    let created = &data["createOAuthApp"];
+    (
+        created["app"]["clientId"].as_str().unwrap().to_owned(),
+        created["clientSecret"].as_str().map(str::to_owned),
+    )
+}
+
+/// The user signs in on the consent page and approves: the redirect it ends in.
+async fn approve(browser: &mut Browser<'_>, path: &str, user: &TestUser, username: &str) -> Visit {
+    let page = browser.get(path).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    browser
+        .submit(
+            &page,
+            &[
+                ("username", username),
+                ("password", &user.password),
+                ("decision", "approve"),
+            ],
+        )
+        .await
+}
+
+/// Exchanges a code at the token endpoint with `form` (client authentication included).
+async fn token_request(app: &TestApp, form: &[(&str, &str)]) -> (StatusCode, Value) {
+    let response = app
+        .client
+        .post(app.url("/oauth/token"))
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    assert_eq!(
+        response
+            .headers()
+            .get("cache-control")
+            .map(|v| v.to_str().unwrap()),
+        Some("no-store")
+    );
+    (status, response.json().await.unwrap())
+}
+
+async fn exchange(
+    app: &TestApp,
+    client_id: &str,
+    code: &str,
+    verifier: &str,
+) -> (StatusCode, Value) {
+    token_request(
+        app,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", verifier),
+            ("client_id", client_id),
+        ],
+    )
+    .await
+}
+
+const VIEWER: &str = "{ viewer { username email } }";
+
+#[tokio::test]
+async fn a_browser_authorizes_an_app_which_then_acts_within_its_scopes() {
+    let app = TestApp::spawn_with_demo().await;
+    let owner = app.register("appmaker").await;
+    let reader = app.register("reader").await;
+    let (client_id, secret) = register_app(&app, &owner, false).await;
+    assert_eq!(secret, None, "public apps have no secret");
+    let (verifier, challenge) = pkce_pair("round-trip");
+    let mut browser = Browser::new(&app);
+    let path = authorize_path(&client_id, REDIRECT, "read vote", &challenge);
+    let page = browser.get(&path).await;
+    // The page names the app (escaped), its homepage and the scopes, and may not be framed.
+    assert!(page.body.contains("&lt;b&gt;App&lt;"), "{}", page.body);
+    assert!(!page.body.contains("<b>App</b>"));
+    assert!(page.body.contains("app.example.org"));
+    assert!(page.body.contains("<b>read</b>") && page.body.contains("<b>vote</b>"));
+    assert_eq!(page.headers["x-frame-options"], "DENY");
+    assert!(
+        page.headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'none'")
+    );
+    let redirect = browser
+        .submit(
+            &page,
+            &[
+                ("username", "reader"),
+                ("password", &reader.password),
+                ("decision", "approve"),
+            ],
+        )
+        .await;
+    assert_eq!(redirect.status, StatusCode::SEE_OTHER, "{}", redirect.body);
+    let location = redirect.location().unwrap();
+    assert!(location.as_str().starts_with(REDIRECT));
+    assert_eq!(
+        redirect.redirect_param("state").as_deref(),
+        Some("opaque state & more")
+    );
+    assert_eq!(
+        redirect.redirect_param("iss"),
+        Some(format!("http://{}", app.addr))
+    );
+    let code = redirect.redirect_param("code").unwrap();
+
+    let (status, tokens) = exchange(&app, &client_id, &code, &verifier).await;
+    assert_eq!(status, StatusCode::OK, "{tokens}");
+    assert_eq!(tokens["token_type"], "Bearer");
+    assert_eq!(tokens["scope"], "read vote");
+    assert!(tokens["expires_in"].as_i64().unwrap() > 800);
+    let access = tokens["access_token"].as_str().unwrap();
+
+    // Within the scopes: private reads and votes.
+    let me = app
+        .send_as(Some(access), VIEWER, json!({}))
+        .await
+        .expect_ok();
+    assert_eq!(
+        me["viewer"],
+        json!({ "username": "reader", "email": "reader@example.org" })
+    );
+    let paper = app.paper_ids(1).await.remove(0);
+    let upvote = "mutation($id: ID!) { upvotePaper(paperId: $id) { paper { upvoteCount viewerHasUpvoted } } }";
+    let voted = app
+        .send_as(Some(access), upvote, json!({ "id": paper }))
+        .await
+        .expect_ok();
+    assert_eq!(voted["upvotePaper"]["paper"]["viewerHasUpvoted"], true);
+    // Beyond them: FORBIDDEN naming the scope, and nothing stored.
+    let comment = "mutation($id: ID!) { addComment(input: { paperId: $id, body: \"hi\" }) { comment { id } } }";
+    let refused = app
+        .send_as(Some(access), comment, json!({ "id": paper }))
+        .await;
+    assert_eq!(refused.error_code(), "FORBIDDEN");
+    assert_eq!(
+        refused.body["errors"][0]["extensions"]["requiredScope"],
+        "comment"
+    );
+    let count = app
+        .query(
+            "query($id: ID!) { node(id: $id) { ... on Paper { commentCount } } }",
+            json!({ "id": paper }),
+        )
+        .await;
+    assert_eq!(count["node"]["commentCount"], 0);
+    // Account management is first-party only.
+    let minted = app
+        .send_as(Some(access), "mutation { createPersonalAccessToken(input: { name: \"x\", scopes: [READ] }) { token } }", json!({}))
+        .await;
+    assert_eq!(minted.error_code(), "FORBIDDEN");
+
+    // The user already consented to these scopes: straight back, no page.
+    let (_, challenge2) = pkce_pair("second");
+    let again = browser
+        .get(&authorize_path(&client_id, REDIRECT, "read", &challenge2))
+        .await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER);
+    assert!(again.redirect_param("code").is_some());
+    // More scopes than granted: asked again.
+    let more = browser
+        .get(&authorize_path(
+            &client_id,
+            REDIRECT,
+            "read comment",
+            &challenge2,
+        ))
+        .await;
+    assert_eq!(more.status, StatusCode::OK);
+    assert!(more.body.contains("Signed in as <b>reader</b>"));
+
+    // The grant is listed, and the refresh token rotates.
+    let listed = app
+        .send_as(
+            Some(&reader.access_token),
+            "{ viewer { authorizedApps { clientId scopes } } }",
+            json!({}),
+        )
+        .await
+        .expect_ok();
+    assert_eq!(listed["viewer"]["authorizedApps"][0]["clientId"], client_id);
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+    let (status, rotated) = token_request(
+        &app,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh),
+            ("client_id", &client_id),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{rotated}");
+    assert_ne!(rotated["refresh_token"], tokens["refresh_token"]);
+
+    // Revocation (RFC 7009) ends every token of the grant.
+    let revoked = app
+        .client
+        .post(app.url("/oauth/revoke"))
+        .form(&[
+            ("token", rotated["refresh_token"].as_str().unwrap()),
+            ("client_id", &client_id),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), StatusCode::OK);
+    let after = app
+        .send_as(
+            Some(rotated["access_token"].as_str().unwrap()),
+            VIEWER,
+            json!({}),
+        )
+        .await;
+    assert_eq!(after.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn pkce_is_required_and_checked() {
+    let app = TestApp::spawn().await;
+    let user = app.register("pkceuser").await;
+    let (client_id, _) = register_app(&app, &user, false).await;
+    let mut browser = Browser::new(&app);
+    // No challenge, or the `plain` method: an error sent back to the registered URI.
+    let without = format!(
+        "/oauth/authorize?response_type=code&client_id={client_id}&scope=read&state=s1&redirect_uri={}",
+        url::form_urlencoded::byte_serialize(REDIRECT.as_bytes()).collect::<String>()
+    );
+    let refused = browser.get(&without).await;
+    assert_eq!(refused.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        refused.redirect_param("error").as_deref(),
+        Some("invalid_request")
+    );
+    assert_eq!(refused.redirect_param("state").as_deref(), Some("s1"));
+    let (verifier, challenge) = pkce_pair("pkce");
+    let plain = authorize_path(&client_id, REDIRECT, "read", &challenge).replace("S256", "plain");
+    assert_eq!(
+        browser.get(&plain).await.redirect_param("error").as_deref(),
+        Some("invalid_request")
+    );
+    let unknown_scope = authorize_path(&client_id, REDIRECT, "read admin", &challenge);
+    assert_eq!(
+        browser
+            .get(&unknown_scope)
+            .await
+            .redirect_param("error")
+            .as_deref(),
+        Some("invalid_scope")
+    );
+
+    // A wrong verifier, or none, is invalid_grant, and burns the code.
+    let path = authorize_path(&client_id, REDIRECT, "read", &challenge);
+    let code = approve(&mut browser, &path, &user, "pkceuser")
+        .await
+        .redirect_param("code")
+        .unwrap();
+    let (wrong_verifier, _) = pkce_pair("another");
+    let (status, body) = exchange(&app, &client_id, &code, &wrong_verifier).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant"))
+    );
+    let (_, body) = exchange(&app, &client_id, &code, &verifier).await;
+    assert_eq!(body["error"], "invalid_grant", "a code gets one try");
+    let code = browser.get(&path).await.redirect_param("code").unwrap();
+    let (_, body) = token_request(
+        &app,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("client_id", &client_id),
+        ],
+    )
+    .await;
+    assert_eq!(body["error"], "invalid_grant");
+}
+
+#[tokio::test]
+async fn unregistered_redirect_uris_are_shown_an_error_and_never_redirected_to() {
+    let app = TestApp::spawn().await;
+    let user = app.register("redirector").await;
+    let (client_id, _) = register_app(&app, &user, false).await;
+    let (_, challenge) = pkce_pair("redirects");
+    let mut browser = Browser::new(&app);
+    for variant in [
+        "https://app.example.org/callback/",
+        "https://app.example.org/callback/extra",
+        "https://app.example.org:8443/callback",
+        "https://evil@app.example.org/callback",
+        "https://app.example.org/callback#fragment",
+        "https://app.example.org/callback?x=1",
+        "https://APP.example.org/callback",
+        "http://app.example.org/callback",
+        "http://127.0.0.1:7001/cb",
+        "https://evil.example/callback",
+    ] {
+        let visit = browser
+            .get(&authorize_path(&client_id, variant, "read", &challenge))
+            .await;
+        assert_eq!(visit.status, StatusCode::BAD_REQUEST, "{variant}");
+        assert!(visit.headers.get("location").is_none(), "{variant}");
+    }
+    let unknown = browser
+        .get(&authorize_path("pbc_unknown", REDIRECT, "read", &challenge))
+        .await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
+    assert!(unknown.headers.get("location").is_none());
+    // Registering such URIs is refused too.
+    let refused = app
+        .send_as(
+            Some(&user.access_token),
+            CREATE_APP,
+            json!({ "i": { "name": "x", "homepageUrl": "https://x.example", "redirectUris": ["https://x.example/cb#f"], "confidential": false }}),
+        )
+        .await;
+    assert_eq!(refused.error_code(), "BAD_USER_INPUT");
+}
+
+#[tokio::test]
+async fn a_reused_code_revokes_its_tokens_and_a_code_is_its_clients_only() {
+    let app = TestApp::spawn().await;
+    let user = app.register("reuser").await;
+    let (client_id, _) = register_app(&app, &user, false).await;
+    let (other_client, _) = register_app(&app, &user, false).await;
+    let (verifier, challenge) = pkce_pair("reuse");
+    let mut browser = Browser::new(&app);
+    let path = authorize_path(&client_id, REDIRECT, "read", &challenge);
+    let code = approve(&mut browser, &path, &user, "reuser")
+        .await
+        .redirect_param("code")
+        .unwrap();
+    let (status, tokens) = exchange(&app, &client_id, &code, &verifier).await;
+    assert_eq!(status, StatusCode::OK);
+    let access = tokens["access_token"].as_str().unwrap();
+    assert_eq!(
+        app.send_as(Some(access), VIEWER, json!({})).await.status,
+        StatusCode::OK
+    );
+    let (_, again) = exchange(&app, &client_id, &code, &verifier).await;
+    assert_eq!(again["error"], "invalid_grant");
+    assert_eq!(
+        app.send_as(Some(access), VIEWER, json!({})).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let (_, refreshed) = token_request(
+        &app,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+            ("client_id", &client_id),
+        ],
+    )
+    .await;
+    assert_eq!(refreshed["error"], "invalid_grant");
+
+    // A code issued to one client is useless to another.
+    let code = browser.get(&path).await.redirect_param("code").unwrap();
+    let (_, stolen) = exchange(&app, &other_client, &code, &verifier).await;
+    assert_eq!(stolen["error"], "invalid_grant");
+}
+
+#[tokio::test]
+async fn a_refresh_may_narrow_but_never_widen_the_scopes() {
+    let app = TestApp::spawn().await;
+    let user = app.register("narrower").await;
+    let (client_id, secret) = register_app(&app, &user, true).await;
+    let secret = secret.unwrap();
+    let (verifier, challenge) = pkce_pair("scopes");
+    let mut browser = Browser::new(&app);
+    let code = approve(
+        &mut browser,
+        &authorize_path(&client_id, REDIRECT, "read vote", &challenge),
+        &user,
+        "narrower",
+    )
+    .await
+    .redirect_param("code")
+    .unwrap();
+    // A confidential client must authenticate.
+    let (status, body) = exchange(&app, &client_id, &code, &verifier).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("invalid_client"))
+    );
+    let code = browser
+        .get(&authorize_path(
+            &client_id,
+            REDIRECT,
+            "read vote",
+            &challenge,
+        ))
+        .await
+        .redirect_param("code")
+        .unwrap();
+    let response = app
+        .client
+        .post(app.url("/oauth/token"))
+        .basic_auth(&client_id, Some(&secret))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", &verifier),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let tokens: Value = response.json().await.unwrap();
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+    let with_secret = |refresh: String, scope: &'static str| {
+        let app = &app;
+        let (client_id, secret) = (client_id.clone(), secret.clone());
+        async move {
+            token_request(
+                app,
+                &[
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", &refresh),
+                    ("scope", scope),
+                    ("client_id", &client_id),
+                    ("client_secret", &secret),
+                ],
+            )
+            .await
+        }
+    };
+    let (status, widened) = with_secret(refresh.to_owned(), "read vote comment").await;
+    assert_eq!(
+        (status, widened["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_scope"))
+    );
+    let (status, narrowed) = with_secret(refresh.to_owned(), "read").await;
+    assert_eq!(status, StatusCode::OK, "{narrowed}");
+    assert_eq!(narrowed["scope"], "read");
+    let paper_less_vote = app
+        .send_as(
+            Some(narrowed["access_token"].as_str().unwrap()),
+            "mutation { removeUpvote(paperId: \"UGFwZXI6MQ\") { paper { id } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        paper_less_vote.body["errors"][0]["extensions"]["requiredScope"],
+        "vote"
+    );
+    let (_, rewidened) = with_secret(
+        narrowed["refresh_token"].as_str().unwrap().to_owned(),
+        "read vote",
+    )
+    .await;
+    assert_eq!(rewidened["error"], "invalid_scope");
+}
+
+#[tokio::test]
+async fn withdrawn_grants_deleted_apps_and_deleted_users_end_their_tokens() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("owner").await;
+    let user = app.register("granter").await;
+    let (client_id, _) = register_app(&app, &owner, false).await;
+    let mut browser = Browser::new(&app);
+    let mut grant = async |seed: &str| {
+        let (verifier, challenge) = pkce_pair(seed);
+        let path = authorize_path(&client_id, REDIRECT, "read", &challenge);
+        let first = browser.get(&path).await;
+        let redirect = if first.status == StatusCode::OK {
+            browser
+                .submit(
+                    &first,
+                    &[
+                        ("username", "granter"),
+                        ("password", &user.password),
+                        ("decision", "approve"),
+                    ],
+                )
+                .await
+        } else {
+            first
+        };
+        let code = redirect.redirect_param("code").unwrap();
+        exchange(&app, &client_id, &code, &verifier).await.1
+    };
+    let tokens = grant("withdraw").await;
+    let access = tokens["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        app.send_as(Some(&access), VIEWER, json!({})).await.status,
+        StatusCode::OK
+    );
+    let withdrawn = app
+        .send_as(
+            Some(&user.access_token),
+            "mutation($c: String!) { revokeAppAuthorization(clientId: $c) }",
+            json!({ "c": client_id }),
+        )
+        .await
+        .expect_ok();
+    assert_eq!(withdrawn["revokeAppAuthorization"], true);
+    assert_eq!(
+        app.send_as(Some(&access), VIEWER, json!({})).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // Deleting the app ends a fresh grant's tokens.
+    let tokens = grant("delete-app").await;
+    let access = tokens["access_token"].as_str().unwrap().to_owned();
+    app.send_as(
+        Some(&owner.access_token),
+        "mutation($c: String!) { deleteOAuthApp(clientId: $c) }",
+        json!({ "c": client_id }),
+    )
+    .await
+    .expect_ok();
+    assert_eq!(
+        app.send_as(Some(&access), VIEWER, json!({})).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let (status, _) = token_request(
+        &app,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+            ("client_id", &client_id),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "the client is gone");
+
+    // A deleted user's tokens end with the account.
+    let (client_id, _) = register_app(&app, &owner, false).await;
+    let (verifier, challenge) = pkce_pair("deleted-user");
+    let code = browser
+        .get(&authorize_path(&client_id, REDIRECT, "read", &challenge))
+        .await;
+    let code = match code.redirect_param("code") {
+        Some(code) => code,
+        None => browser
+            .submit(
+                &code,
+                &[
+                    ("username", "granter"),
+                    ("password", &user.password),
+                    ("decision", "approve"),
+                ],
+            )
+            .await
+            .redirect_param("code")
+            .unwrap(),
+    };
+    let tokens = exchange(&app, &client_id, &code, &verifier).await.1;
+    let access = tokens["access_token"].as_str().unwrap();
+    app.send_as(
+        Some(&user.access_token),
+        "mutation($p: String!) { deleteAccount(password: $p) }",
+        json!({ "p": user.password }),
+    )
+    .await
+    .expect_ok();
+    assert_eq!(
+        app.send_as(Some(access), VIEWER, json!({})).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let (_, refreshed) = token_request(
+        &app,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+            ("client_id", &client_id),
+        ],
+    )
+    .await;
+    assert_eq!(refreshed["error"], "invalid_grant");
+}
+
+#[tokio::test]
+async fn the_consent_form_refuses_cross_site_posts_and_a_denial_says_so() {
+    let app = TestApp::spawn().await;
+    let user = app.register("csrfuser").await;
+    let (client_id, _) = register_app(&app, &user, false).await;
+    let (_, challenge) = pkce_pair("csrf");
+    let mut browser = Browser::new(&app);
+    let page = browser
+        .get(&authorize_path(&client_id, REDIRECT, "read", &challenge))
+        .await;
+    let mut forged = page.hidden_fields();
+    forged.retain(|(name, _)| name != "csrf_token");
+    forged.push(("csrf_token".to_owned(), "a".repeat(43)));
+    forged.extend([
+        ("username".to_owned(), "csrfuser".to_owned()),
+        ("password".to_owned(), user.password.clone()),
+        ("decision".to_owned(), "approve".to_owned()),
+    ]);
+    let refused = browser.post_form("/oauth/authorize", &forged).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(refused.headers.get("location").is_none());
+    // Without the cookie (another site's form), the right token is refused too.
+    let mut stranger = Browser::new(&app);
+    let mut fields = page.hidden_fields();
+    fields.extend([("decision".to_owned(), "approve".to_owned())]);
+    assert_eq!(
+        stranger.post_form("/oauth/authorize", &fields).await.status,
+        StatusCode::FORBIDDEN
+    );
+    // A wrong password shows the page again; a denial goes back as access_denied.
+    let wrong = browser
+        .submit(
+            &page,
+            &[
+                ("username", "csrfuser"),
+                ("password", "wrong password!!"),
+                ("decision", "approve"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(wrong.body.contains("role=\"alert\""));
+    let denied = browser.submit(&page, &[("decision", "deny")]).await;
+    assert_eq!(
+        denied.redirect_param("error").as_deref(),
+        Some("access_denied")
+    );
+}
+
+#[tokio::test]
+async fn the_server_metadata_describes_the_endpoints() {
+    let app = TestApp::spawn().await;
+    let metadata: Value = app
+        .client
+        .get(app.url("/.well-known/oauth-authorization-server"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let issuer = format!("http://{}", app.addr);
+    assert_eq!(metadata["issuer"], issuer);
+    assert_eq!(metadata["token_endpoint"], format!("{issuer}/oauth/token"));
+    assert_eq!(
+        metadata["code_challenge_methods_supported"],
+        json!(["S256"])
+    );
+    assert_eq!(metadata["response_types_supported"], json!(["code"]));
+    assert!(
+        metadata["scopes_supported"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("vote"))
+    );
+}
