@@ -1,8 +1,10 @@
 //! The HTTP surface: routes, layers, and the handlers that carry GraphQL over HTTP.
 //! The only module that knows both axum and GraphQL.
 
+mod account_pages;
 mod graphiql;
 mod graphql;
+mod html;
 mod listener;
 mod oauth;
 mod response_cache;
@@ -77,6 +79,7 @@ pub fn router(
             get(graphql::graphql_get).post(graphql::graphql_post),
         )
         .merge(oauth::routes())
+        .merge(account_pages::routes())
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .with_state(state)

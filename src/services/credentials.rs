@@ -26,17 +26,16 @@ pub struct Authenticated {
 /// account.
 pub async fn authenticate(db: &Database, auth: &Auth, token: &str) -> AppResult<Authenticated> {
     let invalid = || AppError::Unauthenticated(INVALID_TOKEN);
-    let (user_id, scopes, credential, expires_at) = if token.starts_with(personal_tokens::PREFIX) {
+    let (user, scopes, credential, expires_at) = if token.starts_with(personal_tokens::PREFIX) {
         let row = personal_tokens::authenticate(db, token)
             .await?
             .ok_or_else(invalid)?;
+        let user = users::by_id(db.reader(), row.user_id)
+            .await?
+            .ok_or_else(invalid)?;
         let credential = Credential::PersonalToken { id: row.id };
-        (
-            row.user_id,
-            Scopes::from_stored(&row.scopes),
-            credential,
-            row.expires_at,
-        )
+        let scopes = Scopes::from_stored(&row.scopes);
+        (user, scopes, credential, row.expires_at)
     } else {
         let verified = auth.keys.verify(token, Utc::now()).map_err(|error| {
             tracing::debug!(%error, "access token refused");
@@ -44,14 +43,14 @@ pub async fn authenticate(db: &Database, auth: &Auth, token: &str) -> AppResult<
         })?;
         let expires_at = Some(verified.expires_at);
         match verified.sign_in {
-            None => (
-                verified.user_id,
-                Scopes::all(),
-                Credential::Operator,
-                expires_at,
-            ),
+            None => {
+                let user = users::by_id(db.reader(), verified.user_id)
+                    .await?
+                    .ok_or_else(invalid)?;
+                (user, Scopes::all(), Credential::Operator, expires_at)
+            }
             Some(id) => {
-                let sign_in = sign_ins::live(db.reader(), id, verified.user_id)
+                let (sign_in, user) = sign_ins::live_with_user(db.reader(), id, verified.user_id)
                     .await?
                     .ok_or_else(invalid)?;
                 sign_ins::touch(db, &sign_in).await?;
@@ -59,14 +58,10 @@ pub async fn authenticate(db: &Database, auth: &Auth, token: &str) -> AppResult<
                     Some(app) => Credential::App { sign_in: id, app },
                     None => Credential::Session { sign_in: id },
                 };
-                let scopes = sign_ins::scopes_of(&sign_in);
-                (verified.user_id, scopes, credential, expires_at)
+                (user, sign_ins::scopes_of(&sign_in), credential, expires_at)
             }
         }
     };
-    let user = users::by_id(db.reader(), user_id)
-        .await?
-        .ok_or_else(invalid)?;
     Ok(Authenticated {
         viewer: Viewer::User {
             id: user.id,

@@ -306,6 +306,25 @@ pub async fn live(
         .await?)
 }
 
+/// The live sign-in `id` of user `user_id` with the user's row, in one statement (every
+/// request with an access token asks this).
+///
+/// # Errors
+/// `INTERNAL_SERVER_ERROR` on failure.
+pub async fn live_with_user(
+    db: &impl ConnectionTrait,
+    id: i64,
+    user_id: i64,
+) -> AppResult<Option<(sign_in::Model, user::Model)>> {
+    let found = sign_in::Entity::find_by_id(id)
+        .filter(sign_in::Column::UserId.eq(user_id))
+        .filter(sign_in::Column::RevokedAt.is_null())
+        .find_also_related(user::Entity)
+        .one(db)
+        .await?;
+    Ok(found.and_then(|(sign_in, user)| Some((sign_in, user?))))
+}
+
 /// Records that a sign-in's token was used, at most every few minutes.
 ///
 /// # Errors

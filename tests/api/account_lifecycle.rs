@@ -7,6 +7,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::json;
 
+use crate::helpers::browser::Browser;
 use crate::helpers::ws::TRANSPORT_WS;
 use crate::helpers::{TestApp, TestUser};
 
@@ -280,14 +281,28 @@ async fn a_password_is_reset_through_the_mailed_link_once() {
     let token = mailed_token(outbox.path(), "Reset your Paperboard password").await;
     let mails = std::fs::read_dir(outbox.path()).unwrap().count();
     assert_eq!(mails, 1, "no mail for an unknown address");
+    // The mailed link opens a form on the server; submitting it resets the password.
+    let mut browser = Browser::new(&app);
+    let page = browser
+        .get(&format!("/account/reset-password?token={token}"))
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(
+        page.hidden_fields(),
+        vec![("token".to_owned(), token.clone())]
+    );
+    let mut form = page.hidden_fields();
+    form.push(("new_password".to_owned(), "short".to_owned()));
+    let too_short = browser.post_form("/account/reset-password", &form).await;
+    assert_eq!(too_short.status, StatusCode::BAD_REQUEST);
+    form.pop();
+    form.push((
+        "new_password".to_owned(),
+        "my recovered password".to_owned(),
+    ));
+    let done = browser.post_form("/account/reset-password", &form).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
     let reset = "mutation($t: String!, $p: String!) { resetPassword(token: $t, newPassword: $p) }";
-    app.send_as(
-        None,
-        reset,
-        json!({ "t": token, "p": "my recovered password" }),
-    )
-    .await
-    .expect_ok();
     assert_eq!(
         app.send_as(Some(&user.access_token), VIEWER, json!({}))
             .await

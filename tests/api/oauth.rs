@@ -682,3 +682,103 @@ async fn the_server_metadata_describes_the_endpoints() {
             .contains(&json!("vote"))
     );
 }
+
+/// A widely used OAuth client library, the `oauth2` crate, completes the flow: the
+/// authorization URL it builds, its PKCE, its Basic client authentication, and refresh.
+#[tokio::test]
+async fn the_oauth2_crate_completes_the_flow() {
+    use oauth2::basic::BasicClient;
+    use oauth2::{
+        AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, PkceCodeChallenge,
+        RedirectUrl, Scope, TokenResponse, TokenUrl,
+    };
+
+    let app = TestApp::spawn().await;
+    let user = app.register("librarian").await;
+    let (client_id, secret) = register_app(&app, &user, true).await;
+    let base = format!("http://{}", app.addr);
+    let app_secret = secret.unwrap();
+    let client = BasicClient::new(ClientId::new(client_id))
+        .set_client_secret(ClientSecret::new(app_secret.clone()))
+        .set_auth_uri(AuthUrl::new(format!("{base}/oauth/authorize")).unwrap())
+        .set_token_uri(TokenUrl::new(format!("{base}/oauth/token")).unwrap())
+        .set_redirect_uri(RedirectUrl::new(REDIRECT.to_owned()).unwrap());
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (authorize_url, csrf) = client
+        .authorize_url(CsrfToken::new_random)
+        .add_scope(Scope::new("read".to_owned()))
+        .add_scope(Scope::new("follow".to_owned()))
+        .set_pkce_challenge(challenge)
+        .url();
+    let mut browser = Browser::new(&app);
+    let path = format!(
+        "{}?{}",
+        authorize_url.path(),
+        authorize_url.query().unwrap()
+    );
+    let redirect = approve(&mut browser, &path, &user, "librarian").await;
+    assert_eq!(
+        redirect.redirect_param("state").as_deref(),
+        Some(csrf.secret().as_str())
+    );
+    let code = redirect.redirect_param("code").unwrap();
+
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let tokens = client
+        .exchange_code(AuthorizationCode::new(code))
+        .set_pkce_verifier(verifier)
+        .request_async(&http)
+        .await
+        .unwrap();
+    let scopes: Vec<String> = tokens
+        .scopes()
+        .unwrap()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    assert_eq!(scopes, vec!["read", "follow"]);
+    let access = tokens.access_token().secret().clone();
+    let me = app
+        .send_as(Some(&access), VIEWER, json!({}))
+        .await
+        .expect_ok();
+    assert_eq!(me["viewer"]["username"], "librarian");
+
+    let refreshed = client
+        .exchange_refresh_token(tokens.refresh_token().unwrap())
+        .request_async(&http)
+        .await
+        .unwrap();
+    let refresh = refreshed.refresh_token().unwrap().clone();
+    assert_ne!(refresh.secret(), tokens.refresh_token().unwrap().secret());
+    let fresh = refreshed.access_token().secret();
+    assert_eq!(
+        app.send_as(Some(fresh), VIEWER, json!({})).await.status,
+        StatusCode::OK
+    );
+    // The crate revokes over https only; this test server speaks http, so the revocation
+    // request is sent as the crate would send it: Basic client authentication, form body.
+    let (id, secret) = (client.client_id().as_str(), app_secret.as_str());
+    let revoked = http
+        .post(format!("{base}/oauth/revoke"))
+        .basic_auth(id, Some(secret))
+        .form(&[
+            ("token", refresh.secret().as_str()),
+            ("token_type_hint", "refresh_token"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), StatusCode::OK);
+    let after = app.send_as(Some(fresh), VIEWER, json!({})).await;
+    assert_eq!(after.status, StatusCode::UNAUTHORIZED);
+    // The retired refresh token is refused, as the library reports it.
+    let reused = client
+        .exchange_refresh_token(tokens.refresh_token().unwrap())
+        .request_async(&http)
+        .await;
+    assert!(reused.is_err());
+}

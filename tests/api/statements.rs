@@ -213,3 +213,30 @@ async fn a_notifications_page_costs_the_same_for_5_and_100_entries() {
     assert_eq!(small, 6);
     assert_eq!(large, small);
 }
+
+#[tokio::test]
+async fn checking_a_session_token_costs_what_checking_an_unrevocable_one_does() {
+    let app = TestApp::spawn().await;
+    let user = app.register("counted").await;
+    let operator = app.quick_users("minted", 1).await.remove(0);
+    let viewer = "{ viewer { username } }";
+    // A session's token reads its sign-in and user in one statement, as a minted token
+    // (no sign-in) reads its user; `viewer` costs one more.
+    assert_eq!(statements_as(&app, &operator, viewer).await, 2);
+    assert_eq!(statements_as(&app, &user.access_token, viewer).await, 2);
+    let created = app
+        .send_as(
+            Some(&user.access_token),
+            "mutation { createPersonalAccessToken(input: { name: \"n\", scopes: [READ] }) { token } }",
+            json!({}),
+        )
+        .await
+        .expect_ok();
+    let token = created["createPersonalAccessToken"]["token"]
+        .as_str()
+        .unwrap();
+    // A personal token reads its row, then its user; its first use records `lastUsedAt`
+    // (one more statement), later uses within a minute do not.
+    assert_eq!(statements_as(&app, token, viewer).await, 4);
+    assert_eq!(statements_as(&app, token, viewer).await, 3);
+}

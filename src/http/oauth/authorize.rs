@@ -373,7 +373,7 @@ fn redirect(
     };
     let mut response = StatusCode::SEE_OTHER.into_response();
     response.headers_mut().insert(header::LOCATION, location);
-    consent_page::protect(response.headers_mut());
+    crate::http::html::protect(response.headers_mut());
     response
 }
 
@@ -383,7 +383,7 @@ fn repeated_page(name: &str) -> Response {
     } else {
         format!("The parameter `{name}` is repeated.")
     };
-    consent_page::message_owned(StatusCode::BAD_REQUEST, &message)
+    consent_page::message(StatusCode::BAD_REQUEST, &message)
 }
 
 fn unavailable(error: &AppError) -> Response {
