@@ -190,11 +190,7 @@ pub async fn rotate(
     }
     let now = clock::now();
     let transaction = db.writer().begin().await?;
-    let Some(current) = session::Entity::find()
-        .filter(session::Column::TokenHash.eq(token_hash(token)))
-        .one(&transaction)
-        .await?
-    else {
+    let Some(current) = session_of(&transaction, token).await? else {
         return Err(RefreshRefused::Invalid);
     };
     let Some(sign_in) = by_family(&transaction, &current.family_id).await? else {
@@ -267,17 +263,21 @@ pub async fn by_refresh_token(
     db: &impl ConnectionTrait,
     token: &str,
 ) -> AppResult<Option<sign_in::Model>> {
-    if token.len() > MAX_TOKEN_CHARS {
-        return Ok(None);
-    }
-    let Some(current) = session::Entity::find()
-        .filter(session::Column::TokenHash.eq(token_hash(token)))
-        .one(db)
-        .await?
-    else {
+    let Some(current) = session_of(db, token).await? else {
         return Ok(None);
     };
     by_family(db, &current.family_id).await
+}
+
+/// The refresh-token row of `token`, whatever its state.
+async fn session_of(db: &impl ConnectionTrait, token: &str) -> AppResult<Option<session::Model>> {
+    if token.len() > MAX_TOKEN_CHARS {
+        return Ok(None);
+    }
+    Ok(session::Entity::find()
+        .filter(session::Column::TokenHash.eq(token_hash(token)))
+        .one(db)
+        .await?)
 }
 
 async fn by_family(
@@ -429,15 +429,8 @@ pub async fn sessions_of(
 /// # Errors
 /// `INTERNAL_SERVER_ERROR` on failure.
 pub async fn browser_user(db: &impl ConnectionTrait, token: &str) -> AppResult<Option<i64>> {
-    if token.len() > MAX_TOKEN_CHARS {
-        return Ok(None);
-    }
     let now = clock::now();
-    let Some(current) = session::Entity::find()
-        .filter(session::Column::TokenHash.eq(token_hash(token)))
-        .one(db)
-        .await?
-    else {
+    let Some(current) = session_of(db, token).await? else {
         return Ok(None);
     };
     if current.replaced_at.is_some() || current.revoked_at.is_some() || current.expires_at <= now {

@@ -516,3 +516,61 @@ async fn an_account_is_exported_and_deleted_with_counts_kept_exact() {
     assert_eq!(after["p"]["commentCount"], 1);
     assert_eq!(after["c"], json!({ "body": "kept words", "author": null }));
 }
+
+#[tokio::test]
+async fn with_an_smtp_server_configured_mails_go_out_by_smtp() {
+    let smtp = crate::smtp_fixture::SmtpFixture::start().await;
+    let url = format!("smtp://127.0.0.1:{}", smtp.port);
+    let app = TestApp::spawn_with(move |config| {
+        config.platform.smtp_url = Some(paperboard::config::Secret::new(url));
+        config.platform.public_url = Some(url::Url::parse("https://papers.example.org").unwrap());
+    })
+    .await;
+    app.register("mailed").await;
+    let ask = "mutation($e: String!) { requestPasswordReset(email: $e) }";
+    app.send_as(None, ask, json!({ "e": "mailed@example.org" }))
+        .await
+        .expect_ok();
+    let mut delivered = Vec::new();
+    for _ in 0..100 {
+        delivered = smtp.delivered.lock().unwrap().clone();
+        if !delivered.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(delivered.len(), 1, "one mail delivered by SMTP");
+    let mail = &delivered[0];
+    assert_eq!(mail.to, vec!["<mailed@example.org>".to_owned()]);
+    assert!(
+        mail.data
+            .contains("Subject: Reset your Paperboard password")
+    );
+    let body = mail.data.replace("=\r\n", "").replace("=3D", "=");
+    assert!(
+        body.contains("https://papers.example.org/account/reset-password?token="),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn password_reset_requests_are_throttled_per_address() {
+    let outbox = tempfile::tempdir().unwrap();
+    let dir = outbox.path().to_path_buf();
+    let app = TestApp::spawn_with(move |config| {
+        config.platform.mail_dir = Some(dir);
+        config.platform.password_resets_per_hour = 2;
+    })
+    .await;
+    let ask = "mutation($e: String!) { requestPasswordReset(email: $e) }";
+    for index in 0..2 {
+        let email = format!("someone{index}@example.org");
+        app.send_as(None, ask, json!({ "e": email }))
+            .await
+            .expect_ok();
+    }
+    let limited = app
+        .send_as(None, ask, json!({ "e": "someone2@example.org" }))
+        .await;
+    assert_eq!(limited.error_code(), "RATE_LIMITED");
+}

@@ -41,6 +41,7 @@ mod schedule;
 mod schema;
 mod search;
 mod shared_answers;
+mod smtp_fixture;
 mod statements;
 mod subscriptions;
 mod sync;

@@ -51,6 +51,27 @@ async fn approve(browser: &mut Browser<'_>, path: &str, user: &TestUser, usernam
         .await
 }
 
+/// A code for `path`: through the consent page, or straight back when already granted.
+async fn code_for(
+    browser: &mut Browser<'_>,
+    path: &str,
+    user: &TestUser,
+    username: &str,
+) -> String {
+    let first = browser.get(path).await;
+    let redirect = if first.status == StatusCode::OK {
+        let fields = [
+            ("username", username),
+            ("password", &user.password),
+            ("decision", "approve"),
+        ];
+        browser.submit(&first, &fields).await
+    } else {
+        first
+    };
+    redirect.redirect_param("code").unwrap()
+}
+
 /// Exchanges a code at the token endpoint with `form` (client authentication included).
 async fn token_request(app: &TestApp, form: &[(&str, &str)]) -> (StatusCode, Value) {
     let response = app
@@ -494,28 +515,13 @@ async fn withdrawn_grants_deleted_apps_and_deleted_users_end_their_tokens() {
     let user = app.register("granter").await;
     let (client_id, _) = register_app(&app, &owner, false).await;
     let mut browser = Browser::new(&app);
-    let mut grant = async |seed: &str| {
+    let grant = async |browser: &mut Browser<'_>, client_id: &str, seed: &str| {
         let (verifier, challenge) = pkce_pair(seed);
-        let path = authorize_path(&client_id, REDIRECT, "read", &challenge);
-        let first = browser.get(&path).await;
-        let redirect = if first.status == StatusCode::OK {
-            browser
-                .submit(
-                    &first,
-                    &[
-                        ("username", "granter"),
-                        ("password", &user.password),
-                        ("decision", "approve"),
-                    ],
-                )
-                .await
-        } else {
-            first
-        };
-        let code = redirect.redirect_param("code").unwrap();
-        exchange(&app, &client_id, &code, &verifier).await.1
+        let path = authorize_path(client_id, REDIRECT, "read", &challenge);
+        let code = code_for(browser, &path, &user, "granter").await;
+        exchange(&app, client_id, &code, &verifier).await.1
     };
-    let tokens = grant("withdraw").await;
+    let tokens = grant(&mut browser, &client_id, "withdraw").await;
     let access = tokens["access_token"].as_str().unwrap().to_owned();
     assert_eq!(
         app.send_as(Some(&access), VIEWER, json!({})).await.status,
@@ -536,7 +542,7 @@ async fn withdrawn_grants_deleted_apps_and_deleted_users_end_their_tokens() {
     );
 
     // Deleting the app ends a fresh grant's tokens.
-    let tokens = grant("delete-app").await;
+    let tokens = grant(&mut browser, &client_id, "delete-app").await;
     let access = tokens["access_token"].as_str().unwrap().to_owned();
     app.send_as(
         Some(&owner.access_token),
@@ -562,26 +568,7 @@ async fn withdrawn_grants_deleted_apps_and_deleted_users_end_their_tokens() {
 
     // A deleted user's tokens end with the account.
     let (client_id, _) = register_app(&app, &owner, false).await;
-    let (verifier, challenge) = pkce_pair("deleted-user");
-    let code = browser
-        .get(&authorize_path(&client_id, REDIRECT, "read", &challenge))
-        .await;
-    let code = match code.redirect_param("code") {
-        Some(code) => code,
-        None => browser
-            .submit(
-                &code,
-                &[
-                    ("username", "granter"),
-                    ("password", &user.password),
-                    ("decision", "approve"),
-                ],
-            )
-            .await
-            .redirect_param("code")
-            .unwrap(),
-    };
-    let tokens = exchange(&app, &client_id, &code, &verifier).await.1;
+    let tokens = grant(&mut browser, &client_id, "deleted-user").await;
     let access = tokens["access_token"].as_str().unwrap();
     app.send_as(
         Some(&user.access_token),
@@ -781,4 +768,42 @@ async fn the_oauth2_crate_completes_the_flow() {
         .request_async(&http)
         .await;
     assert!(reused.is_err());
+}
+
+#[tokio::test]
+async fn the_token_endpoint_and_each_app_have_a_request_budget() {
+    let app = TestApp::spawn_with(|config| {
+        config.platform.token_requests_per_minute = 3;
+        config.platform.app_requests_per_minute = 2;
+    })
+    .await;
+    let user = app.register("budgeted").await;
+    let (client_id, _) = register_app(&app, &user, false).await;
+    let (verifier, challenge) = pkce_pair("budget");
+    let mut browser = Browser::new(&app);
+    let path = authorize_path(&client_id, REDIRECT, "read", &challenge);
+    let code = code_for(&mut browser, &path, &user, "budgeted").await;
+    let (status, tokens) = exchange(&app, &client_id, &code, &verifier).await;
+    assert_eq!(status, StatusCode::OK);
+    let access = tokens["access_token"].as_str().unwrap();
+    // Two requests a minute for the app, over all its users; then 429.
+    for _ in 0..2 {
+        let ok = app.send_as(Some(access), VIEWER, json!({})).await;
+        assert_eq!(ok.status, StatusCode::OK);
+    }
+    let limited = app.send_as(Some(access), VIEWER, json!({})).await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(limited.error_code(), "RATE_LIMITED");
+    // The user's own first-party token is not the app's budget.
+    let own = app
+        .send_as(Some(&user.access_token), VIEWER, json!({}))
+        .await;
+    assert_eq!(own.status, StatusCode::OK);
+    // The token endpoint: three requests a minute per address, then 429.
+    for _ in 0..2 {
+        let (status, _) = exchange(&app, &client_id, "unknown-code", &verifier).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+    }
+    let (status, body) = exchange(&app, &client_id, "unknown-code", &verifier).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
 }

@@ -7,6 +7,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use entity::oauth_app;
+
 use crate::auth::Scopes;
 use crate::error::AppError;
 use crate::http::graphql::client_ip;
@@ -102,13 +104,14 @@ fn no_store(headers: &mut HeaderMap) {
     headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
 }
 
-/// The form of a request, refusing repeated parameters; and the per-address throttle.
+/// The form of a request (repeated parameters refused) and its authenticated client, within
+/// the per-address throttle.
 async fn admitted(
     state: &HttpState,
     headers: &HeaderMap,
     peer: std::net::SocketAddr,
     form: Vec<(String, String)>,
-) -> Result<Params, OAuthError> {
+) -> Result<(Params, oauth_app::Model), OAuthError> {
     let client = client_ip(state, headers, peer);
     state
         .app
@@ -117,9 +120,11 @@ async fn admitted(
         .take(client)
         .await
         .map_err(OAuthError::server)?;
-    Params::new(form).map_err(|repeated| {
+    let params = Params::new(form).map_err(|repeated| {
         OAuthError::invalid_request(format!("parameter `{}` is repeated", repeated.0))
-    })
+    })?;
+    let app = client_auth::authenticate(&state.app.db, headers, &params).await?;
+    Ok((params, app))
 }
 
 /// `POST /oauth/token`.
@@ -129,8 +134,7 @@ pub async fn token(
     headers: HeaderMap,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Result<Response, OAuthError> {
-    let params = admitted(&state, &headers, peer, form).await?;
-    let app = client_auth::authenticate(&state.app.db, &headers, &params).await?;
+    let (params, app) = admitted(&state, &headers, peer, form).await?;
     let tokens = match params.get("grant_type") {
         Some("authorization_code") => {
             let code = params
@@ -222,8 +226,7 @@ pub async fn revoke(
     headers: HeaderMap,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Result<Response, OAuthError> {
-    let params = admitted(&state, &headers, peer, form).await?;
-    let app = client_auth::authenticate(&state.app.db, &headers, &params).await?;
+    let (params, app) = admitted(&state, &headers, peer, form).await?;
     let token = params
         .get("token")
         .ok_or_else(|| OAuthError::invalid_request("`token` is missing"))?;
