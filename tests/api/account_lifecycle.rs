@@ -574,3 +574,55 @@ async fn password_reset_requests_are_throttled_per_address() {
         .await;
     assert_eq!(limited.error_code(), "RATE_LIMITED");
 }
+
+#[tokio::test]
+async fn a_socket_signed_in_with_a_personal_token_is_checked_again_after_an_access_tokens_lifetime()
+{
+    let app = TestApp::spawn_with(|config| config.auth.access_token_seconds = 2).await;
+    let user = app.register("longlived").await;
+    let created = app
+        .send_as(
+            Some(&user.access_token),
+            CREATE_TOKEN,
+            json!({ "i": { "name": "socket", "scopes": ["READ"] } }),
+        )
+        .await
+        .expect_ok();
+    let token = created["createPersonalAccessToken"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let id = created["createPersonalAccessToken"]["personalAccessToken"]["id"].clone();
+    let mut socket = app.ws_ready(TRANSPORT_WS, Some(&token)).await;
+    let by_itself = app
+        .send_as(
+            Some(&token),
+            "mutation($id: ID!) { revokePersonalAccessToken(id: $id) }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(
+        by_itself.error_code(),
+        "FORBIDDEN",
+        "a token cannot revoke tokens"
+    );
+    // Only a first-party sign-in revokes tokens; the user does so.
+    let fresh = login(&app, "longlived", &user.password).await.expect_ok();
+    let fresh = fresh["login"]["accessToken"].as_str().unwrap();
+    app.send_as(
+        Some(fresh),
+        "mutation($id: ID!) { revokePersonalAccessToken(id: $id) }",
+        json!({ "id": id }),
+    )
+    .await
+    .expect_ok();
+    let (code, _) = socket.close_code().await;
+    assert_eq!(code, 4403);
+    let mut again = app.ws(TRANSPORT_WS).await;
+    again.init(Some(&token)).await;
+    assert_eq!(
+        again.close_code().await.0,
+        4403,
+        "the revoked token is refused"
+    );
+}

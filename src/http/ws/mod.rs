@@ -11,7 +11,9 @@
 //!   stay under 123 bytes), a message over 64 KiB with 1009;
 //! * operations per socket and sockets per signed-in user are bounded;
 //! * when the access token a socket signed in with expires, the socket is closed with 4403
-//!   ("access token expired"): the client reconnects with a fresh token. An anonymous socket
+//!   ("access token expired"): the client reconnects with a fresh token. A socket signed in
+//!   with a personal access token is closed the same way after an access token's lifetime,
+//!   so that a revoked token is noticed when the client reconnects. An anonymous socket
 //!   never expires, and never sees more than anonymous data;
 //! * keep-alives are sent periodically; server shutdown closes every socket with 1001.
 
@@ -217,11 +219,20 @@ impl Connection {
         };
         let authenticated =
             credentials::authenticate(&self.state.app.db, &self.state.app.auth, token).await?;
-        let deadline = authenticated.expires_at.map(|at| {
-            let left = (at - chrono::Utc::now()).to_std().unwrap_or_default();
-            tokio::time::Instant::now() + left
+        // A personal token may live for a year and be revoked meanwhile: the socket is held
+        // to an access token's lifetime, and the client reconnects (and is checked again).
+        let longest =
+            std::time::Duration::from_secs(self.state.app.config.auth.access_token_seconds.max(1));
+        let left = authenticated.expires_at.map_or(longest, |at| {
+            (at - chrono::Utc::now())
+                .to_std()
+                .unwrap_or_default()
+                .min(longest)
         });
-        Ok((authenticated.viewer, deadline))
+        Ok((
+            authenticated.viewer,
+            Some(tokio::time::Instant::now() + left),
+        ))
     }
 
     async fn operate(
