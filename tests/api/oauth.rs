@@ -293,6 +293,31 @@ async fn pkce_is_required_and_checked() {
         browser.get(&plain).await.redirect_param("error").as_deref(),
         Some("invalid_request")
     );
+    // No implicit grant, no password grant.
+    let implicit = authorize_path(&client_id, REDIRECT, "read", &challenge)
+        .replace("response_type=code", "response_type=token");
+    assert_eq!(
+        browser
+            .get(&implicit)
+            .await
+            .redirect_param("error")
+            .as_deref(),
+        Some("unsupported_response_type")
+    );
+    let (status, body) = token_request(
+        &app,
+        &[
+            ("grant_type", "password"),
+            ("username", "pkceuser"),
+            ("password", &user.password),
+            ("client_id", &client_id),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("unsupported_grant_type"))
+    );
     let unknown_scope = authorize_path(&client_id, REDIRECT, "read admin", &challenge);
     assert_eq!(
         browser
