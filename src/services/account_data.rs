@@ -5,19 +5,22 @@
 //! sign-ins and their tokens, personal tokens, apps, upvotes (the count triggers keep every
 //! paper's count exact), comment votes, bookmarks, follows, collections and notifications.
 //! Comments stay, as by a deleted user (`author_id` set null), and so do submitted papers.
+//! The new counts and the changed comments are published, as any other write's are.
 
 use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
 use entity::{
-    author_follow, category_follow, collection, collection_item, comment, oauth_app, paper,
-    personal_access_token, report, saved_paper, sign_in, upvote, user, user_follow,
+    author_follow, category_follow, collection, collection_item, comment, comment_upvote,
+    oauth_app, paper, personal_access_token, report, saved_paper, sign_in, upvote, user,
+    user_follow,
 };
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::{Value, json};
 
 use crate::auth::Auth;
 use crate::error::{AppError, AppResult};
+use crate::events::Change;
 
 use super::{Context, oauth_grants, passwords, users};
 
@@ -360,9 +363,93 @@ pub async fn delete(
     client: Option<IpAddr>,
 ) -> AppResult<()> {
     passwords::confirm(ctx, auth, user_id, password, client).await?;
-    user::Entity::delete_by_id(user_id)
-        .exec(ctx.db.writer())
-        .await?;
-    tracing::info!(user.id = user_id, "account deleted");
+    let db = ctx.db.writer();
+    let touched = Touched::of(db, user_id).await?;
+    user::Entity::delete_by_id(user_id).exec(db).await?;
+    let changes = touched.changes(db).await?;
+    ctx.events.publish_all(&changes).await;
+    tracing::info!(
+        user.id = user_id,
+        changes = changes.len(),
+        "account deleted"
+    );
     Ok(())
+}
+
+/// What an account's deletion changes for everyone else: the counts of the papers it
+/// upvoted, and the comments it wrote or upvoted. Published so that subscribers and the
+/// shared answers of anonymous reads see the new state.
+struct Touched {
+    upvoted_papers: Vec<i64>,
+    /// `(paper_id, comment_id)`.
+    comments: Vec<(i64, i64)>,
+}
+
+impl Touched {
+    async fn of(db: &impl ConnectionTrait, user_id: i64) -> AppResult<Self> {
+        let upvoted_papers: Vec<i64> = upvote::Entity::find()
+            .filter(upvote::Column::UserId.eq(user_id))
+            .select_only()
+            .column(upvote::Column::PaperId)
+            .into_tuple()
+            .all(db)
+            .await?;
+        let voted: Vec<i64> = comment_upvote::Entity::find()
+            .filter(comment_upvote::Column::UserId.eq(user_id))
+            .select_only()
+            .column(comment_upvote::Column::CommentId)
+            .into_tuple()
+            .all(db)
+            .await?;
+        let mut comments: Vec<(i64, i64)> = comment::Entity::find()
+            .filter(comment::Column::AuthorId.eq(user_id))
+            .select_only()
+            .columns([comment::Column::PaperId, comment::Column::Id])
+            .into_tuple()
+            .all(db)
+            .await?;
+        for chunk in voted.chunks(500) {
+            let found: Vec<(i64, i64)> = comment::Entity::find()
+                .filter(comment::Column::Id.is_in(chunk.to_vec()))
+                .select_only()
+                .columns([comment::Column::PaperId, comment::Column::Id])
+                .into_tuple()
+                .all(db)
+                .await?;
+            comments.extend(found);
+        }
+        comments.sort_unstable();
+        comments.dedup();
+        Ok(Self {
+            upvoted_papers,
+            comments,
+        })
+    }
+
+    /// The changes to publish, with the papers' counts as they now stand.
+    async fn changes(&self, db: &impl ConnectionTrait) -> AppResult<Vec<Change>> {
+        let mut changes = Vec::with_capacity(self.upvoted_papers.len() + self.comments.len());
+        for chunk in self.upvoted_papers.chunks(500) {
+            let counts: Vec<(i64, i32)> = paper::Entity::find()
+                .filter(paper::Column::Id.is_in(chunk.to_vec()))
+                .select_only()
+                .columns([paper::Column::Id, paper::Column::UpvoteCount])
+                .into_tuple()
+                .all(db)
+                .await?;
+            changes.extend(counts.into_iter().map(|(paper_id, upvote_count)| {
+                Change::UpvoteChanged {
+                    paper_id,
+                    upvote_count,
+                }
+            }));
+        }
+        changes.extend(self.comments.iter().map(|&(paper_id, comment_id)| {
+            Change::CommentChanged {
+                paper_id,
+                comment_id,
+            }
+        }));
+        Ok(changes)
+    }
 }

@@ -489,6 +489,20 @@ async fn an_account_is_exported_and_deleted_with_counts_kept_exact() {
     assert_eq!(document["comments"][0]["body"], "kept words");
     assert!(!export.to_string().contains("password"), "no hashes");
 
+    // An anonymous reader's answer is shared until a change is heard; a live subscriber
+    // waits for the count.
+    let paper_page = "query($id: ID!) { node(id: $id) { ... on Paper { upvoteCount } } }";
+    let cached = app.query(paper_page, json!({ "id": paper })).await;
+    assert_eq!(cached["node"]["upvoteCount"].as_i64().unwrap(), with_both);
+    let mut live = app.ws_ready(TRANSPORT_WS, None).await;
+    live.subscribe(
+        "subscribe",
+        "u",
+        "subscription($id: ID!) { paperUpvoteChanged(paperId: $id) { upvoteCount } }",
+        json!({ "id": paper }),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
     let delete = "mutation($p: String!) { deleteAccount(password: $p) }";
     let wrong = app
         .send_as(
@@ -514,6 +528,17 @@ async fn an_account_is_exported_and_deleted_with_counts_kept_exact() {
         .await;
     assert_eq!(after["p"]["upvoteCount"].as_i64().unwrap(), with_both - 1);
     assert_eq!(after["p"]["commentCount"], 1);
+    let heard = live.next_json().await;
+    assert_eq!(
+        heard["payload"]["data"]["paperUpvoteChanged"]["upvoteCount"].as_i64(),
+        Some(with_both - 1),
+        "{heard}"
+    );
+    let reread = app.query(paper_page, json!({ "id": paper })).await;
+    assert_eq!(
+        reread["node"]["upvoteCount"].as_i64().unwrap(),
+        with_both - 1
+    );
     assert_eq!(after["c"], json!({ "body": "kept words", "author": null }));
 }
 
