@@ -832,3 +832,109 @@ async fn the_token_endpoint_and_each_app_have_a_request_budget() {
     let (status, body) = exchange(&app, &client_id, "unknown-code", &verifier).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
 }
+
+#[tokio::test]
+async fn apps_are_listed_updated_and_their_secrets_rotated_by_their_owner_only() {
+    let app = TestApp::spawn().await;
+    let owner = app.register("maintainer").await;
+    let stranger = app.register("stranger").await;
+    let (client_id, secret) = register_app(&app, &owner, true).await;
+    let secret = secret.unwrap();
+    assert!(secret.starts_with("pbs_"));
+    let listed = app
+        .send_as(
+            Some(&owner.access_token),
+            "{ viewer { oauthApps { clientId name confidential } } }",
+            json!({}),
+        )
+        .await
+        .expect_ok();
+    assert_eq!(listed["viewer"]["oauthApps"][0]["clientId"], client_id);
+    assert_eq!(listed["viewer"]["oauthApps"][0]["confidential"], true);
+
+    let update = "mutation($c: String!, $i: UpdateOAuthAppInput!) {
+        updateOAuthApp(clientId: $c, input: $i) { name redirectUris } }";
+    let input = json!({ "name": "Renamed", "homepageUrl": "https://app.example.org",
+        "redirectUris": ["https://app.example.org/new-callback"] });
+    let foreign = app
+        .send_as(
+            Some(&stranger.access_token),
+            update,
+            json!({ "c": client_id, "i": input }),
+        )
+        .await;
+    assert_eq!(
+        foreign.error_code(),
+        "NOT_FOUND",
+        "another's app does not exist for them"
+    );
+    let updated = app
+        .send_as(
+            Some(&owner.access_token),
+            update,
+            json!({ "c": client_id, "i": input }),
+        )
+        .await
+        .expect_ok();
+    assert_eq!(updated["updateOAuthApp"]["name"], "Renamed");
+    let (_, challenge) = pkce_pair("updated");
+    let mut browser = Browser::new(&app);
+    let old = browser
+        .get(&authorize_path(&client_id, REDIRECT, "read", &challenge))
+        .await;
+    assert_eq!(
+        old.status,
+        StatusCode::BAD_REQUEST,
+        "the old redirect URI is gone"
+    );
+
+    // Rotating the secret retires the old one at once.
+    let rotated = app
+        .send_as(
+            Some(&owner.access_token),
+            "mutation($c: String!) { rotateOAuthAppSecret(clientId: $c) { clientSecret } }",
+            json!({ "c": client_id }),
+        )
+        .await
+        .expect_ok();
+    let new_secret = rotated["rotateOAuthAppSecret"]["clientSecret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(new_secret, secret);
+    let with = async |secret: &str| {
+        token_request(
+            &app,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", "unknown"),
+                ("client_id", &client_id),
+                ("client_secret", secret),
+            ],
+        )
+        .await
+    };
+    let (status, body) = with(&secret).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("invalid_client"))
+    );
+    let (status, body) = with(&new_secret).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_grant"))
+    );
+
+    let delete = "mutation($c: String!) { deleteOAuthApp(clientId: $c) }";
+    let foreign = app
+        .send_as(
+            Some(&stranger.access_token),
+            delete,
+            json!({ "c": client_id }),
+        )
+        .await;
+    assert_eq!(foreign.error_code(), "NOT_FOUND");
+    app.send_as(Some(&owner.access_token), delete, json!({ "c": client_id }))
+        .await
+        .expect_ok();
+}
