@@ -7,7 +7,8 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
-    pub owner_id: i64,
+    /// `None` once the owner's account is gone (public and unlisted collections stay).
+    pub owner_id: Option<i64>,
     pub name: String,
     pub description: String,
     /// `PUBLIC`, `UNLISTED` or `PRIVATE`.

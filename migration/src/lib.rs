@@ -36,6 +36,7 @@ mod m20261206_000021_create_moderation_tables;
 mod m20261206_000022_create_personal_tables;
 mod m20261206_000023_create_collections;
 mod m20261206_000024_create_platform_tables;
+mod m20261206_000025_keep_public_collections_of_deleted_accounts;
 mod per_backend;
 
 /// Applies Paperboard's migrations in order.
@@ -69,6 +70,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000022_create_personal_tables::Migration),
             Box::new(m20261206_000023_create_collections::Migration),
             Box::new(m20261206_000024_create_platform_tables::Migration),
+            Box::new(m20261206_000025_keep_public_collections_of_deleted_accounts::Migration),
         ]
     }
 }

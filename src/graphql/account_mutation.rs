@@ -219,8 +219,9 @@ impl AccountMutation {
     }
 
     /// Deletes the viewer's account after checking its password: sessions, tokens, apps,
-    /// upvotes (counts stay exact), bookmarks, follows, collections and notifications go
-    /// with it; comments stay, as by a deleted user.
+    /// upvotes (counts stay exact), bookmarks, follows, private collections and
+    /// notifications go with it; comments and public or unlisted collections stay, as by a
+    /// deleted user.
     #[graphql(guard = "AccountGuard")]
     async fn delete_account(
         &self,

@@ -1,10 +1,11 @@
 //! Everything stored about a user, exported as one JSON document, and the account's
 //! deletion.
 //!
-//! Deleting an account removes its row; the database's foreign keys take the rest with it:
-//! sign-ins and their tokens, personal tokens, apps, upvotes (the count triggers keep every
-//! paper's count exact), comment votes, bookmarks, follows, collections and notifications.
-//! Comments stay, as by a deleted user (`author_id` set null), and so do submitted papers.
+//! Deleting an account removes its private collections, then its row; the database's
+//! foreign keys take the rest with it: sign-ins and their tokens, personal tokens, apps,
+//! upvotes (the count triggers keep every paper's count exact), comment votes, bookmarks,
+//! follows and notifications. Comments, public and unlisted collections, and submitted
+//! papers stay, as by a deleted user (their owner set null).
 //! The new counts and the changed comments are published, as any other write's are.
 
 use std::net::IpAddr;
@@ -15,10 +16,14 @@ use entity::{
     oauth_app, paper, personal_access_token, report, saved_paper, sign_in, upvote, user,
     user_follow,
 };
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait,
+};
 use serde_json::{Value, json};
 
 use crate::auth::Auth;
+use crate::domain::collection::Visibility;
 use crate::error::{AppError, AppResult};
 use crate::events::Change;
 
@@ -365,7 +370,16 @@ pub async fn delete(
     passwords::confirm(ctx, auth, user_id, password, client).await?;
     let db = ctx.db.writer();
     let touched = Touched::of(db, user_id).await?;
-    user::Entity::delete_by_id(user_id).exec(db).await?;
+    let transaction = db.begin().await?;
+    collection::Entity::delete_many()
+        .filter(collection::Column::OwnerId.eq(user_id))
+        .filter(collection::Column::Visibility.eq(Visibility::Private.as_str()))
+        .exec(&transaction)
+        .await?;
+    user::Entity::delete_by_id(user_id)
+        .exec(&transaction)
+        .await?;
+    transaction.commit().await?;
     let changes = touched.changes(db).await?;
     ctx.events.publish_all(&changes).await;
     tracing::info!(

@@ -35,7 +35,7 @@ pub struct CollectionFields {
 /// Whether `viewer` may read `collection`.
 pub fn readable_by(collection: &collection::Model, viewer: Option<i64>) -> bool {
     Visibility::from_stored(&collection.visibility) != Visibility::Private
-        || viewer == Some(collection.owner_id)
+        || viewer.is_some_and(|viewer| collection.owner_id == Some(viewer))
 }
 
 /// Creates a collection for `owner_id`.
@@ -62,7 +62,7 @@ pub async fn create(
     let now = clock::stored(clock::now());
     let row = collection::ActiveModel {
         id: NotSet,
-        owner_id: Set(owner_id),
+        owner_id: Set(Some(owner_id)),
         name: Set(name),
         description: Set(fields.description.unwrap_or_default()),
         visibility: Set(fields
@@ -388,7 +388,7 @@ async fn owned(
         .ok_or(AppError::NotFound {
             resource: "collection",
         })?;
-    if found.owner_id != viewer {
+    if found.owner_id != Some(viewer) {
         return Err(AppError::Forbidden(
             "only its owner can change a collection",
         ));

@@ -64,8 +64,12 @@ impl Collection {
         ID(GlobalId::encode(NodeKind::Collection, self.0.id))
     }
 
+    /// Null once the owner's account is deleted (its public collections stay).
     async fn owner(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
-        let found = loader(ctx)?.load_one(UserById(self.0.owner_id)).await?;
+        let Some(owner_id) = self.0.owner_id else {
+            return Ok(None);
+        };
+        let found = loader(ctx)?.load_one(UserById(owner_id)).await?;
         Ok(found.map(User::from))
     }
 
