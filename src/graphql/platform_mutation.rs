@@ -6,7 +6,7 @@ use async_graphql::{Context, ID, Object};
 use crate::auth::{AccountGuard, Scope, Scopes};
 use crate::clock;
 use crate::error::AppError;
-use crate::services::oauth_apps::{self, AppFields};
+use crate::services::oauth_apps;
 use crate::services::oauth_grants;
 use crate::services::personal_tokens::{self, NewToken};
 
@@ -31,12 +31,7 @@ impl PlatformMutation {
         input: CreateOAuthAppInput,
     ) -> async_graphql::Result<OAuthAppCredentials> {
         let owner = signed_in_user(ctx)?;
-        let fields = AppFields::validate(
-            &input.name,
-            input.description.as_deref(),
-            &input.homepage_url,
-            &input.redirect_uris,
-        )?;
+        let fields = input.fields()?;
         let (app, client_secret) =
             oauth_apps::create(&state(ctx)?.db, owner, fields, input.confidential).await?;
         Ok(OAuthAppCredentials {
@@ -54,12 +49,7 @@ impl PlatformMutation {
         input: UpdateOAuthAppInput,
     ) -> async_graphql::Result<OAuthApp> {
         let owner = signed_in_user(ctx)?;
-        let fields = AppFields::validate(
-            &input.name,
-            input.description.as_deref(),
-            &input.homepage_url,
-            &input.redirect_uris,
-        )?;
+        let fields = input.fields()?;
         let app = oauth_apps::update(&state(ctx)?.db, owner, &client_id, fields).await?;
         Ok(OAuthApp(app))
     }

@@ -17,7 +17,7 @@ use entity::{
     user_follow,
 };
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     TransactionTrait,
 };
 use serde_json::{Value, json};
@@ -93,69 +93,66 @@ fn account(user: &user::Model) -> Value {
 }
 
 /// Each paper the user touched (upvoted, saved, collected, commented on): its arXiv id, or
-/// its title for a paper without one.
+/// its title for a paper without one. One statement: the papers are selected by subqueries,
+/// not by ids read first.
 async fn paper_names(
     db: &impl ConnectionTrait,
     user_id: i64,
 ) -> AppResult<std::collections::HashMap<i64, Value>> {
-    let mut ids: Vec<i64> = Vec::new();
-    for rows in [
-        upvote::Entity::find()
-            .filter(upvote::Column::UserId.eq(user_id))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|row| row.paper_id)
-            .collect::<Vec<_>>(),
-        saved_paper::Entity::find()
-            .filter(saved_paper::Column::UserId.eq(user_id))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|row| row.paper_id)
-            .collect(),
-        comment::Entity::find()
-            .filter(comment::Column::AuthorId.eq(user_id))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|row| row.paper_id)
-            .collect(),
-    ] {
-        ids.extend(rows);
-    }
-    let owned: Vec<i64> = collection::Entity::find()
-        .filter(collection::Column::OwnerId.eq(user_id))
+    let upvoted = sea_orm::sea_query::Query::select()
+        .column(upvote::Column::PaperId)
+        .from(upvote::Entity)
+        .and_where(upvote::Column::UserId.eq(user_id))
+        .to_owned();
+    let saved = sea_orm::sea_query::Query::select()
+        .column(saved_paper::Column::PaperId)
+        .from(saved_paper::Entity)
+        .and_where(saved_paper::Column::UserId.eq(user_id))
+        .to_owned();
+    let commented = sea_orm::sea_query::Query::select()
+        .column(comment::Column::PaperId)
+        .from(comment::Entity)
+        .and_where(comment::Column::AuthorId.eq(user_id))
+        .to_owned();
+    let collected = sea_orm::sea_query::Query::select()
+        .column(collection_item::Column::PaperId)
+        .from(collection_item::Entity)
+        .and_where(
+            collection_item::Column::CollectionId.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(collection::Column::Id)
+                    .from(collection::Entity)
+                    .and_where(collection::Column::OwnerId.eq(user_id))
+                    .to_owned(),
+            ),
+        )
+        .to_owned();
+    let touched = Condition::any()
+        .add(paper::Column::Id.in_subquery(upvoted))
+        .add(paper::Column::Id.in_subquery(saved))
+        .add(paper::Column::Id.in_subquery(commented))
+        .add(paper::Column::Id.in_subquery(collected));
+    let rows: Vec<(i64, Option<String>, String)> = paper::Entity::find()
+        .filter(touched)
+        .select_only()
+        .columns([
+            paper::Column::Id,
+            paper::Column::ArxivId,
+            paper::Column::Title,
+        ])
+        .into_tuple()
         .all(db)
-        .await?
+        .await?;
+    Ok(rows
         .into_iter()
-        .map(|row| row.id)
-        .collect();
-    ids.extend(
-        collection_item::Entity::find()
-            .filter(collection_item::Column::CollectionId.is_in(owned))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|row| row.paper_id),
-    );
-    ids.sort_unstable();
-    ids.dedup();
-    let mut names = std::collections::HashMap::with_capacity(ids.len());
-    for chunk in ids.chunks(500) {
-        for row in paper::Entity::find()
-            .filter(paper::Column::Id.is_in(chunk.to_vec()))
-            .all(db)
-            .await?
-        {
-            let name = row.arxiv_id.map_or_else(
-                || json!({ "title": row.title }),
-                |arxiv_id| json!({ "arxivId": arxiv_id, "title": row.title }),
+        .map(|(id, arxiv_id, title)| {
+            let name = arxiv_id.map_or_else(
+                || json!({ "title": title }),
+                |arxiv_id| json!({ "arxivId": arxiv_id, "title": title }),
             );
-            names.insert(row.id, name);
-        }
-    }
-    Ok(names)
+            (id, name)
+        })
+        .collect())
 }
 
 async fn sessions(db: &impl ConnectionTrait, user_id: i64) -> AppResult<Vec<Value>> {

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::helpers::browser::Browser;
 use crate::helpers::ws::TRANSPORT_WS;
@@ -14,6 +14,21 @@ use crate::helpers::{TestApp, TestUser};
 const VIEWER: &str = "{ viewer { username } }";
 const CREATE_TOKEN: &str = "mutation($i: CreatePersonalAccessTokenInput!) {
     createPersonalAccessToken(input: $i) { token personalAccessToken { id name scopes expiresAt } } }";
+
+/// Creates a personal access token for `user`: the token and its id.
+async fn create_token(app: &TestApp, user: &TestUser, name: &str, scope: &str) -> (String, Value) {
+    let created = app
+        .send_as(
+            Some(&user.access_token),
+            CREATE_TOKEN,
+            json!({ "i": { "name": name, "scopes": [scope] } }),
+        )
+        .await
+        .expect_ok();
+    let created = &created["createPersonalAccessToken"];
+    let token = created["token"].as_str().unwrap().to_owned();
+    (token, created["personalAccessToken"]["id"].clone())
+}
 
 async fn app_with_outbox() -> (TestApp, tempfile::TempDir) {
     let outbox = tempfile::tempdir().unwrap();
@@ -54,18 +69,7 @@ async fn mailed_token(outbox: &Path, subject: &str) -> String {
 async fn personal_access_tokens_carry_their_scopes_over_http_and_websocket() {
     let app = TestApp::spawn_with_demo().await;
     let user = app.register("scripter").await;
-    let created = app
-        .send_as(
-            Some(&user.access_token),
-            CREATE_TOKEN,
-            json!({ "i": { "name": "my bot", "scopes": ["VOTE"] } }),
-        )
-        .await
-        .expect_ok();
-    let token = created["createPersonalAccessToken"]["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (token, _) = create_token(&app, &user, "my bot", "VOTE").await;
     assert!(token.starts_with("pbp_") && token.len() > 40);
     let listed = app
         .send_as(
@@ -159,17 +163,8 @@ async fn personal_access_tokens_carry_their_scopes_over_http_and_websocket() {
         "BAD_USER_INPUT",
         "at most a year ahead"
     );
-    let expiring = app
-        .send_as(
-            Some(&user.access_token),
-            CREATE_TOKEN,
-            json!({ "i": { "name": "soon", "scopes": ["READ"] } }),
-        )
-        .await
-        .expect_ok();
-    let soon = expiring["createPersonalAccessToken"]["token"]
-        .as_str()
-        .unwrap();
+    let (soon, _) = create_token(&app, &user, "soon", "READ").await;
+    let soon = soon.as_str();
     assert_eq!(
         app.send_as(Some(soon), VIEWER, json!({})).await.status,
         StatusCode::OK
@@ -605,19 +600,7 @@ async fn a_socket_signed_in_with_a_personal_token_is_checked_again_after_an_acce
 {
     let app = TestApp::spawn_with(|config| config.auth.access_token_seconds = 2).await;
     let user = app.register("longlived").await;
-    let created = app
-        .send_as(
-            Some(&user.access_token),
-            CREATE_TOKEN,
-            json!({ "i": { "name": "socket", "scopes": ["READ"] } }),
-        )
-        .await
-        .expect_ok();
-    let token = created["createPersonalAccessToken"]["token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let id = created["createPersonalAccessToken"]["personalAccessToken"]["id"].clone();
+    let (token, id) = create_token(&app, &user, "socket", "READ").await;
     let mut socket = app.ws_ready(TRANSPORT_WS, Some(&token)).await;
     let by_itself = app
         .send_as(

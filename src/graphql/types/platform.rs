@@ -5,7 +5,8 @@ use async_graphql::{Enum, ID, InputObject, MaybeUndefined, Object, SimpleObject}
 use entity::{oauth_app, oauth_consent, personal_access_token, sign_in};
 
 use crate::auth::{Scope, Scopes};
-use crate::services::oauth_apps;
+use crate::error::AppResult;
+use crate::services::oauth_apps::{self, AppFields};
 
 use super::{DateTime, GlobalId, NodeKind};
 
@@ -143,6 +144,36 @@ pub struct UpdateOAuthAppInput {
     pub description: Option<String>,
     pub homepage_url: String,
     pub redirect_uris: Vec<String>,
+}
+
+impl CreateOAuthAppInput {
+    /// The app's fields, validated.
+    ///
+    /// # Errors
+    /// `BAD_USER_INPUT` naming the first invalid field.
+    pub fn fields(&self) -> AppResult<AppFields> {
+        AppFields::validate(
+            &self.name,
+            self.description.as_deref(),
+            &self.homepage_url,
+            &self.redirect_uris,
+        )
+    }
+}
+
+impl UpdateOAuthAppInput {
+    /// The app's new fields, validated.
+    ///
+    /// # Errors
+    /// `BAD_USER_INPUT` naming the first invalid field.
+    pub fn fields(&self) -> AppResult<AppFields> {
+        AppFields::validate(
+            &self.name,
+            self.description.as_deref(),
+            &self.homepage_url,
+            &self.redirect_uris,
+        )
+    }
 }
 
 /// An app a user granted access to their account.
