@@ -28,6 +28,7 @@ mod defaults {
     pub const COMMENTS_PER_HOUR: u32 = 30;
     pub const RANKING_REFRESH_MILLIS: u64 = 500;
     pub const LOGIN_MAX_BACKOFF_SECONDS: u64 = 900;
+    pub const PERSISTED_QUERIES_MAX: u64 = 10_000;
     pub const RESPONSE_CACHE_MIB: u64 = 64;
     pub const ARXIV_API_URL: &str = "https://export.arxiv.org/api/query";
     pub const ARXIV_OAI_URL: &str = "https://oaipmh.arxiv.org/oai";
@@ -425,6 +426,30 @@ impl PlatformConfig {
     }
 }
 
+/// The GraphQL ecosystem's conventions: persisted queries and trusted documents.
+#[derive(Debug, Clone, clap::Args)]
+pub struct EcosystemConfig {
+    /// Most documents kept by automatic persisted queries (shared by every instance on
+    /// one database; the least recently used go first); 0 turns them off.
+    #[arg(long, env = "PAPERBOARD_PERSISTED_QUERIES_MAX", default_value_t = defaults::PERSISTED_QUERIES_MAX)]
+    pub persisted_queries_max: u64,
+
+    /// A manifest of trusted documents (hash → document, as GraphQL Code Generator's
+    /// `persisted-documents.json`, Relay's persisted output, or Apollo's persisted-query
+    /// manifest): when set, only the documents it lists run.
+    #[arg(long, env = "PAPERBOARD_TRUSTED_DOCUMENTS")]
+    pub trusted_documents: Option<PathBuf>,
+}
+
+impl Default for EcosystemConfig {
+    fn default() -> Self {
+        Self {
+            persisted_queries_max: defaults::PERSISTED_QUERIES_MAX,
+            trusted_documents: None,
+        }
+    }
+}
+
 /// Everything `paperboard serve` needs.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Config {
@@ -476,6 +501,9 @@ pub struct Config {
 
     #[command(flatten)]
     pub platform: PlatformConfig,
+
+    #[command(flatten)]
+    pub ecosystem: EcosystemConfig,
 }
 
 impl Config {
@@ -495,6 +523,7 @@ impl Config {
             sources: SourcesConfig::default(),
             schedule: ScheduleConfig::default(),
             platform: PlatformConfig::default(),
+            ecosystem: EcosystemConfig::default(),
         }
     }
 }

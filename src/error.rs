@@ -23,6 +23,9 @@ pub enum ErrorCode {
     ResponseTooLarge,
     ServiceUnavailable,
     UpstreamUnavailable,
+    PersistedQueryNotFound,
+    PersistedQueryNotSupported,
+    PersistedQueryNotAllowed,
     InternalServerError,
 }
 
@@ -40,6 +43,9 @@ impl ErrorCode {
             Self::ResponseTooLarge => "RESPONSE_TOO_LARGE",
             Self::ServiceUnavailable => "SERVICE_UNAVAILABLE",
             Self::UpstreamUnavailable => "UPSTREAM_UNAVAILABLE",
+            Self::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
+            Self::PersistedQueryNotSupported => "PERSISTED_QUERY_NOT_SUPPORTED",
+            Self::PersistedQueryNotAllowed => "PERSISTED_QUERY_NOT_ALLOWED",
             Self::InternalServerError => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -97,6 +103,17 @@ pub enum AppError {
         reason: String,
         retry_after: Duration,
     },
+    /// `PERSISTED_QUERY_NOT_FOUND`: a persisted-query hash this server does not know; the
+    /// message is the one Apollo's clients look for, to send the document with its hash.
+    #[error("PersistedQueryNotFound")]
+    PersistedQueryNotFound,
+    /// `PERSISTED_QUERY_NOT_SUPPORTED`: persisted queries are off, or the request asks for
+    /// a protocol version this server does not speak.
+    #[error("PersistedQueryNotSupported")]
+    PersistedQueryNotSupported,
+    /// `PERSISTED_QUERY_NOT_ALLOWED`: the server runs only its trusted documents.
+    #[error("only trusted documents run on this server: {0}")]
+    PersistedQueryNotAllowed(&'static str),
     /// `INTERNAL_SERVER_ERROR`: anything else. The cause is logged, never shown.
     #[error("internal server error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -139,6 +156,9 @@ impl AppError {
             Self::ResponseTooLarge { .. } => ErrorCode::ResponseTooLarge,
             Self::ServiceUnavailable { .. } => ErrorCode::ServiceUnavailable,
             Self::UpstreamUnavailable { .. } => ErrorCode::UpstreamUnavailable,
+            Self::PersistedQueryNotFound => ErrorCode::PersistedQueryNotFound,
+            Self::PersistedQueryNotSupported => ErrorCode::PersistedQueryNotSupported,
+            Self::PersistedQueryNotAllowed(_) => ErrorCode::PersistedQueryNotAllowed,
             Self::Internal(_) => ErrorCode::InternalServerError,
         }
     }

@@ -13,8 +13,7 @@ use tokio::sync::watch;
 
 use crate::auth::{Auth, AuthSetupError};
 use crate::clock;
-use crate::config::Config;
-use crate::config::ConnectionLimits;
+use crate::config::{Config, ConnectionLimits, EcosystemConfig};
 use crate::db::{Database, DatabaseError};
 use crate::error::AppError;
 use crate::events::{EventBus, HubInput, run_hub};
@@ -26,7 +25,7 @@ use crate::ingest::arxiv_api::{ArxivApi, ArxivApiError};
 use crate::ingest::schedule;
 use crate::ingest::{DEMO_PAPERS_JSON, ImportError, parse_demo_json};
 use crate::mail::{MailSetupError, Mailer};
-use crate::rate_limit::Limits;
+use crate::persisted_queries::{ManifestError, PersistedQueries, load_manifest};
 use crate::services::{catalog, rankings};
 use crate::state::AppState;
 
@@ -62,6 +61,8 @@ pub enum StartupError {
     Arxiv(#[from] ArxivApiError),
     #[error("cannot set up mail")]
     Mail(#[from] MailSetupError),
+    #[error(transparent)]
+    TrustedDocuments(#[from] ManifestError),
 }
 
 /// A built application, bound to its port and ready to serve.
@@ -99,7 +100,8 @@ impl Application {
         }
         let arxiv = ArxivApi::new(&config.sources)?;
         let mailer = Mailer::new(&config.platform, &config.database.data_dir)?;
-        let state = AppState::new(db, config, auth, events, arxiv, mailer);
+        let persisted = persisted_queries(&db, &config.ecosystem)?;
+        let state = AppState::new(db, config, auth, events, arxiv, mailer, persisted);
         let live = LiveEvents::new();
         let schema = build_schema(state.clone(), &state.config.limits, Arc::clone(&live));
         let preflight = preflight(&state.config.limits).await?;
@@ -166,7 +168,7 @@ impl Application {
         ));
         let watcher = tokio::spawn(watch_database(state.db.clone(), stopping.clone()));
         let syncs = tokio::spawn(schedule::run(state.clone(), stopping.clone()));
-        let pruner = tokio::spawn(prune_limits(Arc::clone(&state.limits), stopping));
+        let pruner = tokio::spawn(prune_stores(state.clone(), stopping));
         let open_sockets = Arc::clone(&sockets);
         // axum drains HTTP requests but not upgraded sockets: tell those to close (1001).
         let signal = async move {
@@ -279,21 +281,49 @@ async fn watch_database(db: Database, mut stopping: watch::Receiver<bool>) {
     }
 }
 
-/// How often shared rate-limit rows that limit nothing any more are deleted.
-const LIMIT_PRUNE_PERIOD: Duration = Duration::from_secs(600);
+/// How often the stores that grow with use are pruned.
+const PRUNE_PERIOD: Duration = Duration::from_secs(600);
 
-/// Deletes idle shared rate-limit rows every [`LIMIT_PRUNE_PERIOD`] until shutdown.
-async fn prune_limits(limits: Arc<Limits>, mut stopping: watch::Receiver<bool>) {
-    let start = tokio::time::Instant::now() + LIMIT_PRUNE_PERIOD;
-    let mut ticks = tokio::time::interval_at(start, LIMIT_PRUNE_PERIOD);
+/// Every [`PRUNE_PERIOD`] until shutdown, deletes idle shared rate-limit rows and the
+/// persisted queries beyond their bound.
+async fn prune_stores(state: AppState, mut stopping: watch::Receiver<bool>) {
+    let start = tokio::time::Instant::now() + PRUNE_PERIOD;
+    let mut ticks = tokio::time::interval_at(start, PRUNE_PERIOD);
     loop {
         tokio::select! {
-            _ = ticks.tick() => match limits.prune().await {
-                Ok(rows) => tracing::debug!(rows, "idle rate-limit rows pruned"),
-                Err(error) => tracing::warn!(error = ?error, "pruning rate-limit rows failed"),
-            },
+            _ = ticks.tick() => {
+                match state.limits.prune().await {
+                    Ok(rows) => tracing::debug!(rows, "idle rate-limit rows pruned"),
+                    Err(error) => tracing::warn!(error = ?error, "pruning rate-limit rows failed"),
+                }
+                match state.persisted.prune().await {
+                    Ok(rows) => tracing::debug!(rows, "least used persisted queries pruned"),
+                    Err(error) => tracing::warn!(error = ?error, "pruning persisted queries failed"),
+                }
+            }
             _ = stopping.changed() => return,
         }
+    }
+}
+
+/// Trusted documents when a manifest is configured, else automatic persisted queries.
+fn persisted_queries(
+    db: &Database,
+    config: &EcosystemConfig,
+) -> Result<PersistedQueries, ManifestError> {
+    match &config.trusted_documents {
+        Some(path) => {
+            let documents = load_manifest(path)?;
+            tracing::info!(
+                documents = documents.len(),
+                "serving trusted documents only"
+            );
+            Ok(PersistedQueries::Trusted(documents))
+        }
+        None => Ok(PersistedQueries::automatic(
+            db,
+            config.persisted_queries_max,
+        )),
     }
 }
 

@@ -8,6 +8,7 @@ use crate::db::Database;
 use crate::events::EventBus;
 use crate::ingest::arxiv_api::ArxivApi;
 use crate::mail::Mailer;
+use crate::persisted_queries::PersistedQueries;
 use crate::rate_limit::Limits;
 use crate::services::bylines::BylineCache;
 use crate::services::upvote_writes::UpvoteWriter;
@@ -27,6 +28,8 @@ pub struct AppState {
     pub arxiv: Arc<ArxivApi>,
     /// Sends password-reset and verification mails.
     pub mailer: Arc<Mailer>,
+    /// Documents named by hash: automatic persisted queries or trusted documents.
+    pub persisted: Arc<PersistedQueries>,
 }
 
 impl AppState {
@@ -49,8 +52,10 @@ impl AppState {
         events: EventBus,
         arxiv: ArxivApi,
         mailer: Mailer,
+        persisted: PersistedQueries,
     ) -> Self {
         Self {
+            persisted: Arc::new(persisted),
             arxiv: Arc::new(arxiv),
             upvote_writer: Arc::new(UpvoteWriter::start(&db)),
             limits: Arc::new(Limits::new(

@@ -14,7 +14,6 @@ mod viewer;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use sha2::{Digest, Sha256};
 
 pub use guard::{AccountGuard, RoleGuard};
 pub use scope::{Scope, Scopes, UnknownScope};
@@ -46,12 +45,7 @@ pub fn random_token(bytes: usize) -> Result<String, AppError> {
 /// The stored form of a refresh token: SHA-256, hex. Tokens carry 256 random bits, so a
 /// fast hash is enough; a slow one would only slow down every refresh.
 pub fn token_hash(token: &str) -> String {
-    let digest = Sha256::digest(token.as_bytes());
-    let mut hex = String::with_capacity(64);
-    for byte in digest {
-        hex.push_str(&format!("{byte:02x}"));
-    }
-    hex
+    crate::digest::sha256_hex(token.as_bytes())
 }
 
 /// Whether two stored hashes (or other secrets) are equal, in time independent of where

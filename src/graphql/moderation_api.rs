@@ -24,6 +24,7 @@ pub struct ModerationQuery;
 impl ModerationQuery {
     /// Reports with `status` (open by default), newest first. Moderators only.
     #[graphql(
+        cache_control(private),
         guard = "RoleGuard(Role::Moderator, Scope::Moderate)",
         complexity = "page_cost(first, None, child_complexity)"
     )]
@@ -50,7 +51,10 @@ impl ModerationQuery {
     }
 
     /// Every moderator action — who, what, to what, why, when — newest first. Public.
-    #[graphql(complexity = "page_cost(first, None, child_complexity)")]
+    #[graphql(
+        complexity = "page_cost(first, None, child_complexity)",
+        cache_control(max_age = 10)
+    )]
     async fn moderation_log(
         &self,
         ctx: &Context<'_>,

@@ -15,7 +15,10 @@ impl PersonalQuery {
     /// The viewer's personal feed: papers by the authors they follow, submitted by the
     /// users they follow, or listed in the categories they follow — newest submission
     /// first, each once. Signed in only.
-    #[graphql(complexity = "page_cost(first, None, child_complexity)")]
+    #[graphql(
+        complexity = "page_cost(first, None, child_complexity)",
+        cache_control(private)
+    )]
     async fn feed(
         &self,
         ctx: &Context<'_>,

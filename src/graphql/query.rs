@@ -40,6 +40,7 @@ pub struct CoreQuery;
 #[Object]
 impl CoreQuery {
     /// Any object by its global id; null when nothing has that id.
+    #[graphql(cache_control(max_age = 60))]
     async fn node(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Node>> {
         let id = GlobalId::decode(&id, "id")?;
         let mut found = fetch_nodes(ctx, &[id]).await?;
@@ -47,7 +48,10 @@ impl CoreQuery {
     }
 
     /// Objects by global id, in the order asked (null where nothing has that id). At most 100.
-    #[graphql(complexity = "ids.len().saturating_mul(child_complexity).saturating_add(1)")]
+    #[graphql(
+        complexity = "ids.len().saturating_mul(child_complexity).saturating_add(1)",
+        cache_control(max_age = 60)
+    )]
     async fn nodes(
         &self,
         ctx: &Context<'_>,
@@ -66,6 +70,7 @@ impl CoreQuery {
     }
 
     /// A paper by global id or by arXiv id (give exactly one); null when there is none.
+    #[graphql(cache_control(max_age = 60))]
     async fn paper(
         &self,
         ctx: &Context<'_>,
@@ -102,7 +107,10 @@ impl CoreQuery {
     /// most once and skips none that stayed in the list, however the counts change
     /// meanwhile. Cursors never expire; an older one continues from its position in the
     /// current order.
-    #[graphql(complexity = "page_cost(first, last, child_complexity)")]
+    #[graphql(
+        complexity = "page_cost(first, last, child_complexity)",
+        cache_control(max_age = 10)
+    )]
     #[expect(
         clippy::too_many_arguments,
         reason = "the arguments are the GraphQL contract"
@@ -146,7 +154,10 @@ impl CoreQuery {
 
     /// The papers submitted on one UTC day, most upvoted first. Without `date`: the latest
     /// day that has papers (a cursor keeps paging the day it came from).
-    #[graphql(complexity = "page_cost(first, None, child_complexity)")]
+    #[graphql(
+        complexity = "page_cost(first, None, child_complexity)",
+        cache_control(max_age = 10)
+    )]
     async fn daily_papers(
         &self,
         ctx: &Context<'_>,
@@ -170,7 +181,10 @@ impl CoreQuery {
     /// News and Lemmy "hot" rank. A paper needs twice the upvotes of one submitted a day
     /// later to rank level with it. `window` (default `WEEK`) keeps only papers submitted
     /// within it.
-    #[graphql(complexity = "page_cost(first, None, child_complexity)")]
+    #[graphql(
+        complexity = "page_cost(first, None, child_complexity)",
+        cache_control(max_age = 10)
+    )]
     async fn trending_papers(
         &self,
         ctx: &Context<'_>,
@@ -199,7 +213,10 @@ impl CoreQuery {
     /// title match weighs most, then authors, then the abstract. An empty query, one longer than 1,000 characters or with more than 32
     /// terms, or one with nothing to search for is `BAD_USER_INPUT`. Cursors belong to
     /// their query.
-    #[graphql(complexity = "page_cost(first, None, child_complexity)")]
+    #[graphql(
+        complexity = "page_cost(first, None, child_complexity)",
+        cache_control(max_age = 10)
+    )]
     async fn search_papers(
         &self,
         ctx: &Context<'_>,
@@ -212,6 +229,7 @@ impl CoreQuery {
     }
 
     /// An author by global id; null when there is none.
+    #[graphql(cache_control(max_age = 60))]
     async fn author(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Author>> {
         let id = GlobalId::decode_as(&id, NodeKind::Author, "id")?;
         Ok(authors::by_id(state(ctx)?.db.reader(), id)
@@ -220,12 +238,16 @@ impl CoreQuery {
     }
 
     /// An arXiv category by its code (`cs.LG`); null for a code outside the taxonomy.
+    #[graphql(cache_control(max_age = 60))]
     async fn category(&self, code: String) -> Option<Category> {
         Category::of_code(&code)
     }
 
     /// The categories that have papers, most papers first (ties by code).
-    #[graphql(complexity = "page_cost(first, None, child_complexity)")]
+    #[graphql(
+        complexity = "page_cost(first, None, child_complexity)",
+        cache_control(max_age = 10)
+    )]
     async fn categories(
         &self,
         ctx: &Context<'_>,
@@ -248,7 +270,10 @@ impl CoreQuery {
 
     /// Authors in alphabetical order, optionally only those whose name contains
     /// `nameContains` (case-insensitive).
-    #[graphql(complexity = "page_cost(first, None, child_complexity)")]
+    #[graphql(
+        complexity = "page_cost(first, None, child_complexity)",
+        cache_control(max_age = 10)
+    )]
     async fn authors(
         &self,
         ctx: &Context<'_>,
@@ -283,6 +308,7 @@ impl CoreQuery {
     }
 
     /// The signed-in user; null when anonymous.
+    #[graphql(cache_control(private))]
     async fn viewer(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
         let Some(id) = viewer(ctx).user_id() else {
             return Ok(None);
@@ -294,6 +320,7 @@ impl CoreQuery {
 
     /// Every account, by username. Admins only (`FORBIDDEN` otherwise).
     #[graphql(
+        cache_control(private),
         guard = "RoleGuard(Role::Admin, Scope::Read)",
         complexity = "page_cost(first, None, child_complexity)"
     )]
@@ -314,6 +341,7 @@ impl CoreQuery {
     }
 
     /// A user by username (case-insensitive); null when there is none.
+    #[graphql(cache_control(max_age = 60))]
     async fn user(
         &self,
         ctx: &Context<'_>,

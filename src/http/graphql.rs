@@ -18,8 +18,10 @@ use crate::error::{AppError, UNAVAILABLE_RETRY_AFTER};
 use crate::graphql::preflight::{Refusal, Transport};
 use crate::graphql::shape::ResponseShape;
 use crate::graphql::{ClientAddr, UserAgent, guard, loaders};
+use crate::persisted_queries;
 use crate::services::credentials;
 
+use super::caching::{self, Finished, Policy};
 use super::listener::PeerAddr;
 use super::response_cache::ReadKey;
 use super::responses::{self, Media};
@@ -120,8 +122,19 @@ fn post_params(
 ) -> Result<async_graphql::Request, AppError> {
     let query = match fields.remove("query") {
         Some(Json::String(query)) => query,
+        // A persisted query names its document instead (checked once resolved).
+        None | Some(Json::Null) => String::new(),
         Some(_) => return Err(AppError::bad_input("query", "`query` must be a string")),
-        None => return Err(missing_query()),
+    };
+    let document_id = match fields.remove("documentId") {
+        None | Some(Json::Null) => None,
+        Some(Json::String(id)) => Some(id),
+        Some(_) => {
+            return Err(AppError::bad_input(
+                "documentId",
+                "`documentId` must be a string",
+            ));
+        }
     };
     let operation_name = match fields.remove("operationName") {
         None | Some(Json::Null) => None,
@@ -135,7 +148,12 @@ fn post_params(
     };
     let variables = json_map(fields.remove("variables"), "variables")?;
     let extensions = json_map(fields.remove("extensions"), "extensions")?;
-    Ok(build_request(query, operation_name, variables, extensions))
+    Ok(build_request(
+        query,
+        operation_name,
+        variables,
+        with_document_id(extensions, document_id),
+    ))
 }
 
 /// The GraphQL request of a GET's URL parameters (`variables` and `extensions` as JSON).
@@ -144,12 +162,14 @@ fn get_params(params: Vec<(String, String)>) -> Result<async_graphql::Request, A
     let mut operation_name = None;
     let mut variables = None;
     let mut extensions = None;
+    let mut document_id = None;
     for (key, value) in params {
         let slot = match key.as_str() {
             "query" => &mut query,
             "operationName" => &mut operation_name,
             "variables" => &mut variables,
             "extensions" => &mut extensions,
+            "documentId" => &mut document_id,
             _ => continue,
         };
         if slot.replace(value).is_some() {
@@ -159,7 +179,7 @@ fn get_params(params: Vec<(String, String)>) -> Result<async_graphql::Request, A
             ));
         }
     }
-    let query = query.ok_or_else(missing_query)?;
+    let query = query.unwrap_or_default();
     let parse_json = |text: Option<String>, field: &str| -> Result<Option<Json>, AppError> {
         text.filter(|text| !text.is_empty())
             .map(|text| {
@@ -171,11 +191,29 @@ fn get_params(params: Vec<(String, String)>) -> Result<async_graphql::Request, A
     let variables = json_map(parse_json(variables, "variables")?, "variables")?;
     let extensions = json_map(parse_json(extensions, "extensions")?, "extensions")?;
     let operation_name = operation_name.filter(|name| !name.is_empty());
-    Ok(build_request(query, operation_name, variables, extensions))
+    Ok(build_request(
+        query,
+        operation_name,
+        variables,
+        with_document_id(extensions, document_id),
+    ))
 }
 
 fn missing_query() -> AppError {
     AppError::bad_input("query", "pass the operation as `query`")
+}
+
+/// A `documentId` (GraphQL over HTTP's persisted documents) is read as an APQ hash.
+fn with_document_id(
+    mut extensions: serde_json::Map<String, Json>,
+    document_id: Option<String>,
+) -> serde_json::Map<String, Json> {
+    if let Some(id) = document_id {
+        extensions
+            .entry(persisted_queries::EXTENSION)
+            .or_insert_with(|| serde_json::json!({ "version": 1, "sha256Hash": id }));
+    }
+    extensions
 }
 
 /// A JSON object parameter (`variables`, `extensions`): absent, null or an object.
@@ -214,6 +252,8 @@ struct Caller {
     viewer: Viewer,
     addr: ClientAddr,
     user_agent: UserAgent,
+    /// The entity tags of the answers the caller holds (`If-None-Match`).
+    held_tags: Vec<HeaderValue>,
 }
 
 impl Caller {
@@ -233,12 +273,18 @@ impl Caller {
                 .and_then(|value| value.to_str().ok())
                 .map(str::to_owned),
         );
+        let held_tags = headers
+            .get_all(header::IF_NONE_MATCH)
+            .iter()
+            .cloned()
+            .collect();
         let mut values = headers.get_all(header::AUTHORIZATION).iter();
         let Some(header) = values.next() else {
             return Ok(Self {
                 viewer: Viewer::Anonymous,
                 addr,
                 user_agent,
+                held_tags,
             });
         };
         // Checking a token needs the database: during a known outage, say so at once.
@@ -262,6 +308,7 @@ impl Caller {
                 viewer,
                 addr,
                 user_agent,
+                held_tags,
             }),
             Err(error @ AppError::Unauthenticated(_)) => Err(unauthorized(error, media)),
             Err(error @ AppError::RateLimited { .. }) => Err(responses::error(
@@ -338,6 +385,13 @@ async fn execute(
     caller: Caller,
     media: Media,
 ) -> Response {
+    let registration = match state.app.persisted.resolve(&mut request).await {
+        Ok(registration) => registration,
+        Err(error) => return persisted_query_refusal(error, media),
+    };
+    if request.query.is_empty() {
+        return bad_request(missing_query(), media);
+    }
     let shared_read = match (&caller.viewer, state.answers.is_enabled()) {
         (Viewer::Anonymous, true) => {
             ReadKey::of(&request).and_then(|key| Some((key, state.app.events.version()?)))
@@ -345,9 +399,9 @@ async fn execute(
         _ => None,
     };
     if let Some((key, version)) = &shared_read
-        && let Some(body) = state.answers.get(key, *version)
+        && let Some(finished) = state.answers.get(key, *version)
     {
-        return responses::shared(body, media);
+        return finished_answer(&finished, transport, &caller, media);
     }
     let prepared = match state.preflight.check(&mut request, transport) {
         Ok(prepared) => prepared,
@@ -364,6 +418,7 @@ async fn execute(
     if prepared.needs_database && state.app.db.is_down() {
         return unavailable(media);
     }
+
     let mut shared_read = shared_read.filter(|_| prepared.shareable);
     // Held until the answer is stored: identical reads wait for it instead of computing.
     let lead = match &shared_read {
@@ -375,19 +430,28 @@ async fn execute(
     {
         // Another request computed this read meanwhile: its answer, if it still holds.
         let version = state.app.events.version();
-        if let Some(body) = version.and_then(|version| state.answers.get(&key, version)) {
-            return responses::shared(body, media);
+        if let Some(finished) = version.and_then(|version| state.answers.get(&key, version)) {
+            return finished_answer(&finished, transport, &caller, media);
         }
         shared_read = version.map(|version| (key, version));
     }
     let variables = request.variables.clone();
     let operation_name = request.operation_name.clone();
+    let taught = registration.map(|registration| (registration, request.query.clone()));
     let request = request
         .data(caller.viewer)
         .data(caller.addr)
-        .data(caller.user_agent)
+        .data(caller.user_agent.clone())
         .data(loaders::for_request(&state.app));
     let mut response = guard::execute(&state.schema, request).await;
+    // A document is stored once the engine validated it too; failing to store it costs
+    // the client one more round trip later, not this answer.
+    if let Some((registration, document)) = taught
+        && !responses::never_ran(&response)
+        && let Err(error) = state.app.persisted.register(registration, &document).await
+    {
+        tracing::warn!(error = ?error, "storing a persisted query failed");
+    }
     ResponseShape {
         index: state.preflight.index(),
         document: &prepared.document,
@@ -396,14 +460,40 @@ async fn execute(
     }
     .apply(&mut response);
     let max_bytes = state.app.config.limits.max_response_bytes;
-    if let Some((key, version)) = shared_read
+    let policy = Policy::of(transport, &caller.viewer, response.cache_control);
+    if (shared_read.is_some() || policy.is_public())
         && let Some(body) = responses::shareable_body(&response, max_bytes)
     {
-        let current = state.app.events.version();
-        state.answers.put(key, version, current, body.clone());
-        return responses::shared(body, media);
+        let finished = Finished::new(body, response.cache_control);
+        if let Some((key, version)) = shared_read {
+            let current = state.app.events.version();
+            state.answers.put(key, version, current, finished.clone());
+        }
+        return finished_answer(&finished, transport, &caller, media);
     }
-    responses::execution(response, media, max_bytes)
+    caching::uncacheable(responses::execution(response, media, max_bytes), policy)
+}
+
+/// An answer without errors, with the caching its caller and fields allow.
+fn finished_answer(
+    finished: &Finished,
+    transport: Transport,
+    caller: &Caller,
+    media: Media,
+) -> Response {
+    let policy = Policy::of(transport, &caller.viewer, finished.cache_control);
+    caching::respond(finished, policy, &caller.held_tags, media)
+}
+
+/// A persisted query that cannot run. A hash the server does not know is an ordinary
+/// GraphQL answer (200 in `application/json`), which Apollo's clients expect before they
+/// send the document; the rest are request errors.
+fn persisted_query_refusal(error: AppError, media: Media) -> Response {
+    match error {
+        AppError::ServiceUnavailable { .. } => unavailable(media),
+        AppError::Internal(_) => responses::error(StatusCode::INTERNAL_SERVER_ERROR, error, media),
+        error => responses::request_errors(vec![error.into_server_error()], media),
+    }
 }
 
 /// Whether reading a body failed because it passed the size limit.

@@ -2,11 +2,13 @@
 //! The only module that knows both axum and GraphQL.
 
 mod account_pages;
+mod caching;
 mod graphiql;
 mod graphql;
 mod html;
 mod listener;
 mod oauth;
+mod operations;
 mod response_cache;
 mod responses;
 mod ws;
@@ -23,6 +25,7 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::routing::get;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::graphql::AppSchema;
@@ -43,7 +46,7 @@ pub struct HttpState {
     /// The open WebSockets.
     pub sockets: Arc<Sockets>,
     /// Executions shared by identical anonymous subscriptions.
-    pub shared: Arc<ws::SharedOperations>,
+    pub shared: Arc<operations::SharedOperations>,
     /// Answers shared by identical anonymous reads.
     pub answers: Arc<ResponseCache>,
 }
@@ -76,7 +79,13 @@ pub fn router(
     Ok(Router::new()
         .route(
             "/graphql",
-            get(graphql::graphql_get).post(graphql::graphql_post),
+            get(graphql::graphql_get)
+                .post(graphql::graphql_post)
+                // Whatever did not say how it may be cached must not be kept.
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::CACHE_CONTROL,
+                    caching::NO_STORE,
+                )),
         )
         .merge(oauth::routes())
         .merge(account_pages::routes())
@@ -98,6 +107,7 @@ fn cors_layer(origins: &[String]) -> Result<CorsLayer, InvalidOrigin> {
     let layer = CorsLayer::new()
         .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
         .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION, header::ACCEPT])
+        .expose_headers([header::ETAG, header::RETRY_AFTER])
         .max_age(Duration::from_secs(3600));
     if origins.is_empty() {
         return Ok(layer.allow_origin(Any));

@@ -18,8 +18,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use axum::body::Bytes;
 use tokio::sync::OwnedMutexGuard;
+
+use super::caching::Finished;
 
 /// How long an answer may be served while no change is heard.
 pub const MAX_AGE: Duration = Duration::from_secs(1);
@@ -54,8 +55,7 @@ struct Answer {
     /// The bus version it was read at.
     version: u64,
     stored_at: Instant,
-    /// The serialised `{"data": …}`.
-    body: Bytes,
+    finished: Finished,
 }
 
 /// Weighs an entry by its bytes, so that the capacity is a memory budget.
@@ -64,7 +64,7 @@ struct ByBytes;
 
 impl quick_cache::Weighter<ReadKey, Arc<Answer>> for ByBytes {
     fn weight(&self, key: &ReadKey, answer: &Arc<Answer>) -> u64 {
-        let bytes = key.0.len() + answer.body.len() + std::mem::size_of::<Answer>();
+        let bytes = key.0.len() + answer.finished.body.len() + std::mem::size_of::<Answer>();
         u64::try_from(bytes).unwrap_or(u64::MAX)
     }
 }
@@ -141,14 +141,15 @@ impl ResponseCache {
     }
 
     /// The answer stored for `key`, if it was read at `version` less than [`MAX_AGE`] ago.
-    pub fn get(&self, key: &ReadKey, version: u64) -> Option<Bytes> {
+    pub fn get(&self, key: &ReadKey, version: u64) -> Option<Finished> {
         let answer = self.answers.as_ref()?.get(key)?;
         (answer.version == version && answer.stored_at.elapsed() < MAX_AGE)
-            .then(|| answer.body.clone())
+            .then(|| answer.finished.clone())
     }
 
-    /// Stores `body`, read at `version`, unless the version moved on meanwhile (`current`).
-    pub fn put(&self, key: ReadKey, version: u64, current: Option<u64>, body: Bytes) {
+    /// Stores `finished`, read at `version`, unless the version moved on meanwhile
+    /// (`current`).
+    pub fn put(&self, key: ReadKey, version: u64, current: Option<u64>, finished: Finished) {
         if current != Some(version) {
             return;
         }
@@ -156,7 +157,7 @@ impl ResponseCache {
             let answer = Answer {
                 version,
                 stored_at: Instant::now(),
-                body,
+                finished,
             };
             answers.insert(key, Arc::new(answer));
         }
@@ -172,6 +173,15 @@ impl ResponseCache {
 mod tests {
     use super::*;
 
+    use axum::body::Bytes;
+
+    fn answer() -> Finished {
+        Finished::new(
+            Bytes::from_static(b"{}"),
+            async_graphql::CacheControl::default(),
+        )
+    }
+
     fn key(query: &str) -> Option<ReadKey> {
         ReadKey::of(&async_graphql::Request::new(query))
     }
@@ -182,8 +192,8 @@ mod tests {
         let Some(read) = key("{ papers { totalCount } }") else {
             panic!("a plain request has a key");
         };
-        cache.put(read.clone(), 7, Some(7), Bytes::from_static(b"{}"));
-        assert_eq!(cache.get(&read, 7), Some(Bytes::from_static(b"{}")));
+        cache.put(read.clone(), 7, Some(7), answer());
+        assert_eq!(cache.get(&read, 7), Some(answer()));
         assert_eq!(cache.get(&read, 8), None);
     }
 
@@ -193,10 +203,10 @@ mod tests {
         let Some(read) = key("{ papers { totalCount } }") else {
             panic!("a plain request has a key");
         };
-        cache.put(read.clone(), 7, Some(8), Bytes::from_static(b"{}"));
+        cache.put(read.clone(), 7, Some(8), answer());
         assert_eq!(cache.get(&read, 7), None);
         assert_eq!(cache.get(&read, 8), None);
-        cache.put(read.clone(), 7, None, Bytes::from_static(b"{}"));
+        cache.put(read.clone(), 7, None, answer());
         assert_eq!(cache.get(&read, 7), None);
     }
 
@@ -240,11 +250,11 @@ mod tests {
         });
         tokio::task::yield_now().await;
         assert!(!follower.is_finished(), "the follower waits for the leader");
-        cache.put(read.clone(), 3, Some(3), Bytes::from_static(b"{}"));
+        cache.put(read.clone(), 3, Some(3), answer());
         drop(lead);
-        let (led, answer) = follower.await.unwrap_or((true, None));
+        let (led, found) = follower.await.unwrap_or((true, None));
         assert!(!led);
-        assert_eq!(answer, Some(Bytes::from_static(b"{}")));
+        assert_eq!(found, Some(answer()));
         assert!(
             cache.take_turn(&read).await.is_some(),
             "the next miss leads again"
@@ -257,7 +267,7 @@ mod tests {
         let Some(read) = key("{ papers { totalCount } }") else {
             panic!("a plain request has a key");
         };
-        cache.put(read.clone(), 1, Some(1), Bytes::from_static(b"{}"));
+        cache.put(read.clone(), 1, Some(1), answer());
         assert!(!cache.is_enabled());
         assert_eq!(cache.get(&read, 1), None);
     }

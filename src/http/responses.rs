@@ -92,9 +92,8 @@ struct Body<'a> {
     errors: &'a [ServerError],
 }
 
-/// The result of an execution. An engine result without `data` whose errors have no path
-/// never started executing (the engine's own validation or limits), and is answered as
-/// a request error.
+/// The result of an execution; one that [never ran](never_ran) is answered as a request
+/// error.
 pub fn execution(
     mut response: async_graphql::Response,
     media: Media,
@@ -102,10 +101,7 @@ pub fn execution(
 ) -> Response {
     tag_untagged_errors(&mut response.errors);
     cap_errors(&mut response.errors);
-    let never_ran = response.data == async_graphql::Value::Null
-        && !response.errors.is_empty()
-        && response.errors.iter().all(|error| error.path.is_empty());
-    if never_ran {
+    if never_ran(&response) {
         return request_errors(response.errors, media);
     }
     let body = Body {
@@ -118,6 +114,14 @@ pub fn execution(
         StatusCode::OK
     };
     bounded(status, &body, media, max_bytes)
+}
+
+/// Whether an engine result never started executing: no `data`, and errors without a
+/// path (the engine's own validation or limits).
+pub fn never_ran(response: &async_graphql::Response) -> bool {
+    response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|error| error.path.is_empty())
 }
 
 fn is_unavailable(error: &ServerError) -> bool {

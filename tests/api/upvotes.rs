@@ -30,17 +30,6 @@ async fn paper_ids(app: &TestApp, count: usize) -> Vec<String> {
         .collect()
 }
 
-/// The single number `sql` (a `SELECT COUNT(*) …`) answers, read straight from the database.
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    let db = app.state.db.reader();
-    let row = db
-        .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
-        .await
-        .unwrap()
-        .unwrap();
-    row.try_get_by_index::<i64>(0).unwrap()
-}
-
 async fn upvote_count(app: &TestApp, paper: &str) -> i64 {
     let data = app
         .query(
@@ -147,7 +136,7 @@ async fn unknown_and_malformed_paper_ids_change_nothing() {
             assert_eq!(response.error_field().as_deref(), Some("paperId"));
         }
     }
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM upvotes").await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM upvotes").await, 0);
 }
 
 /// Concurrent upvotes share commits on SQLite: one for a missing paper must fail alone.
@@ -187,7 +176,7 @@ async fn an_upvote_of_a_missing_paper_fails_alone_among_concurrent_ones() {
             stored += 1;
         }
     }
-    assert_eq!(count(&app, "SELECT COUNT(*) FROM upvotes").await, stored);
+    assert_eq!(app.count("SELECT COUNT(*) FROM upvotes").await, stored);
 }
 
 #[tokio::test]
@@ -223,15 +212,15 @@ async fn counts_stay_exact_under_a_hundred_concurrent_users() {
     }
     futures_util::future::join_all(tasks).await;
 
-    let mismatches = count(
-        &app,
-        "SELECT COUNT(*) FROM papers p WHERE p.upvote_count <> p.upvote_baseline + \
+    let mismatches = app
+        .count(
+            "SELECT COUNT(*) FROM papers p WHERE p.upvote_count <> p.upvote_baseline + \
          (SELECT COUNT(*) FROM upvotes u WHERE u.paper_id = p.id)",
-    )
-    .await;
+        )
+        .await;
     assert_eq!(mismatches, 0);
     assert!(
-        count(&app, "SELECT COUNT(*) FROM upvotes").await > 100,
+        app.count("SELECT COUNT(*) FROM upvotes").await > 100,
         "the mix left many upvotes"
     );
     // The API shows the same numbers: baseline plus upvoters.

@@ -19,12 +19,10 @@
 
 mod protocol;
 mod registry;
-mod shared;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use axum::extract::FromRequestParts;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::http::StatusCode;
@@ -35,19 +33,17 @@ use serde_json::Value;
 use tokio_stream::StreamMap;
 
 use crate::auth::{Viewer, bearer_token};
-use crate::error::{AppError, tag_untagged_errors};
-use crate::graphql::preflight::{Refusal, Transport};
-use crate::graphql::shape::{ResponseShape, cap_errors};
-use crate::graphql::{ClientAddr, guard, loaders};
+use crate::error::AppError;
+use crate::graphql::ClientAddr;
+use crate::graphql::preflight::Transport;
 use crate::services::credentials;
 
+use super::operations::{self, Emitted, OperationStream};
 use super::{HttpState, responses};
 
 use protocol::ClientMessage;
 pub use protocol::Protocol;
 pub use registry::Sockets;
-use shared::OperationKey;
-pub use shared::SharedOperations;
 
 /// How long a socket may wait before `connection_init`.
 const INIT_TIMEOUT: Duration = Duration::from_secs(3);
@@ -345,7 +341,22 @@ impl Connection {
             )
             .await;
         }
-        match self.start(request, viewer) {
+        // A hash names a document taught over HTTP (or a trusted one); sockets never teach.
+        let mut request = request;
+        if let Err(error) = self.state.app.persisted.resolve(&mut request).await {
+            return send(
+                socket,
+                self.protocol.error(&id, &[error.into_server_error()]),
+            )
+            .await;
+        }
+        match operations::start(
+            &self.state,
+            self.client,
+            request,
+            viewer,
+            Transport::WebSocket,
+        ) {
             Ok(results) => {
                 operations.insert(id, results);
                 Ok(())
@@ -353,138 +364,6 @@ impl Connection {
             Err(errors) => send(socket, self.protocol.error(&id, &errors)).await,
         }
     }
-
-    /// Starts one operation: its results as a stream, or why it was refused. Anonymous
-    /// subscriptions join the shared execution of their operation (see `shared`).
-    fn start(
-        &self,
-        mut request: async_graphql::Request,
-        viewer: Viewer,
-    ) -> Result<OperationStream, Vec<async_graphql::ServerError>> {
-        let prepared = match self
-            .state
-            .preflight
-            .check(&mut request, Transport::WebSocket)
-        {
-            Ok(prepared) => prepared,
-            Err(Refusal::Invalid(mut errors)) => {
-                cap_errors(&mut errors);
-                return Err(errors);
-            }
-            Err(Refusal::WrongTransport(error)) => return Err(vec![error.into_server_error()]),
-        };
-        let variables = serde_json::to_string(&request.variables);
-        if let (OperationType::Subscription, Viewer::Anonymous, Ok(variables)) =
-            (prepared.operation, viewer, variables)
-        {
-            let key = OperationKey {
-                query: request.query.clone(),
-                operation_name: request.operation_name.clone(),
-                variables,
-            };
-            let shared = self
-                .state
-                .shared
-                .join(key, || self.execute(request, viewer, prepared.document));
-            return Ok(Box::pin(shared));
-        }
-        Ok(self.execute(request, viewer, prepared.document))
-    }
-
-    /// Runs a prepared operation, each result shaped and serialised as it comes.
-    fn execute(
-        &self,
-        request: async_graphql::Request,
-        viewer: Viewer,
-        document: Arc<ExecutableDocument>,
-    ) -> OperationStream {
-        let variables = request.variables.clone();
-        let operation_name = request.operation_name.clone();
-        let preflight = Arc::clone(&self.state.preflight);
-        let max_bytes = self.state.app.config.limits.max_response_bytes;
-        let request = request
-            .data(viewer)
-            .data(self.client)
-            .data(loaders::for_request(&self.state.app));
-        let mut first = true;
-        let results =
-            guard::stream(self.state.schema.execute_stream(request)).map(move |mut response| {
-                tag_untagged_errors(&mut response.errors);
-                // An operation that fails before producing data (validation) is an `error`.
-                let failed = first
-                    && response.data == async_graphql::Value::Null
-                    && !response.errors.is_empty();
-                first = false;
-                if failed {
-                    cap_errors(&mut response.errors);
-                    return Emitted::Failed(Arc::new(response.errors));
-                }
-                ResponseShape {
-                    index: preflight.index(),
-                    document: &document,
-                    operation_name: operation_name.as_deref(),
-                    variables: &variables,
-                }
-                .apply(&mut response);
-                Emitted::Payload(payload(&response, max_bytes).into())
-            });
-        Box::pin(results.chain(futures_util::stream::once(async { Emitted::Done })))
-    }
-}
-
-/// What an operation produces.
-#[derive(Clone)]
-pub enum Emitted {
-    /// One result (`next`), as JSON.
-    Payload(Arc<str>),
-    /// The operation failed before producing results (`error`).
-    Failed(Arc<Vec<async_graphql::ServerError>>),
-    /// No more results (`complete`).
-    Done,
-}
-
-type OperationStream = std::pin::Pin<Box<dyn futures_util::Stream<Item = Emitted> + Send>>;
-
-/// A result as the JSON of a `next` payload, or a `RESPONSE_TOO_LARGE` error in its place.
-fn payload(response: &async_graphql::Response, max_bytes: usize) -> String {
-    #[derive(serde::Serialize)]
-    struct Payload<'a> {
-        data: &'a async_graphql::Value,
-        #[serde(skip_serializing_if = "<[async_graphql::ServerError]>::is_empty")]
-        errors: &'a [async_graphql::ServerError],
-    }
-    let body = Payload {
-        data: &response.data,
-        errors: &response.errors,
-    };
-    let error = match responses::serialize_bounded(&body, max_bytes) {
-        Ok(Some(bytes)) => match String::from_utf8(bytes) {
-            Ok(text) => return text,
-            Err(cause) => AppError::internal(cause),
-        },
-        Ok(None) => AppError::ResponseTooLarge { limit: max_bytes },
-        Err(cause) => AppError::internal(cause),
-    };
-    errors_payload(error)
-}
-
-/// A payload holding only `error`.
-pub fn errors_payload(error: AppError) -> String {
-    let errors = [error.into_server_error()];
-    match serde_json::to_string(&ErrorsOnly { errors: &errors }) {
-        Ok(text) => text,
-        Err(cause) => {
-            tracing::error!(%cause, "cannot serialise an error");
-            String::from(
-                r#"{"errors":[{"message":"internal server error","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}"#,
-            )
-        }
-    }
-}
-
-#[derive(serde::Serialize)]
-struct ErrorsOnly<'a> {
-    errors: &'a [async_graphql::ServerError],
 }
 
 /// Whether the socket goes on after a frame.

@@ -122,6 +122,16 @@ impl TestApp {
         db.execute_raw(statement).await.expect("the statement runs");
     }
 
+    /// The single number `sql` (a `SELECT COUNT(*) …`) answers, read straight from the
+    /// database.
+    pub async fn count(&self, sql: &str) -> i64 {
+        use sea_orm::ConnectionTrait;
+        let db = self.state.db.writer();
+        let statement = sea_orm::Statement::from_string(db.get_database_backend(), sql);
+        let row = db.query_one_raw(statement).await.expect("the query runs");
+        row.expect("a row").try_get_by_index(0).expect("a number")
+    }
+
     /// The global ids of the first `count` papers, newest first.
     pub async fn paper_ids(&self, count: usize) -> Vec<String> {
         let data = self

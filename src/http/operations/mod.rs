@@ -1,0 +1,151 @@
+//! Operations whose results stream to a client — over WebSocket (`ws`) or Server-Sent
+//! Events (`event_stream`): checked, started, shaped and serialised the same way whatever
+//! carries them.
+
+mod shared;
+
+use std::sync::Arc;
+
+use async_graphql::parser::types::{ExecutableDocument, OperationType};
+use futures_util::StreamExt;
+
+use crate::auth::Viewer;
+use crate::error::{AppError, tag_untagged_errors};
+use crate::graphql::preflight::{Refusal, Transport};
+use crate::graphql::shape::{ResponseShape, cap_errors};
+use crate::graphql::{ClientAddr, guard, loaders};
+
+use super::{HttpState, responses};
+
+use shared::OperationKey;
+pub use shared::SharedOperations;
+
+/// What an operation produces.
+#[derive(Clone)]
+pub enum Emitted {
+    /// One result (`next`), as JSON.
+    Payload(Arc<str>),
+    /// The operation failed before producing results (`error`).
+    Failed(Arc<Vec<async_graphql::ServerError>>),
+    /// No more results (`complete`).
+    Done,
+}
+
+/// The results of a started operation, ending with [`Emitted::Done`].
+pub type OperationStream = std::pin::Pin<Box<dyn futures_util::Stream<Item = Emitted> + Send>>;
+
+/// Starts one operation arriving by `transport`: its results as a stream, or why it was
+/// refused. Anonymous subscriptions join the shared execution of their operation (see
+/// `shared`).
+pub fn start(
+    state: &HttpState,
+    client: ClientAddr,
+    mut request: async_graphql::Request,
+    viewer: Viewer,
+    transport: Transport,
+) -> Result<OperationStream, Vec<async_graphql::ServerError>> {
+    let prepared = match state.preflight.check(&mut request, transport) {
+        Ok(prepared) => prepared,
+        Err(Refusal::Invalid(mut errors)) => {
+            cap_errors(&mut errors);
+            return Err(errors);
+        }
+        Err(Refusal::WrongTransport(error)) => return Err(vec![error.into_server_error()]),
+    };
+    let variables = serde_json::to_string(&request.variables);
+    if let (OperationType::Subscription, Viewer::Anonymous, Ok(variables)) =
+        (prepared.operation, viewer, variables)
+    {
+        let key = OperationKey {
+            query: request.query.clone(),
+            operation_name: request.operation_name.clone(),
+            variables,
+        };
+        let shared = state.shared.join(key, || {
+            execute(state, client, request, viewer, prepared.document)
+        });
+        return Ok(Box::pin(shared));
+    }
+    Ok(execute(state, client, request, viewer, prepared.document))
+}
+
+/// Runs a prepared operation, each result shaped and serialised as it comes.
+fn execute(
+    state: &HttpState,
+    client: ClientAddr,
+    request: async_graphql::Request,
+    viewer: Viewer,
+    document: Arc<ExecutableDocument>,
+) -> OperationStream {
+    let variables = request.variables.clone();
+    let operation_name = request.operation_name.clone();
+    let preflight = Arc::clone(&state.preflight);
+    let max_bytes = state.app.config.limits.max_response_bytes;
+    let request = request
+        .data(viewer)
+        .data(client)
+        .data(loaders::for_request(&state.app));
+    let mut first = true;
+    let results = guard::stream(state.schema.execute_stream(request)).map(move |mut response| {
+        tag_untagged_errors(&mut response.errors);
+        // An operation that fails before producing data (validation) is an `error`.
+        let failed =
+            first && response.data == async_graphql::Value::Null && !response.errors.is_empty();
+        first = false;
+        if failed {
+            cap_errors(&mut response.errors);
+            return Emitted::Failed(Arc::new(response.errors));
+        }
+        ResponseShape {
+            index: preflight.index(),
+            document: &document,
+            operation_name: operation_name.as_deref(),
+            variables: &variables,
+        }
+        .apply(&mut response);
+        Emitted::Payload(payload(&response, max_bytes).into())
+    });
+    Box::pin(results.chain(futures_util::stream::once(async { Emitted::Done })))
+}
+
+/// A result as the JSON of a `next` payload, or a `RESPONSE_TOO_LARGE` error in its place.
+fn payload(response: &async_graphql::Response, max_bytes: usize) -> String {
+    #[derive(serde::Serialize)]
+    struct Payload<'a> {
+        data: &'a async_graphql::Value,
+        #[serde(skip_serializing_if = "<[async_graphql::ServerError]>::is_empty")]
+        errors: &'a [async_graphql::ServerError],
+    }
+    let body = Payload {
+        data: &response.data,
+        errors: &response.errors,
+    };
+    let error = match responses::serialize_bounded(&body, max_bytes) {
+        Ok(Some(bytes)) => match String::from_utf8(bytes) {
+            Ok(text) => return text,
+            Err(cause) => AppError::internal(cause),
+        },
+        Ok(None) => AppError::ResponseTooLarge { limit: max_bytes },
+        Err(cause) => AppError::internal(cause),
+    };
+    errors_payload(error)
+}
+
+/// A payload holding only `error`.
+pub fn errors_payload(error: AppError) -> String {
+    let errors = [error.into_server_error()];
+    match serde_json::to_string(&ErrorsOnly { errors: &errors }) {
+        Ok(text) => text,
+        Err(cause) => {
+            tracing::error!(%cause, "cannot serialise an error");
+            String::from(
+                r#"{"errors":[{"message":"internal server error","extensions":{"code":"INTERNAL_SERVER_ERROR"}}]}"#,
+            )
+        }
+    }
+}
+
+#[derive(serde::Serialize)]
+struct ErrorsOnly<'a> {
+    errors: &'a [async_graphql::ServerError],
+}
