@@ -25,7 +25,7 @@ use super::caching::{self, Finished, Policy};
 use super::listener::PeerAddr;
 use super::response_cache::ReadKey;
 use super::responses::{self, Media};
-use super::{HttpState, graphiql, ws};
+use super::{HttpState, graphiql, operations, ws};
 
 /// Largest accepted request body.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -38,34 +38,51 @@ pub async fn graphql_post(
     body: Body,
 ) -> Response {
     let media = Media::negotiate(&headers);
-    if !is_json(&headers) {
-        return responses::error(
+    let request = match read_post(&headers, body, media).await {
+        Ok(request) => request,
+        Err(refused) => return refused,
+    };
+    let caller = match Caller::identify(&state, &headers, peer, media).await {
+        Ok(caller) => caller,
+        Err(refused) => return refused,
+    };
+    execute(&state, request, Transport::HttpPost, caller, media).await
+}
+
+/// The operation of a POST body: one JSON object, within [`MAX_BODY_BYTES`].
+pub(super) async fn read_post(
+    headers: &HeaderMap,
+    body: Body,
+    media: Media,
+) -> Result<async_graphql::Request, Response> {
+    if !is_json(headers) {
+        return Err(responses::error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::bad_input("Content-Type", "send the operation as application/json"),
             media,
-        );
+        ));
     }
     let bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
         Ok(bytes) => bytes,
         Err(error) if is_over_limit(&error) => {
-            return responses::error(
+            return Err(responses::error(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 AppError::bad_input("body", format!("the body exceeds {MAX_BODY_BYTES} bytes")),
                 media,
-            );
+            ));
         }
         Err(_) => {
-            return bad_request(
+            return Err(bad_request(
                 AppError::bad_input("body", "the body did not arrive in full"),
                 media,
-            );
+            ));
         }
     };
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
-        return bad_request(
+        return Err(bad_request(
             AppError::bad_input("body", "batched operations are not supported: send one"),
             media,
-        );
+        ));
     }
     let request = match serde_json::from_slice::<Json>(&bytes) {
         Ok(Json::Object(fields)) => post_params(fields),
@@ -74,15 +91,19 @@ pub async fn graphql_post(
             "the body must be a JSON object with `query`, and optionally `operationName`, `variables` and `extensions`",
         )),
     };
-    let request = match request {
-        Ok(request) => request,
-        Err(error) => return bad_request(error, media),
-    };
-    let caller = match Caller::identify(&state, &headers, peer, media).await {
-        Ok(caller) => caller,
-        Err(refused) => return refused,
-    };
-    execute(&state, request, Transport::HttpPost, caller, media).await
+    request.map_err(|error| bad_request(error, media))
+}
+
+/// The operation of a GET's URL parameters.
+pub(super) fn read_get(uri: &axum::http::Uri) -> Result<async_graphql::Request, AppError> {
+    get_params(url_params(uri))
+}
+
+fn url_params(uri: &axum::http::Uri) -> Vec<(String, String)> {
+    let raw_query = uri.query().unwrap_or_default();
+    url::form_urlencoded::parse(raw_query.as_bytes())
+        .into_owned()
+        .collect()
 }
 
 /// `GET /graphql`: GraphiQL for a browser, otherwise a query from the URL's parameters.
@@ -97,10 +118,7 @@ pub async fn graphql_get(
         let client = ClientAddr(Some(client_ip(&state, headers, peer)));
         return ws::upgrade(state, client, parts).await;
     }
-    let raw_query = parts.uri.query().unwrap_or_default();
-    let params: Vec<(String, String)> = url::form_urlencoded::parse(raw_query.as_bytes())
-        .into_owned()
-        .collect();
+    let params = url_params(&parts.uri);
     if wants_html(headers) && !params.iter().any(|(key, _)| key == "query") {
         return Html(graphiql::PAGE).into_response();
     }
@@ -248,19 +266,21 @@ fn build_request(
 }
 
 /// Who sent a request: the viewer its bearer token stands for, and its address.
-struct Caller {
-    viewer: Viewer,
-    addr: ClientAddr,
+pub(super) struct Caller {
+    pub viewer: Viewer,
+    pub addr: ClientAddr,
     user_agent: UserAgent,
     /// The entity tags of the answers the caller holds (`If-None-Match`).
     held_tags: Vec<HeaderValue>,
+    /// When the credential stops being good for a live stream (`None`: anonymous).
+    pub live_until: Option<tokio::time::Instant>,
 }
 
 impl Caller {
     /// No `Authorization` header is an anonymous viewer; a header that is present but not a
     /// valid bearer token, or two headers, are refused with 401, never downgraded to
     /// anonymous.
-    async fn identify(
+    pub(super) async fn identify(
         state: &HttpState,
         headers: &HeaderMap,
         peer: SocketAddr,
@@ -285,6 +305,7 @@ impl Caller {
                 addr,
                 user_agent,
                 held_tags,
+                live_until: None,
             });
         };
         // Checking a token needs the database: during a known outage, say so at once.
@@ -297,18 +318,22 @@ impl Caller {
             .ok()
             .filter(|_| values.next().is_none())
             .and_then(bearer_token);
-        let viewer = match token {
+        let authenticated = match token {
             Some(token) => authenticated_viewer(state, token).await,
             None => Err(AppError::Unauthenticated(
                 "send exactly one Authorization header, `Bearer <token>`",
             )),
         };
-        match viewer {
-            Ok(viewer) => Ok(Self {
-                viewer,
+        match authenticated {
+            Ok(authenticated) => Ok(Self {
+                viewer: authenticated.viewer,
                 addr,
                 user_agent,
                 held_tags,
+                live_until: Some(operations::live_until(
+                    authenticated.expires_at,
+                    state.app.config.auth.access_token_seconds,
+                )),
             }),
             Err(error @ AppError::Unauthenticated(_)) => Err(unauthorized(error, media)),
             Err(error @ AppError::RateLimited { .. }) => Err(responses::error(
@@ -327,12 +352,15 @@ impl Caller {
 }
 
 /// The viewer a token stands for, within its OAuth app's request budget.
-async fn authenticated_viewer(state: &HttpState, token: &str) -> Result<Viewer, AppError> {
+async fn authenticated_viewer(
+    state: &HttpState,
+    token: &str,
+) -> Result<credentials::Authenticated, AppError> {
     let authenticated = credentials::authenticate(&state.app.db, &state.app.auth, token).await?;
     if let Some(app) = authenticated.viewer.app() {
         state.app.limits.app_requests.take(app).await?;
     }
-    Ok(authenticated.viewer)
+    Ok(authenticated)
 }
 
 fn unauthorized(error: AppError, media: Media) -> Response {

@@ -3,6 +3,7 @@
 
 mod account_pages;
 mod caching;
+mod event_stream;
 mod graphiql;
 mod graphql;
 mod html;
@@ -82,6 +83,15 @@ pub fn router(
             get(graphql::graphql_get)
                 .post(graphql::graphql_post)
                 // Whatever did not say how it may be cached must not be kept.
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::CACHE_CONTROL,
+                    caching::NO_STORE,
+                )),
+        )
+        .route(
+            "/graphql/stream",
+            get(event_stream::stream_get)
+                .post(event_stream::stream_post)
                 .layer(SetResponseHeaderLayer::if_not_present(
                     header::CACHE_CONTROL,
                     caching::NO_STORE,

@@ -23,6 +23,7 @@ mod conformance;
 mod connections;
 mod crash;
 mod errors;
+mod event_stream;
 mod filters;
 mod generate;
 mod hf_fixture;

@@ -42,6 +42,10 @@ pub enum Transport {
     HttpGet,
     /// A WebSocket `subscribe` message: queries and subscriptions.
     WebSocket,
+    /// `POST /graphql/stream` (Server-Sent Events): any operation.
+    EventStreamPost,
+    /// `GET /graphql/stream` (Server-Sent Events): queries and subscriptions.
+    EventStreamGet,
 }
 
 impl Transport {
@@ -49,7 +53,8 @@ impl Transport {
         match self {
             Self::HttpPost => operation != OperationType::Subscription,
             Self::HttpGet => operation == OperationType::Query,
-            Self::WebSocket => operation != OperationType::Mutation,
+            Self::WebSocket | Self::EventStreamGet => operation != OperationType::Mutation,
+            Self::EventStreamPost => true,
         }
     }
 }
@@ -134,8 +139,13 @@ impl Preflight {
         if !transport.allows(operation_type) {
             let message = match transport {
                 Transport::HttpGet => "only queries may be sent with GET; use POST",
-                Transport::HttpPost => "subscriptions need a WebSocket connection to /graphql",
+                Transport::HttpPost => {
+                    "subscriptions need a WebSocket connection to /graphql or an event stream from /graphql/stream"
+                }
                 Transport::WebSocket => "send mutations over HTTP POST",
+                Transport::EventStreamGet | Transport::EventStreamPost => {
+                    "send mutations with POST"
+                }
             };
             return Err(Refusal::WrongTransport(AppError::bad_input(
                 "query", message,

@@ -34,6 +34,24 @@ pub enum Emitted {
 /// The results of a started operation, ending with [`Emitted::Done`].
 pub type OperationStream = std::pin::Pin<Box<dyn futures_util::Stream<Item = Emitted> + Send>>;
 
+/// When a live connection signed in with a credential expiring at `expires_at` must end:
+/// at its expiry, and at the latest after an access token's lifetime — a personal token
+/// may live for a year and be revoked meanwhile, so the client reconnects (and is checked
+/// again).
+pub fn live_until(
+    expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    access_token_seconds: u64,
+) -> tokio::time::Instant {
+    let longest = std::time::Duration::from_secs(access_token_seconds.max(1));
+    let left = expires_at.map_or(longest, |at| {
+        (at - chrono::Utc::now())
+            .to_std()
+            .unwrap_or_default()
+            .min(longest)
+    });
+    tokio::time::Instant::now() + left
+}
+
 /// Starts one operation arriving by `transport`: its results as a stream, or why it was
 /// refused. Anonymous subscriptions join the shared execution of their operation (see
 /// `shared`).
@@ -133,8 +151,12 @@ fn payload(response: &async_graphql::Response, max_bytes: usize) -> String {
 
 /// A payload holding only `error`.
 pub fn errors_payload(error: AppError) -> String {
-    let errors = [error.into_server_error()];
-    match serde_json::to_string(&ErrorsOnly { errors: &errors }) {
+    errors_json(&[error.into_server_error()])
+}
+
+/// A payload holding only `errors`.
+pub fn errors_json(errors: &[async_graphql::ServerError]) -> String {
+    match serde_json::to_string(&ErrorsOnly { errors }) {
         Ok(text) => text,
         Err(cause) => {
             tracing::error!(%cause, "cannot serialise an error");

@@ -43,7 +43,7 @@ use super::{HttpState, responses};
 
 use protocol::ClientMessage;
 pub use protocol::Protocol;
-pub use registry::Sockets;
+pub use registry::{SocketGuard, Sockets, UserSlot};
 
 /// How long a socket may wait before `connection_init`.
 const INIT_TIMEOUT: Duration = Duration::from_secs(3);
@@ -215,20 +215,11 @@ impl Connection {
         };
         let authenticated =
             credentials::authenticate(&self.state.app.db, &self.state.app.auth, token).await?;
-        // A personal token may live for a year and be revoked meanwhile: the socket is held
-        // to an access token's lifetime, and the client reconnects (and is checked again).
-        let longest =
-            std::time::Duration::from_secs(self.state.app.config.auth.access_token_seconds.max(1));
-        let left = authenticated.expires_at.map_or(longest, |at| {
-            (at - chrono::Utc::now())
-                .to_std()
-                .unwrap_or_default()
-                .min(longest)
-        });
-        Ok((
-            authenticated.viewer,
-            Some(tokio::time::Instant::now() + left),
-        ))
+        let until = operations::live_until(
+            authenticated.expires_at,
+            self.state.app.config.auth.access_token_seconds,
+        );
+        Ok((authenticated.viewer, Some(until)))
     }
 
     async fn operate(

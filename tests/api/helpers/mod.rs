@@ -7,6 +7,7 @@ pub mod fixtures;
 mod graphql;
 mod postgres;
 mod process;
+pub mod sse;
 pub mod ws;
 
 pub use app::{TEST_JWT_SECRET, TestApp, TestUser, sign_token};
