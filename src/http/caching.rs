@@ -129,7 +129,7 @@ pub fn uncacheable(mut response: Response, policy: Policy) -> Response {
 
 /// Whether the `If-None-Match` values name `etag` (or are `*`), compared weakly as
 /// RFC 9110 asks.
-fn matches_etag(held_tags: &[HeaderValue], etag: &HeaderValue) -> bool {
+pub(super) fn matches_etag(held_tags: &[HeaderValue], etag: &HeaderValue) -> bool {
     let ours = etag.as_bytes();
     held_tags
         .iter()

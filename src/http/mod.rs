@@ -4,6 +4,7 @@
 mod account_pages;
 mod caching;
 mod event_stream;
+mod feeds;
 mod graphiql;
 mod graphql;
 mod html;
@@ -97,6 +98,7 @@ pub fn router(
                     caching::NO_STORE,
                 )),
         )
+        .route("/feeds/{file}", get(feeds::feed))
         .merge(oauth::routes())
         .merge(account_pages::routes())
         .route("/healthz", get(healthz))

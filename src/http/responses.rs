@@ -178,7 +178,12 @@ pub fn request_errors(mut errors: Vec<ServerError>, media: Media) -> Response {
 
 /// A request-level failure with the given status, as `{"errors": [...]}`.
 pub fn error(status: StatusCode, error: AppError, media: Media) -> Response {
-    let errors = [error.into_server_error()];
+    server_error(status, error.into_server_error(), media)
+}
+
+/// [`error`] for an error the engine reported.
+pub fn server_error(status: StatusCode, error: ServerError, media: Media) -> Response {
+    let errors = [error];
     let body = Body {
         data: None,
         errors: &errors,

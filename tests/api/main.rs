@@ -24,6 +24,7 @@ mod connections;
 mod crash;
 mod errors;
 mod event_stream;
+mod feeds;
 mod filters;
 mod generate;
 mod hf_fixture;
