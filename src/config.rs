@@ -426,7 +426,7 @@ impl PlatformConfig {
     }
 }
 
-/// The GraphQL ecosystem's conventions: persisted queries and trusted documents.
+/// The GraphQL ecosystem's conventions: persisted queries, trusted documents, metrics.
 #[derive(Debug, Clone, clap::Args)]
 pub struct EcosystemConfig {
     /// Most documents kept by automatic persisted queries (shared by every instance on
@@ -439,6 +439,11 @@ pub struct EcosystemConfig {
     /// manifest): when set, only the documents it lists run.
     #[arg(long, env = "PAPERBOARD_TRUSTED_DOCUMENTS")]
     pub trusted_documents: Option<PathBuf>,
+
+    /// Address of the Prometheus metrics listener (`GET /metrics`), e.g. `127.0.0.1:9100`;
+    /// off when unset. Never served on the public port.
+    #[arg(long, env = "PAPERBOARD_METRICS_BIND")]
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 impl Default for EcosystemConfig {
@@ -446,6 +451,7 @@ impl Default for EcosystemConfig {
         Self {
             persisted_queries_max: defaults::PERSISTED_QUERIES_MAX,
             trusted_documents: None,
+            metrics_bind: None,
         }
     }
 }

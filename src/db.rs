@@ -117,6 +117,7 @@ impl Database {
             connection.set_metric_callback(move |info| {
                 tracing::trace!(sql = %info.statement.sql, elapsed = ?info.elapsed, "statement");
                 counter.fetch_add(1, Ordering::Relaxed);
+                crate::telemetry::metrics::statement(info.elapsed);
             });
         }
         Ok(Self {
@@ -140,6 +141,38 @@ impl Database {
     /// Which SQL dialect this database speaks.
     pub fn backend(&self) -> DbBackend {
         self.read.get_database_backend()
+    }
+
+    /// Connections of each pool: `(name, in use, idle, most)`. On PostgreSQL reads and
+    /// writes share one pool.
+    pub fn pool_usage(&self) -> Vec<(&'static str, u32, u32, u32)> {
+        fn usage(size: u32, idle: usize, max: u32) -> (u32, u32, u32) {
+            let idle = u32::try_from(idle).unwrap_or(u32::MAX);
+            (size.saturating_sub(idle), idle, max)
+        }
+        match self.backend() {
+            DbBackend::Postgres => {
+                let pool = self.write.get_postgres_connection_pool();
+                let (in_use, idle, max) = usage(
+                    pool.size(),
+                    pool.num_idle(),
+                    pool.options().get_max_connections(),
+                );
+                vec![("shared", in_use, idle, max)]
+            }
+            _ => [("reader", &self.read), ("writer", &self.write)]
+                .into_iter()
+                .map(|(name, connection)| {
+                    let pool = connection.get_sqlite_connection_pool();
+                    let (in_use, idle, max) = usage(
+                        pool.size(),
+                        pool.num_idle(),
+                        pool.options().get_max_connections(),
+                    );
+                    (name, in_use, idle, max)
+                })
+                .collect(),
+        }
     }
 
     /// SQL statements executed since start; tests use it to prove there is no N+1.

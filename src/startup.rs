@@ -20,7 +20,9 @@ use crate::events::{EventBus, HubInput, run_hub};
 use crate::graphql::live::{self, LiveEvents};
 use crate::graphql::preflight::schema_index::IndexError;
 use crate::graphql::{build_schema, preflight};
-use crate::http::{ConnectionRules, GuardedListener, InvalidOrigin, PeerAddr, Sockets, router};
+use crate::http::{
+    ConnectionRules, GuardedListener, InvalidOrigin, PeerAddr, Sockets, metrics_router, router,
+};
 use crate::ingest::arxiv_api::{ArxivApi, ArxivApiError};
 use crate::ingest::schedule;
 use crate::ingest::{DEMO_PAPERS_JSON, ImportError, parse_demo_json};
@@ -63,12 +65,17 @@ pub enum StartupError {
     Mail(#[from] MailSetupError),
     #[error(transparent)]
     TrustedDocuments(#[from] ManifestError),
+    #[error("cannot set up metrics")]
+    Metrics(#[from] metrics_exporter_prometheus::BuildError),
 }
 
 /// A built application, bound to its port and ready to serve.
 pub struct Application {
     listener: TcpListener,
     local_addr: SocketAddr,
+    /// The metrics listener and its routes, when configured.
+    metrics: Option<(TcpListener, Router)>,
+    metrics_addr: Option<SocketAddr>,
     router: Router,
     state: AppState,
     sockets: Arc<Sockets>,
@@ -106,10 +113,30 @@ impl Application {
         let schema = build_schema(state.clone(), &state.config.limits, Arc::clone(&live));
         let preflight = preflight(&state.config.limits).await?;
         let sockets = Sockets::new(state.config.sockets.max_sockets_per_user);
+        let metrics = match state.config.ecosystem.metrics_bind {
+            Some(addr) => {
+                let handle = crate::telemetry::metrics::install()?;
+                let listener =
+                    listen(addr).map_err(|source| StartupError::Bind { addr, source })?;
+                Some((listener, metrics_router(handle, state.db.clone())))
+            }
+            None => None,
+        };
+        let metrics_addr = match &metrics {
+            Some((listener, _)) => {
+                Some(listener.local_addr().map_err(|source| StartupError::Bind {
+                    addr: local_addr,
+                    source,
+                })?)
+            }
+            None => None,
+        };
         let router = router(state.clone(), schema, preflight, Arc::clone(&sockets))?;
         Ok(Self {
             listener,
             local_addr,
+            metrics,
+            metrics_addr,
             router,
             state,
             sockets,
@@ -121,6 +148,11 @@ impl Application {
     /// The address the listener is bound to.
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The address of the metrics listener, when one is configured.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
     }
 
     /// The bound port.
@@ -149,9 +181,24 @@ impl Application {
             sockets,
             hub,
             live,
+            metrics,
             ..
         } = self;
         let (stop, stopping) = watch::channel(false);
+        let metrics = metrics.map(|(listener, router)| {
+            let mut stopping = stopping.clone();
+            tokio::spawn(async move {
+                let stopped = async move {
+                    let _ = stopping.changed().await;
+                };
+                if let Err(error) = axum::serve(listener, router)
+                    .with_graceful_shutdown(stopped)
+                    .await
+                {
+                    tracing::warn!(%error, "the metrics listener stopped");
+                }
+            })
+        });
         let events = Arc::clone(&state.events);
         let hub = tokio::spawn(async move { run_hub(&events, hub).await });
         let loader = tokio::spawn(live::run(live, state.clone()));
@@ -189,6 +236,9 @@ impl Application {
         .await?;
         refresher.abort();
         watcher.abort();
+        if let Some(metrics) = metrics {
+            metrics.abort();
+        }
         pruner.abort();
         syncs.abort();
         hub.abort();

@@ -157,6 +157,7 @@ impl EventBus {
     /// Publishes a committed change. Failing to publish loses a live update, never data:
     /// it is logged, not returned.
     pub async fn publish(&self, change: Change) {
+        crate::telemetry::metrics::events_published(1);
         // What this instance wrote is visible to its own next request, before any
         // notification comes back.
         self.moved_on();
@@ -177,12 +178,14 @@ impl EventBus {
     pub async fn publish_all(&self, changes: &[Change]) {
         match &self.publisher {
             Publisher::PostgresDirect(db) => {
+                crate::telemetry::metrics::events_published(changes.len());
                 self.moved_on();
                 for batch in notification_batches(changes) {
                     notify(db, batch).await;
                 }
             }
             Publisher::SqliteOutbox(db) => {
+                crate::telemetry::metrics::events_published(changes.len());
                 self.moved_on();
                 outbox::write(db, changes).await;
             }

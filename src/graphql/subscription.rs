@@ -186,6 +186,7 @@ fn selected<T>(
                 }
                 Err(RecvError::Closed) => return None,
             };
+            crate::telemetry::metrics::results_dropped(missed);
             let error = AppError::FellBehind { missed }.into();
             return Some((Err(error), (events, select)));
         }

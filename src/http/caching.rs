@@ -36,6 +36,8 @@ pub struct Finished {
     pub cache_control: CacheControl,
     /// Its strong entity tag.
     pub etag: HeaderValue,
+    /// The name of the operation it answers, for the metrics of the requests it serves.
+    pub operation_name: Option<String>,
 }
 
 impl Finished {
@@ -47,7 +49,15 @@ impl Finished {
             body,
             cache_control,
             etag,
+            operation_name: None,
         }
+    }
+
+    /// The answer, named as answering operation `name`.
+    #[must_use]
+    pub fn answering(mut self, name: Option<String>) -> Self {
+        self.operation_name = name;
+        self
     }
 }
 

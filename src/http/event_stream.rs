@@ -23,12 +23,14 @@ use futures_util::{Stream, StreamExt};
 use crate::auth::Viewer;
 use crate::error::AppError;
 use crate::graphql::preflight::Transport;
+use crate::telemetry::metrics;
 
 use super::HttpState;
 use super::graphql::{Caller, read_get, read_post};
 use super::listener::PeerAddr;
 use super::operations::{self, Emitted, OperationStream};
 use super::responses::{self, Media};
+use super::ws::LiveKind;
 
 /// `POST /graphql/stream`: any operation, as JSON.
 pub async fn stream_post(
@@ -108,7 +110,7 @@ async fn open(
         ends: ending(&state, caller.viewer, caller.live_until),
         // Held while the stream lives: counted among open connections, and against the
         // user's bound.
-        _held: (state.sockets.track(), slot),
+        _held: (state.sockets.track(LiveKind::EventStream), slot),
     };
     let keepalive = Duration::from_secs(state.app.config.sockets.keepalive_seconds.max(1));
     let mut response = Sse::new(events(live))
@@ -172,7 +174,10 @@ fn events(live: Live) -> impl Stream<Item = Result<Event, Infallible>> + Send {
         let mut live = live?;
         let (events, more) = tokio::select! {
             emitted = live.results.next() => match emitted {
-                Some(Emitted::Payload(json)) => (vec![next(&json)], true),
+                Some(Emitted::Payload(json)) => {
+                    metrics::result_delivered("sse");
+                    (vec![next(&json)], true)
+                }
                 Some(Emitted::Failed(errors)) => {
                     (vec![next(&operations::errors_json(&errors)), complete()], false)
                 }

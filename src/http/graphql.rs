@@ -6,6 +6,9 @@
 //! GET, and answer a body without `query` as an empty document.
 
 use std::net::{IpAddr, SocketAddr};
+use std::time::Instant;
+
+use async_graphql::parser::types::OperationType;
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, State};
@@ -20,6 +23,7 @@ use crate::graphql::shape::ResponseShape;
 use crate::graphql::{ClientAddr, UserAgent, guard, loaders};
 use crate::persisted_queries;
 use crate::services::credentials;
+use crate::telemetry::metrics::{self, Outcome};
 
 use super::caching::{self, Finished, Policy};
 use super::listener::PeerAddr;
@@ -408,10 +412,43 @@ pub(super) fn client_ip(state: &HttpState, headers: &HeaderMap, peer: SocketAddr
 /// changed since one was computed (see `response_cache`).
 async fn execute(
     state: &HttpState,
+    request: async_graphql::Request,
+    transport: Transport,
+    caller: Caller,
+    media: Media,
+) -> Response {
+    let started = Instant::now();
+    let mut observed = Observed {
+        operation: None,
+        name: None,
+        outcome: Outcome::Refused,
+    };
+    let response = answer(state, request, transport, caller, media, &mut observed).await;
+    metrics::request(
+        transport,
+        observed.operation,
+        observed.name.as_deref(),
+        observed.outcome,
+        Some(started.elapsed()),
+    );
+    response
+}
+
+/// What [`answer`] learnt of a request, for its metrics.
+struct Observed {
+    operation: Option<OperationType>,
+    name: Option<String>,
+    outcome: Outcome,
+}
+
+/// The answer to a request (see [`execute`]).
+async fn answer(
+    state: &HttpState,
     mut request: async_graphql::Request,
     transport: Transport,
     caller: Caller,
     media: Media,
+    observed: &mut Observed,
 ) -> Response {
     let registration = match state.app.persisted.resolve(&mut request).await {
         Ok(registration) => registration,
@@ -429,6 +466,9 @@ async fn execute(
     if let Some((key, version)) = &shared_read
         && let Some(finished) = state.answers.get(key, *version)
     {
+        observed.operation = Some(OperationType::Query);
+        observed.name.clone_from(&finished.operation_name);
+        observed.outcome = Outcome::Ok;
         return finished_answer(&finished, transport, &caller, media);
     }
     let prepared = match state.preflight.check(&mut request, transport) {
@@ -443,6 +483,8 @@ async fn execute(
         }
         Err(Refusal::WrongTransport(error)) => return bad_request(error, media),
     };
+    observed.operation = Some(prepared.operation);
+    observed.name.clone_from(&prepared.operation_name);
     if prepared.needs_database && state.app.db.is_down() {
         return unavailable(media);
     }
@@ -459,6 +501,8 @@ async fn execute(
         // Another request computed this read meanwhile: its answer, if it still holds.
         let version = state.app.events.version();
         if let Some(finished) = version.and_then(|version| state.answers.get(&key, version)) {
+            observed.name.clone_from(&finished.operation_name);
+            observed.outcome = Outcome::Ok;
             return finished_answer(&finished, transport, &caller, media);
         }
         shared_read = version.map(|version| (key, version));
@@ -492,13 +536,22 @@ async fn execute(
     if (shared_read.is_some() || policy.is_public())
         && let Some(body) = responses::shareable_body(&response, max_bytes)
     {
-        let finished = Finished::new(body, response.cache_control);
+        observed.outcome = Outcome::Ok;
+        let finished =
+            Finished::new(body, response.cache_control).answering(prepared.operation_name.clone());
         if let Some((key, version)) = shared_read {
             let current = state.app.events.version();
             state.answers.put(key, version, current, finished.clone());
         }
         return finished_answer(&finished, transport, &caller, media);
     }
+    observed.outcome = if responses::never_ran(&response) {
+        Outcome::Refused
+    } else if response.errors.is_empty() {
+        Outcome::Ok
+    } else {
+        Outcome::Errors
+    };
     caching::uncacheable(responses::execution(response, media, max_bytes), policy)
 }
 

@@ -9,6 +9,7 @@ mod graphiql;
 mod graphql;
 mod html;
 mod listener;
+mod metrics_endpoint;
 mod oauth;
 mod operations;
 mod response_cache;
@@ -16,6 +17,7 @@ mod responses;
 mod ws;
 
 pub use listener::{ConnectionRules, GuardedListener, PeerAddr};
+pub use metrics_endpoint::metrics_router;
 pub use ws::Sockets;
 
 use std::sync::Arc;

@@ -194,6 +194,7 @@ pub fn server_error(status: StatusCode, error: ServerError, media: Media) -> Res
 /// Serialises `body`, or answers `RESPONSE_TOO_LARGE` once it passes `max_bytes`. A 503
 /// tells the client when to retry.
 fn bounded(status: StatusCode, body: &Body<'_>, media: Media, max_bytes: usize) -> Response {
+    crate::telemetry::metrics::graphql_errors(body.errors);
     let mut response = serialized(status, body, media, max_bytes);
     if status == StatusCode::SERVICE_UNAVAILABLE {
         response.headers_mut().insert(

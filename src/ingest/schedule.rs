@@ -17,6 +17,7 @@ use tokio::sync::watch;
 
 use crate::clock;
 use crate::state::AppState;
+use crate::telemetry::metrics;
 
 use super::harvest::{HarvestRequest, Target, harvest};
 use super::hf_sync::sync_days;
@@ -110,7 +111,8 @@ async fn run_jobs(state: &AppState) {
 /// Runs `work` unless another instance on the same PostgreSQL database runs `job` now.
 async fn exclusively(state: &AppState, job: &str, work: impl Future<Output = Result<(), ()>>) {
     if state.db.backend() != DbBackend::Postgres {
-        let _logged = work.await;
+        let outcome = work.await;
+        metrics::sync_finished(job, outcome.is_ok());
         return;
     }
     let lock = async {
@@ -129,7 +131,8 @@ async fn exclusively(state: &AppState, job: &str, work: impl Future<Output = Res
     };
     match lock.await {
         Ok((transaction, true)) => {
-            let _logged = work.await;
+            let outcome = work.await;
+            metrics::sync_finished(job, outcome.is_ok());
             if let Err(error) = transaction.commit().await {
                 tracing::warn!(job, %error, "releasing the sync lock failed");
             }

@@ -144,6 +144,7 @@ impl LoginThrottle {
     /// # Errors
     /// `INTERNAL_SERVER_ERROR` when the shared store cannot be written.
     pub async fn failed(&self, account: &LoginAccount, client: Option<IpAddr>) -> AppResult<()> {
+        crate::telemetry::metrics::login_failed();
         match &self.store {
             Store::Local { accounts, clients } => {
                 let now = Instant::now();

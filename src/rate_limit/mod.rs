@@ -57,7 +57,10 @@ impl RateLimiter {
             Store::Local(buckets) => buckets.take(&key, Instant::now()),
             Store::Shared(db) => shared::take_token(db, &key, self.rate).await?,
         };
-        outcome.map_err(|retry_after| AppError::RateLimited { retry_after })
+        outcome.map_err(|retry_after| {
+            crate::telemetry::metrics::rate_limited(self.name);
+            AppError::RateLimited { retry_after }
+        })
     }
 }
 

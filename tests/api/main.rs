@@ -33,6 +33,7 @@ mod http;
 mod http_caching;
 mod import;
 mod limits;
+mod metrics;
 mod moderation;
 mod oai_fixture;
 mod oauth;

@@ -84,6 +84,10 @@ pub struct Prepared {
     /// Whether it is a query of root fields whose anonymous answer may be shared between
     /// anonymous callers until a change is published (or a second passes).
     pub shareable: bool,
+    /// The name of the operation that will run, if it has one.
+    pub operation_name: Option<String>,
+    /// The subscription's field, for a subscription (which has exactly one).
+    pub subscription_field: Option<String>,
     /// The parsed document as the engine runs it (with the markers of
     /// [`mark_empty_selections`]), also attached to the request: it is not parsed again.
     pub document: Arc<ExecutableDocument>,
@@ -133,8 +137,10 @@ impl Preflight {
             )])
         })?;
         limits::check_document(&document, self.limits.max_fields)?;
-        let operation = select_operation(&document, request.operation_name.as_deref())
-            .map_err(|message| Refusal::Invalid(vec![request_error(message, Vec::new())]))?;
+        let (operation_name, operation) =
+            select_operation(&document, request.operation_name.as_deref())
+                .map_err(|message| Refusal::Invalid(vec![request_error(message, Vec::new())]))?;
+        let operation_name = operation_name.map(str::to_owned);
         let operation_type = operation.node.ty;
         if !transport.allows(operation_type) {
             let message = match transport {
@@ -185,6 +191,9 @@ impl Preflight {
         let root_fields = root_field_names(&document, &operation.node.selection_set.node);
         let needs_database = selects_data(&root_fields);
         let shareable = is_shareable(operation_type, &root_fields);
+        let subscription_field = (operation_type == OperationType::Subscription)
+            .then(|| root_fields.first().map(|name| (*name).to_owned()))
+            .flatten();
         let mut document = document;
         mark_empty_selections(&mut document);
         let document = Arc::new(document);
@@ -193,6 +202,8 @@ impl Preflight {
             operation: operation_type,
             needs_database,
             shareable,
+            operation_name,
+            subscription_field,
             document,
         })
     }
@@ -202,17 +213,17 @@ impl Preflight {
 fn select_operation<'a>(
     document: &'a ExecutableDocument,
     name: Option<&str>,
-) -> Result<&'a Positioned<OperationDefinition>, String> {
+) -> Result<(Option<&'a str>, &'a Positioned<OperationDefinition>), String> {
     let mut operations = document.operations.iter();
     match name {
         Some(wanted) => document
             .operations
             .iter()
             .find(|(name, _)| name.is_some_and(|name| name.as_str() == wanted))
-            .map(|(_, operation)| operation)
+            .map(|(name, operation)| (name.map(|name| name.as_str()), operation))
             .ok_or_else(|| format!("Unknown operation named \"{wanted}\".")),
         None => match (operations.next(), operations.next()) {
-            (Some((_, operation)), None) => Ok(operation),
+            (Some((name, operation)), None) => Ok((name.map(|name| name.as_str()), operation)),
             (None, _) => Err("The document holds no operation.".to_owned()),
             (Some(_), Some(_)) => Err(
                 "The document holds several operations: name one with `operationName`.".to_owned(),

@@ -11,9 +11,10 @@ use futures_util::StreamExt;
 
 use crate::auth::Viewer;
 use crate::error::{AppError, tag_untagged_errors};
-use crate::graphql::preflight::{Refusal, Transport};
+use crate::graphql::preflight::{Prepared, Refusal, Transport};
 use crate::graphql::shape::{ResponseShape, cap_errors};
 use crate::graphql::{ClientAddr, guard, loaders};
+use crate::telemetry::metrics::{self, Outcome};
 
 use super::{HttpState, responses};
 
@@ -62,14 +63,43 @@ pub fn start(
     viewer: Viewer,
     transport: Transport,
 ) -> Result<OperationStream, Vec<async_graphql::ServerError>> {
+    let name = request.operation_name.clone();
+    let refused = |errors: Vec<async_graphql::ServerError>| {
+        metrics::request(transport, None, name.as_deref(), Outcome::Refused, None);
+        metrics::graphql_errors(&errors);
+        Err(errors)
+    };
     let prepared = match state.preflight.check(&mut request, transport) {
         Ok(prepared) => prepared,
         Err(Refusal::Invalid(mut errors)) => {
             cap_errors(&mut errors);
-            return Err(errors);
+            return refused(errors);
         }
-        Err(Refusal::WrongTransport(error)) => return Err(vec![error.into_server_error()]),
+        Err(Refusal::WrongTransport(error)) => return refused(vec![error.into_server_error()]),
     };
+    metrics::request(
+        transport,
+        Some(prepared.operation),
+        prepared.operation_name.as_deref(),
+        Outcome::Ok,
+        None,
+    );
+    let field = prepared.subscription_field.clone();
+    Ok(counted(
+        field,
+        begin(state, client, request, viewer, prepared),
+    ))
+}
+
+/// Runs a checked operation; anonymous subscriptions join the shared execution of their
+/// operation.
+fn begin(
+    state: &HttpState,
+    client: ClientAddr,
+    request: async_graphql::Request,
+    viewer: Viewer,
+    prepared: Prepared,
+) -> OperationStream {
     let variables = serde_json::to_string(&request.variables);
     if let (OperationType::Subscription, Viewer::Anonymous, Ok(variables)) =
         (prepared.operation, viewer, variables)
@@ -82,9 +112,29 @@ pub fn start(
         let shared = state.shared.join(key, || {
             execute(state, client, request, viewer, prepared.document)
         });
-        return Ok(Box::pin(shared));
+        return Box::pin(shared);
     }
-    Ok(execute(state, client, request, viewer, prepared.document))
+    execute(state, client, request, viewer, prepared.document)
+}
+
+/// `results`, counted among the active subscriptions of `field` while it lives.
+fn counted(field: Option<String>, results: OperationStream) -> OperationStream {
+    let Some(field) = field else {
+        return results;
+    };
+    /// Counts the subscription until dropped.
+    struct Active(String);
+    impl Drop for Active {
+        fn drop(&mut self) {
+            metrics::subscription(&self.0, -1.0);
+        }
+    }
+    metrics::subscription(&field, 1.0);
+    let active = Active(field);
+    Box::pin(results.map(move |emitted| {
+        let _counted = &active;
+        emitted
+    }))
 }
 
 /// Runs a prepared operation, each result shaped and serialised as it comes.
@@ -110,6 +160,7 @@ fn execute(
         let failed =
             first && response.data == async_graphql::Value::Null && !response.errors.is_empty();
         first = false;
+        metrics::graphql_errors(&response.errors);
         if failed {
             cap_errors(&mut response.errors);
             return Emitted::Failed(Arc::new(response.errors));

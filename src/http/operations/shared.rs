@@ -142,5 +142,6 @@ async fn run(
 
 /// The result a subscriber gets in place of the `missed` results it was too slow for.
 fn error_payload(missed: u64) -> Arc<str> {
+    crate::telemetry::metrics::results_dropped(missed);
     errors_payload(AppError::FellBehind { missed }).into()
 }

@@ -37,13 +37,14 @@ use crate::error::AppError;
 use crate::graphql::ClientAddr;
 use crate::graphql::preflight::Transport;
 use crate::services::credentials;
+use crate::telemetry::metrics;
 
 use super::operations::{self, Emitted, OperationStream};
 use super::{HttpState, responses};
 
 use protocol::ClientMessage;
 pub use protocol::Protocol;
-pub use registry::{SocketGuard, Sockets, UserSlot};
+pub use registry::{LiveKind, SocketGuard, Sockets, UserSlot};
 
 /// How long a socket may wait before `connection_init`.
 const INIT_TIMEOUT: Duration = Duration::from_secs(3);
@@ -128,7 +129,7 @@ impl Closing {
 impl Connection {
     async fn run(self, mut socket: WebSocket) {
         let sockets = Arc::clone(&self.state.sockets);
-        let _open = sockets.track();
+        let _open = sockets.track(LiveKind::WebSocket);
         // One task reads and writes the socket, so it is not split: no lock around each
         // half on every poll.
         let outcome = self.serve(&mut socket).await;
@@ -377,7 +378,10 @@ async fn deliver(
             operations.remove(id);
             protocol.error(id, &errors)
         }
-        Emitted::Payload(payload) => protocol.next(id, &payload),
+        Emitted::Payload(payload) => {
+            metrics::result_delivered("websocket");
+            protocol.next(id, &payload)
+        }
         Emitted::Done => protocol.complete(id),
     };
     send(socket, text).await

@@ -20,9 +20,26 @@ pub struct Sockets {
     closing: watch::Sender<bool>,
 }
 
+/// What kind of live connection is open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LiveKind {
+    WebSocket,
+    EventStream,
+}
+
+impl LiveKind {
+    fn label(self) -> &'static str {
+        match self {
+            Self::WebSocket => "websocket",
+            Self::EventStream => "sse",
+        }
+    }
+}
+
 /// Held while a socket is open.
 pub struct SocketGuard {
     sockets: Arc<Sockets>,
+    kind: LiveKind,
 }
 
 /// Held while a signed-in user's socket is open.
@@ -44,10 +61,12 @@ impl Sockets {
     }
 
     /// Counts a new socket until the guard drops.
-    pub fn track(self: &Arc<Self>) -> SocketGuard {
+    pub fn track(self: &Arc<Self>, kind: LiveKind) -> SocketGuard {
         self.open.fetch_add(1, Ordering::SeqCst);
+        crate::telemetry::metrics::connection(kind.label(), 1.0);
         SocketGuard {
             sockets: Arc::clone(self),
+            kind,
         }
     }
 
@@ -104,6 +123,7 @@ impl Sockets {
 
 impl Drop for SocketGuard {
     fn drop(&mut self) {
+        crate::telemetry::metrics::connection(self.kind.label(), -1.0);
         if self.sockets.open.fetch_sub(1, Ordering::SeqCst) == 1 {
             self.sockets.all_closed.notify_waiters();
         }
@@ -141,7 +161,7 @@ mod tests {
     #[tokio::test]
     async fn waiting_ends_when_the_last_socket_closes() {
         let sockets = Sockets::new(1);
-        let guard = sockets.track();
+        let guard = sockets.track(LiveKind::WebSocket);
         let waiter = {
             let sockets = Arc::clone(&sockets);
             tokio::spawn(async move { sockets.wait_closed(Duration::from_secs(5)).await })

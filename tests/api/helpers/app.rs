@@ -16,6 +16,8 @@ pub const TEST_JWT_SECRET: &str = "test secret of at least thirty-two bytes!";
 
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// The metrics listener, when the configuration asks for one.
+    pub metrics_addr: Option<SocketAddr>,
     pub client: reqwest::Client,
     pub state: AppState,
     shutdown: Option<oneshot::Sender<()>>,
@@ -57,6 +59,7 @@ impl TestApp {
             .await
             .expect("the application builds");
         let addr = app.local_addr();
+        let metrics_addr = app.metrics_addr();
         let state = app.state().clone();
         let (shutdown, stopped) = oneshot::channel::<()>();
         tokio::spawn(app.run_until_stopped(async {
@@ -64,6 +67,7 @@ impl TestApp {
         }));
         Self {
             addr,
+            metrics_addr,
             client: reqwest::Client::new(),
             state,
             shutdown: Some(shutdown),

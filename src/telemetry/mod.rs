@@ -1,4 +1,6 @@
-//! Structured logs via `tracing`.
+//! Structured logs via `tracing`, and Prometheus metrics ([`metrics`]).
+
+pub mod metrics;
 
 use tracing_subscriber::EnvFilter;
 
