@@ -101,7 +101,8 @@ generate() {
 
 start_server() {
   local url="$1"
-  PAPERBOARD_LOG=warn "$BIN" serve --database-url "$url" --data-dir "$WORK" --bind "127.0.0.1:$PORT" >"$WORK/server.log" 2>&1 &
+  # The hourly budget of cost points would throttle a load test within seconds.
+  PAPERBOARD_COST_POINTS_PER_HOUR="${PAPERBOARD_COST_POINTS_PER_HOUR:-0}" PAPERBOARD_LOG=warn "$BIN" serve --database-url "$url" --data-dir "$WORK" --bind "127.0.0.1:$PORT" >"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
   wait_healthy "$PORT" "$WORK/server.log"
 }
@@ -404,7 +405,7 @@ fanout_benchmark() {
     log "== postgres, two instances on one database, 9,000 subscribers each, run $run of 3 =="
     url=$(fresh_database postgres paperboard_fanout)
     start_server "$url"
-    PAPERBOARD_LOG=warn "$BIN" serve --database-url "$url" --data-dir "$WORK" --bind "127.0.0.1:$second" >"$WORK/second.log" 2>&1 &
+    PAPERBOARD_COST_POINTS_PER_HOUR="${PAPERBOARD_COST_POINTS_PER_HOUR:-0}" PAPERBOARD_LOG=warn "$BIN" serve --database-url "$url" --data-dir "$WORK" --bind "127.0.0.1:$second" >"$WORK/second.log" 2>&1 &
     SECOND_PID=$!
     wait_healthy "$second" "$WORK/second.log"
     fanout "$(access_token bench)" 18000 "$SERVER_PID,$SECOND_PID" "$ws" "ws://127.0.0.1:$second/graphql"

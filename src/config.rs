@@ -29,6 +29,7 @@ mod defaults {
     pub const RANKING_REFRESH_MILLIS: u64 = 500;
     pub const LOGIN_MAX_BACKOFF_SECONDS: u64 = 900;
     pub const PERSISTED_QUERIES_MAX: u64 = 10_000;
+    pub const COST_POINTS_PER_HOUR: u64 = 1_000_000;
     pub const RESPONSE_CACHE_MIB: u64 = 64;
     pub const ARXIV_API_URL: &str = "https://export.arxiv.org/api/query";
     pub const ARXIV_OAI_URL: &str = "https://oaipmh.arxiv.org/oai";
@@ -401,6 +402,12 @@ pub struct PlatformConfig {
     /// Password-reset mails per client address, and per account, per hour.
     #[arg(long, env = "PAPERBOARD_PASSWORD_RESETS_PER_HOUR", default_value_t = defaults::PASSWORD_RESETS_PER_HOUR)]
     pub password_resets_per_hour: u32,
+
+    /// Cost points each user, OAuth app or anonymous client address may spend per clock
+    /// hour (an operation costs about one point per field its answer may hold); 0 turns
+    /// budgets off.
+    #[arg(long, env = "PAPERBOARD_COST_POINTS_PER_HOUR", default_value_t = defaults::COST_POINTS_PER_HOUR)]
+    pub cost_points_per_hour: u64,
 }
 
 impl Default for PlatformConfig {
@@ -413,6 +420,7 @@ impl Default for PlatformConfig {
             app_requests_per_minute: defaults::APP_REQUESTS_PER_MINUTE,
             token_requests_per_minute: defaults::TOKEN_REQUESTS_PER_MINUTE,
             password_resets_per_hour: defaults::PASSWORD_RESETS_PER_HOUR,
+            cost_points_per_hour: defaults::COST_POINTS_PER_HOUR,
         }
     }
 }

@@ -28,6 +28,7 @@ use crate::ingest::schedule;
 use crate::ingest::{DEMO_PAPERS_JSON, ImportError, parse_demo_json};
 use crate::mail::{MailSetupError, Mailer};
 use crate::persisted_queries::{ManifestError, PersistedQueries, load_manifest};
+use crate::rate_limit::{FLUSH_PERIOD, Limits};
 use crate::services::{catalog, rankings};
 use crate::state::AppState;
 
@@ -215,6 +216,7 @@ impl Application {
         ));
         let watcher = tokio::spawn(watch_database(state.db.clone(), stopping.clone()));
         let syncs = tokio::spawn(schedule::run(state.clone(), stopping.clone()));
+        let flusher = tokio::spawn(share_spending(Arc::clone(&state.limits), stopping.clone()));
         let pruner = tokio::spawn(prune_stores(state.clone(), stopping));
         let open_sockets = Arc::clone(&sockets);
         // axum drains HTTP requests but not upgraded sockets: tell those to close (1001).
@@ -240,6 +242,7 @@ impl Application {
             metrics.abort();
         }
         pruner.abort();
+        flusher.abort();
         syncs.abort();
         hub.abort();
         loader.abort();
@@ -349,6 +352,24 @@ async fn prune_stores(state: AppState, mut stopping: watch::Receiver<bool>) {
                 match state.persisted.prune().await {
                     Ok(rows) => tracing::debug!(rows, "least used persisted queries pruned"),
                     Err(error) => tracing::warn!(error = ?error, "pruning persisted queries failed"),
+                }
+            }
+            _ = stopping.changed() => return,
+        }
+    }
+}
+
+/// Shares this instance's spending of cost budgets every [`FLUSH_PERIOD`] (PostgreSQL).
+async fn share_spending(limits: Arc<Limits>, mut stopping: watch::Receiver<bool>) {
+    if !limits.cost.is_enabled() {
+        return;
+    }
+    let mut ticks = tokio::time::interval(FLUSH_PERIOD);
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => {
+                if let Err(error) = limits.cost.flush().await {
+                    tracing::warn!(error = ?error, "sharing budget spending failed");
                 }
             }
             _ = stopping.changed() => return,

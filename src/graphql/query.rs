@@ -20,7 +20,7 @@ use super::prefetch;
 use super::search_results;
 use super::types::{
     Author, Category, Connection, Date, Node, OrderDirection, Paper, PaperFilterInput,
-    PaperOrderField, PaperOrderInput, TotalCount, TrendingWindow, User, page_cost,
+    PaperOrderField, PaperOrderInput, RateLimit, TotalCount, TrendingWindow, User, page_cost,
 };
 
 /// Most ids one `nodes` call may ask for.
@@ -305,6 +305,17 @@ impl CoreQuery {
             authors::LIST_KIND,
             TotalCount::Authors(name_contains),
         ))
+    }
+
+    /// Where the caller's hourly budget of cost points stands after this operation; null
+    /// when budgets are off. Every operation costs about one point per field its answer
+    /// may hold (a connection's fields once per node of its page); a cached or repeated
+    /// answer costs the same.
+    #[graphql(cache_control(private))]
+    async fn rate_limit(&self, ctx: &Context<'_>) -> Option<RateLimit> {
+        ctx.data_opt::<crate::rate_limit::Quota>()
+            .copied()
+            .map(RateLimit::from)
     }
 
     /// The signed-in user; null when anonymous.

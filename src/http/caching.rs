@@ -38,6 +38,8 @@ pub struct Finished {
     pub etag: HeaderValue,
     /// The name of the operation it answers, for the metrics of the requests it serves.
     pub operation_name: Option<String>,
+    /// What the operation costs, charged to every request it serves.
+    pub cost: u64,
 }
 
 impl Finished {
@@ -50,13 +52,15 @@ impl Finished {
             cache_control,
             etag,
             operation_name: None,
+            cost: 1,
         }
     }
 
-    /// The answer, named as answering operation `name`.
+    /// The answer, as answering operation `name` of cost `cost`.
     #[must_use]
-    pub fn answering(mut self, name: Option<String>) -> Self {
+    pub fn answering(mut self, name: Option<String>, cost: u64) -> Self {
         self.operation_name = name;
+        self.cost = cost;
         self
     }
 }

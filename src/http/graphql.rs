@@ -22,9 +22,11 @@ use crate::graphql::preflight::{Refusal, Transport};
 use crate::graphql::shape::ResponseShape;
 use crate::graphql::{ClientAddr, UserAgent, guard, loaders};
 use crate::persisted_queries;
+use crate::rate_limit::Quota;
 use crate::services::credentials;
 use crate::telemetry::metrics::{self, Outcome};
 
+use super::budget;
 use super::caching::{self, Finished, Policy};
 use super::listener::PeerAddr;
 use super::response_cache::ReadKey;
@@ -422,8 +424,12 @@ async fn execute(
         operation: None,
         name: None,
         outcome: Outcome::Refused,
+        quota: None,
     };
-    let response = answer(state, request, transport, caller, media, &mut observed).await;
+    let mut response = answer(state, request, transport, caller, media, &mut observed).await;
+    if let Some(quota) = &observed.quota {
+        response = budget::report(response, quota).await;
+    }
     metrics::request(
         transport,
         observed.operation,
@@ -434,11 +440,13 @@ async fn execute(
     response
 }
 
-/// What [`answer`] learnt of a request, for its metrics.
+/// What [`answer`] learnt of a request, for its metrics and budget report.
 struct Observed {
     operation: Option<OperationType>,
     name: Option<String>,
     outcome: Outcome,
+    /// Where the caller's budget stands after (or for refusing) this request.
+    quota: Option<Quota>,
 }
 
 /// The answer to a request (see [`execute`]).
@@ -466,6 +474,9 @@ async fn answer(
     if let Some((key, version)) = &shared_read
         && let Some(finished) = state.answers.get(key, *version)
     {
+        if let Some(refused) = charge(state, &caller, finished.cost, observed, media) {
+            return refused;
+        }
         observed.operation = Some(OperationType::Query);
         observed.name.clone_from(&finished.operation_name);
         observed.outcome = Outcome::Ok;
@@ -485,6 +496,9 @@ async fn answer(
     };
     observed.operation = Some(prepared.operation);
     observed.name.clone_from(&prepared.operation_name);
+    if let Some(refused) = charge(state, &caller, prepared.cost, observed, media) {
+        return refused;
+    }
     if prepared.needs_database && state.app.db.is_down() {
         return unavailable(media);
     }
@@ -501,7 +515,6 @@ async fn answer(
         // Another request computed this read meanwhile: its answer, if it still holds.
         let version = state.app.events.version();
         if let Some(finished) = version.and_then(|version| state.answers.get(&key, version)) {
-            observed.name.clone_from(&finished.operation_name);
             observed.outcome = Outcome::Ok;
             return finished_answer(&finished, transport, &caller, media);
         }
@@ -510,6 +523,10 @@ async fn answer(
     let variables = request.variables.clone();
     let operation_name = request.operation_name.clone();
     let taught = registration.map(|registration| (registration, request.query.clone()));
+    let mut request = request;
+    if let Some(quota) = observed.quota {
+        request = request.data(quota);
+    }
     let request = request
         .data(caller.viewer)
         .data(caller.addr)
@@ -537,8 +554,8 @@ async fn answer(
         && let Some(body) = responses::shareable_body(&response, max_bytes)
     {
         observed.outcome = Outcome::Ok;
-        let finished =
-            Finished::new(body, response.cache_control).answering(prepared.operation_name.clone());
+        let finished = Finished::new(body, response.cache_control)
+            .answering(prepared.operation_name.clone(), prepared.cost);
         if let Some((key, version)) = shared_read {
             let current = state.app.events.version();
             state.answers.put(key, version, current, finished.clone());
@@ -553,6 +570,32 @@ async fn answer(
         Outcome::Errors
     };
     caching::uncacheable(responses::execution(response, media, max_bytes), policy)
+}
+
+/// Charges `cost` to the caller's budget, noting where it stands; the 429 to send when
+/// the budget does not cover it.
+fn charge(
+    state: &HttpState,
+    caller: &Caller,
+    cost: u64,
+    observed: &mut Observed,
+    media: Media,
+) -> Option<Response> {
+    match budget::charge(state, caller.viewer, caller.addr, cost) {
+        Ok(quota) => {
+            observed.quota = quota;
+            None
+        }
+        Err((error, quota)) => {
+            observed.quota = Some(quota);
+            let retry_after = quota.reset_in_seconds(chrono::Utc::now());
+            let mut response = responses::error(StatusCode::TOO_MANY_REQUESTS, error, media);
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+            Some(response)
+        }
+    }
 }
 
 /// An answer without errors, with the caching its caller and fields allow.

@@ -2,6 +2,7 @@
 //! The only module that knows both axum and GraphQL.
 
 mod account_pages;
+mod budget;
 mod caching;
 mod event_stream;
 mod feeds;

@@ -7,6 +7,7 @@
 //! instances.
 
 mod bucket;
+mod cost_quota;
 mod login;
 mod shared;
 
@@ -20,6 +21,7 @@ use crate::db::Database;
 use crate::error::{AppError, AppResult};
 
 pub use bucket::Rate;
+pub use cost_quota::{CostQuota, FLUSH_PERIOD, Quota};
 pub use login::{LoginAccount, LoginThrottle, ThrottlePolicy};
 
 /// A token bucket per key, in memory or shared through the database.
@@ -82,6 +84,8 @@ pub struct Limits {
     pub token_requests: RateLimiter,
     /// Password-reset mails, per client address and per account.
     pub password_resets: RateLimiter,
+    /// Cost points per hour, per user, app or client address.
+    pub cost: CostQuota,
     db: Database,
 }
 
@@ -137,6 +141,7 @@ impl Limits {
                 Rate::per(platform.password_resets_per_hour, hour),
                 db,
             ),
+            cost: CostQuota::new(platform.cost_points_per_hour, db),
             db: db.clone(),
         }
     }
@@ -150,6 +155,7 @@ impl Limits {
         if self.db.backend() != DbBackend::Postgres {
             return Ok(0);
         }
-        shared::prune(&self.db, IDLE_ROW).await
+        let buckets = shared::prune(&self.db, IDLE_ROW).await?;
+        Ok(buckets.saturating_add(self.cost.prune().await?))
     }
 }

@@ -111,7 +111,7 @@ async fn a_slow_body_is_not_a_slow_header() {
     let answer = String::from_utf8_lossy(&buffer[..read]);
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(
-        answer.contains(r#"{"data":{"__typename":"Query"}}"#),
+        answer.contains(r#"{"data":{"__typename":"Query"}"#),
         "{answer}"
     );
 }

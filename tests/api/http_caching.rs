@@ -89,6 +89,11 @@ fn root_field_cases(paper: &str, author: &str) -> Vec<(&'static str, String, &'s
         ),
         ("viewer", "{ viewer { username } }".to_owned(), VIEWER),
         (
+            "rateLimit",
+            "{ rateLimit { remaining } }".to_owned(),
+            VIEWER,
+        ),
+        (
             "feed",
             "{ feed(first: 2) { totalCount } }".to_owned(),
             VIEWER,

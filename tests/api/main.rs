@@ -16,6 +16,7 @@ mod account_lifecycle;
 mod accounts;
 mod arxiv;
 mod arxiv_fixture;
+mod budget;
 mod categories;
 mod collections;
 mod comments;

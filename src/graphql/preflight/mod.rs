@@ -10,6 +10,7 @@
 //! This runs outside the schema (not as an extension), which keeps per-field extension
 //! hooks off the hot path.
 
+mod cost;
 mod introspection;
 mod limits;
 mod rules;
@@ -84,6 +85,9 @@ pub struct Prepared {
     /// Whether it is a query of root fields whose anonymous answer may be shared between
     /// anonymous callers until a change is published (or a second passes).
     pub shareable: bool,
+    /// What the operation costs against the caller's budget (see [`cost`]): at least 1,
+    /// at most the complexity limit.
+    pub cost: u64,
     /// The name of the operation that will run, if it has one.
     pub operation_name: Option<String>,
     /// The subscription's field, for a subscription (which has exactly one).
@@ -167,27 +171,46 @@ impl Preflight {
         if !errors.is_empty() {
             return Err(Refusal::Invalid(errors));
         }
-        let cost = introspection::cost(
+        let introspection = introspection::cost(
             &self.index,
             &document,
             &operation.node.selection_set.node,
             &request.variables,
         );
-        if cost.type_list_nesting > MAX_TYPE_LIST_NESTING {
+        if introspection.type_list_nesting > MAX_TYPE_LIST_NESTING {
             return Err(AppError::QueryTooComplex(format!(
                 "introspection nests `fields`, `inputFields`, `interfaces` and `possibleTypes` {} deep; at most {MAX_TYPE_LIST_NESTING} are allowed",
-                cost.type_list_nesting
+                introspection.type_list_nesting
             ))
             .into());
         }
         let limit = u64::try_from(self.limits.max_complexity).unwrap_or(u64::MAX);
-        if cost.fields > limit {
+        if introspection.fields > limit {
             return Err(AppError::QueryTooComplex(format!(
                 "the introspection would answer {} fields; the complexity limit is {limit}",
-                cost.fields
+                introspection.fields
             ))
             .into());
         }
+        let root_type = match operation_type {
+            OperationType::Query => Some(self.index.query_type.as_str()),
+            OperationType::Mutation => self.index.mutation_type.as_deref(),
+            OperationType::Subscription => self.index.subscription_type.as_deref(),
+        };
+        let fields_cost = root_type.map_or(0, |root| {
+            cost::cost(
+                &self.index,
+                &document,
+                &request.variables,
+                root,
+                &operation.node.selection_set.node,
+            )
+        });
+        // Beyond the complexity limit the engine refuses the operation: it is charged the
+        // limit, not an unbounded count.
+        let cost = fields_cost
+            .saturating_add(introspection.fields)
+            .clamp(1, limit);
         let root_fields = root_field_names(&document, &operation.node.selection_set.node);
         let needs_database = selects_data(&root_fields);
         let shareable = is_shareable(operation_type, &root_fields);
@@ -202,6 +225,7 @@ impl Preflight {
             operation: operation_type,
             needs_database,
             shareable,
+            cost,
             operation_name,
             subscription_field,
             document,

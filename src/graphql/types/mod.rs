@@ -17,6 +17,7 @@ mod node;
 mod notification;
 mod paper;
 mod platform;
+mod rate_limit;
 mod scalars;
 mod submission;
 mod user;
@@ -49,6 +50,7 @@ pub use platform::{
     OAuthAppCredentials, PersonalAccessToken, PersonalAccessTokenCredentials, ScopeValue, Session,
     UpdateOAuthAppInput, UpdateProfileInput,
 };
+pub use rate_limit::RateLimit;
 pub use scalars::{Date, DateTime};
 pub use submission::{SubmitPaperInput, SubmitPaperPayload, UpvoteEvent};
 pub use user::User;

@@ -16,7 +16,7 @@ use crate::graphql::shape::{ResponseShape, cap_errors};
 use crate::graphql::{ClientAddr, guard, loaders};
 use crate::telemetry::metrics::{self, Outcome};
 
-use super::{HttpState, responses};
+use super::{HttpState, budget, responses};
 
 use shared::OperationKey;
 pub use shared::SharedOperations;
@@ -77,6 +77,10 @@ pub fn start(
         }
         Err(Refusal::WrongTransport(error)) => return refused(vec![error.into_server_error()]),
     };
+    let quota = match budget::charge(state, viewer, client, prepared.cost) {
+        Ok(quota) => quota,
+        Err((error, _)) => return refused(vec![error.into_server_error()]),
+    };
     metrics::request(
         transport,
         Some(prepared.operation),
@@ -85,6 +89,10 @@ pub fn start(
         None,
     );
     let field = prepared.subscription_field.clone();
+    let request = match quota {
+        Some(quota) => request.data(quota),
+        None => request,
+    };
     Ok(counted(
         field,
         begin(state, client, request, viewer, prepared),
