@@ -112,12 +112,18 @@ impl Database {
         } else {
             return Err(DatabaseError::UnsupportedUrl);
         };
+        let system = if url.starts_with("sqlite:") {
+            "sqlite"
+        } else {
+            "postgresql"
+        };
         for connection in [&mut read, &mut write] {
             let counter = Arc::clone(&statements);
             connection.set_metric_callback(move |info| {
                 tracing::trace!(sql = %info.statement.sql, elapsed = ?info.elapsed, "statement");
                 counter.fetch_add(1, Ordering::Relaxed);
                 crate::telemetry::metrics::statement(info.elapsed);
+                crate::telemetry::traces::statement(&info.statement.sql, system, info.elapsed);
             });
         }
         Ok(Self {

@@ -12,8 +12,16 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
-    telemetry::init(&cli.log);
+    // Held to the end: dropping it flushes the spans not yet exported.
+    let tracing = match telemetry::init(&cli.log, cli.log_format, cli.otlp_endpoint.as_ref()) {
+        Ok(tracing) => tracing,
+        Err(error) => {
+            report(&anyhow::Error::from(error));
+            std::process::exit(1);
+        }
+    };
     if let Err(error) = cli::run(cli, shutdown_signal()).await {
+        drop(tracing);
         let status = error.exit_status();
         report(&anyhow::Error::from(error));
         std::process::exit(status);

@@ -39,6 +39,22 @@ pub struct Cli {
     )]
     pub log: String,
 
+    /// How log lines are written: `text`, or `json` (one object per line, with the
+    /// request's `trace_id`).
+    #[arg(
+        long,
+        env = "PAPERBOARD_LOG_FORMAT",
+        value_enum,
+        default_value_t,
+        global = true
+    )]
+    pub log_format: crate::telemetry::LogFormat,
+
+    /// Where spans are exported over OTLP/HTTP, e.g. `http://127.0.0.1:4318` (`/v1/traces`
+    /// is appended); no tracing when unset.
+    #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT", global = true)]
+    pub otlp_endpoint: Option<url::Url>,
+
     #[command(flatten)]
     serve: Config,
 

@@ -33,6 +33,7 @@ impl Loader<FirstItemsOf> for DbLoader {
     type Value = Vec<ItemRow>;
     type Error = SharedError;
 
+    #[tracing::instrument(target = "paperboard", name = "load FirstItemsOf", level = "debug", skip_all, fields(keys = keys.len()))]
     async fn load(
         &self,
         keys: &[FirstItemsOf],
@@ -59,6 +60,7 @@ impl Loader<PublicCollectionCount> for DbLoader {
     type Value = i64;
     type Error = SharedError;
 
+    #[tracing::instrument(target = "paperboard", name = "load PublicCollectionCount", level = "debug", skip_all, fields(keys = keys.len()))]
     async fn load(
         &self,
         keys: &[PublicCollectionCount],

@@ -40,6 +40,7 @@ impl Loader<CommentById> for DbLoader {
     type Value = comment::Model;
     type Error = SharedError;
 
+    #[tracing::instrument(target = "paperboard", name = "load CommentById", level = "debug", skip_all, fields(keys = keys.len()))]
     async fn load(
         &self,
         keys: &[CommentById],
@@ -59,6 +60,7 @@ impl Loader<PaperById> for DbLoader {
     type Value = paper::Model;
     type Error = SharedError;
 
+    #[tracing::instrument(target = "paperboard", name = "load PaperById", level = "debug", skip_all, fields(keys = keys.len()))]
     async fn load(
         &self,
         keys: &[PaperById],
@@ -78,6 +80,7 @@ impl Loader<HasUpvotedComment> for DbLoader {
     type Value = bool;
     type Error = SharedError;
 
+    #[tracing::instrument(target = "paperboard", name = "load HasUpvotedComment", level = "debug", skip_all, fields(keys = keys.len()))]
     async fn load(
         &self,
         keys: &[HasUpvotedComment],
@@ -111,6 +114,7 @@ impl Loader<FirstCommentsOf> for DbLoader {
     type Value = Vec<ThreadRow>;
     type Error = SharedError;
 
+    #[tracing::instrument(target = "paperboard", name = "load FirstCommentsOf", level = "debug", skip_all, fields(keys = keys.len()))]
     async fn load(
         &self,
         keys: &[FirstCommentsOf],

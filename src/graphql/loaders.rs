@@ -58,7 +58,11 @@ pub fn for_request(state: &AppState) -> RequestLoader {
         db: state.db.clone(),
         bylines: Arc::clone(&state.bylines),
     };
-    DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default())
+    // Batches run in tasks of their own, within the span of the resolver that asked.
+    let spawn = |batch: futures_util::future::BoxFuture<'static, ()>| {
+        tokio::spawn(tracing::Instrument::in_current_span(batch))
+    };
+    DataLoader::with_cache(loader, spawn, HashMapCache::default())
 }
 
 /// A user by id.
@@ -118,6 +122,7 @@ impl Loader<UserById> for DbLoader {
     type Value = user::Model;
     type Error = SharedError;
 
+    #[tracing::instrument(target = "paperboard", name = "load UserById", level = "debug", skip_all, fields(keys = keys.len()))]
     async fn load(&self, keys: &[UserById]) -> Result<HashMap<UserById, user::Model>, SharedError> {
         let ids: Vec<i64> = keys.iter().map(|key| key.0).collect();
         let found = users::by_ids(self.db.reader(), &ids)
@@ -134,6 +139,7 @@ impl Loader<BylineOf> for DbLoader {
     type Value = Byline;
     type Error = SharedError;
 
+    #[tracing::instrument(target = "paperboard", name = "load BylineOf", level = "debug", skip_all, fields(keys = keys.len()))]
     async fn load(&self, keys: &[BylineOf]) -> Result<HashMap<BylineOf, Byline>, SharedError> {
         let wanted: Vec<BylineKey> = keys.iter().map(|key| key.0).collect();
         let mut bylines = bylines::load(self.db.reader(), &self.bylines, &wanted)
@@ -150,6 +156,7 @@ impl Loader<CategoriesOf> for DbLoader {
     type Value = Vec<String>;
     type Error = SharedError;
 
+    #[tracing::instrument(target = "paperboard", name = "load CategoriesOf", level = "debug", skip_all, fields(keys = keys.len()))]
     async fn load(
         &self,
         keys: &[CategoriesOf],
@@ -169,6 +176,7 @@ impl Loader<PaperCountIn> for DbLoader {
     type Value = i32;
     type Error = SharedError;
 
+    #[tracing::instrument(target = "paperboard", name = "load PaperCountIn", level = "debug", skip_all, fields(keys = keys.len()))]
     async fn load(&self, keys: &[PaperCountIn]) -> Result<HashMap<PaperCountIn, i32>, SharedError> {
         let codes: Vec<String> = keys.iter().map(|key| key.0.clone()).collect();
         let counts = categories::paper_counts(self.db.reader(), &codes)
@@ -185,6 +193,7 @@ impl Loader<PaperCountOf> for DbLoader {
     type Value = i64;
     type Error = SharedError;
 
+    #[tracing::instrument(target = "paperboard", name = "load PaperCountOf", level = "debug", skip_all, fields(keys = keys.len()))]
     async fn load(&self, keys: &[PaperCountOf]) -> Result<HashMap<PaperCountOf, i64>, SharedError> {
         let mut counts = HashMap::with_capacity(keys.len());
         for owner in [PaperOwner::Author, PaperOwner::Submitter] {
@@ -211,6 +220,7 @@ impl Loader<FirstPapersOf> for DbLoader {
     type Value = Vec<paper::Model>;
     type Error = SharedError;
 
+    #[tracing::instrument(target = "paperboard", name = "load FirstPapersOf", level = "debug", skip_all, fields(keys = keys.len()))]
     async fn load(
         &self,
         keys: &[FirstPapersOf],
@@ -245,6 +255,7 @@ impl Loader<HasUpvoted> for DbLoader {
     type Value = bool;
     type Error = SharedError;
 
+    #[tracing::instrument(target = "paperboard", name = "load HasUpvoted", level = "debug", skip_all, fields(keys = keys.len()))]
     async fn load(&self, keys: &[HasUpvoted]) -> Result<HashMap<HasUpvoted, bool>, SharedError> {
         let users: Vec<i64> = unique(keys.iter().map(|key| key.user_id));
         let papers: Vec<i64> = unique(keys.iter().map(|key| key.paper_id));
@@ -262,6 +273,7 @@ impl Loader<UpvoteCountOf> for DbLoader {
     type Value = i64;
     type Error = SharedError;
 
+    #[tracing::instrument(target = "paperboard", name = "load UpvoteCountOf", level = "debug", skip_all, fields(keys = keys.len()))]
     async fn load(
         &self,
         keys: &[UpvoteCountOf],
@@ -290,6 +302,7 @@ impl Loader<FirstUpvotersOf> for DbLoader {
     type Value = Vec<Upvoted<user::Model>>;
     type Error = SharedError;
 
+    #[tracing::instrument(target = "paperboard", name = "load FirstUpvotersOf", level = "debug", skip_all, fields(keys = keys.len()))]
     async fn load(
         &self,
         keys: &[FirstUpvotersOf],
@@ -314,6 +327,7 @@ impl Loader<FirstUpvotedBy> for DbLoader {
     type Value = Vec<Upvoted<paper::Model>>;
     type Error = SharedError;
 
+    #[tracing::instrument(target = "paperboard", name = "load FirstUpvotedBy", level = "debug", skip_all, fields(keys = keys.len()))]
     async fn load(
         &self,
         keys: &[FirstUpvotedBy],

@@ -29,6 +29,7 @@ impl Loader<AuthorById> for DbLoader {
     type Value = author::Model;
     type Error = SharedError;
 
+    #[tracing::instrument(target = "paperboard", name = "load AuthorById", level = "debug", skip_all, fields(keys = keys.len()))]
     async fn load(
         &self,
         keys: &[AuthorById],
@@ -59,6 +60,7 @@ impl Loader<HasSaved> for DbLoader {
     type Value = bool;
     type Error = SharedError;
 
+    #[tracing::instrument(target = "paperboard", name = "load HasSaved", level = "debug", skip_all, fields(keys = keys.len()))]
     async fn load(&self, keys: &[HasSaved]) -> Result<HashMap<HasSaved, bool>, SharedError> {
         let mut answers = HashMap::with_capacity(keys.len());
         // In practice one viewer: one statement.
@@ -103,6 +105,7 @@ impl Loader<FollowerCount> for DbLoader {
     type Value = i64;
     type Error = SharedError;
 
+    #[tracing::instrument(target = "paperboard", name = "load FollowerCount", level = "debug", skip_all, fields(keys = keys.len()))]
     async fn load(
         &self,
         keys: &[FollowerCount],
@@ -138,6 +141,7 @@ impl Loader<ViewerFollows> for DbLoader {
     type Value = bool;
     type Error = SharedError;
 
+    #[tracing::instrument(target = "paperboard", name = "load ViewerFollows", level = "debug", skip_all, fields(keys = keys.len()))]
     async fn load(
         &self,
         keys: &[ViewerFollows],

@@ -15,6 +15,7 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde_json::Value as Json;
+use tracing::Instrument;
 
 use crate::auth::{Viewer, bearer_token};
 use crate::error::{AppError, UNAVAILABLE_RETRY_AFTER};
@@ -532,7 +533,20 @@ async fn answer(
         .data(caller.addr)
         .data(caller.user_agent.clone())
         .data(loaders::for_request(&state.app));
-    let mut response = guard::execute(&state.schema, request).await;
+    let span = tracing::debug_span!(
+        target: "paperboard",
+        "graphql",
+        otel.name = %format!(
+            "{} {}",
+            metrics::operation_label(Some(prepared.operation)),
+            prepared.operation_name.as_deref().unwrap_or("anonymous")
+        ),
+        graphql.operation.type = metrics::operation_label(Some(prepared.operation)),
+        graphql.operation.name = prepared.operation_name.as_deref().unwrap_or_default(),
+    );
+    let mut response = guard::execute(&state.schema, request)
+        .instrument(span)
+        .await;
     // A document is stored once the engine validated it too; failing to store it costs
     // the client one more round trip later, not this answer.
     if let Some((registration, document)) = taught

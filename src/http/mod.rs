@@ -36,6 +36,7 @@ use tower_http::trace::TraceLayer;
 use crate::graphql::AppSchema;
 use crate::graphql::preflight::Preflight;
 use crate::state::AppState;
+use crate::telemetry::request_span;
 use response_cache::ResponseCache;
 
 /// How long a request may take before it is answered with 408.
@@ -112,7 +113,10 @@ pub fn router(
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ))
-        .layer(TraceLayer::new_for_http())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &axum::extract::Request| request_span(request)),
+        )
         .layer(CatchPanicLayer::custom(panic_response)))
 }
 

@@ -1,15 +1,64 @@
-//! Structured logs via `tracing`, and Prometheus metrics ([`metrics`]).
+//! What operators see: logs and traces through `tracing` (logs as text or one JSON object
+//! per line; spans exported over OTLP when `OTEL_EXPORTER_OTLP_ENDPOINT` is set, see
+//! [`traces`]), and Prometheus metrics ([`metrics`]).
 
 pub mod metrics;
+pub mod traces;
 
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer};
 
-/// Installs the log subscriber: `filter` is an `EnvFilter` directive such as `info` or
-/// `paperboard=debug,tower_http=debug`. Does nothing when one is already installed.
-pub fn init(filter: &str) {
+pub use traces::{TraceError, Tracing, request_span};
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line, with the fields of the spans it happened in (the
+    /// request's `trace_id` among them).
+    Json,
+}
+
+/// Installs the subscriber: logs filtered by `filter` (an `EnvFilter` directive such as
+/// `info` or `paperboard=debug,tower_http=debug`) in `format`, and spans exported to
+/// `otlp_endpoint` when given. Does nothing when a subscriber is already installed. Keep
+/// the returned guard alive: dropping it flushes the spans not yet exported.
+///
+/// # Errors
+/// The OTLP exporter cannot be built.
+pub fn init(
+    filter: &str,
+    format: LogFormat,
+    otlp_endpoint: Option<&url::Url>,
+) -> Result<Tracing, TraceError> {
     let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
-    let _already_installed = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false)
-        .try_init();
+    let logs = match format {
+        LogFormat::Text => tracing_subscriber::fmt::layer()
+            .with_target(false)
+            .with_filter(filter)
+            .boxed(),
+        LogFormat::Json => {
+            traces::log_trace_ids();
+            tracing_subscriber::fmt::layer()
+                .json()
+                .with_current_span(true)
+                .with_span_list(false)
+                .with_filter(filter)
+                .boxed()
+        }
+    };
+    let mut layers = vec![logs];
+    let tracing = match otlp_endpoint {
+        Some(endpoint) => {
+            let (tracing, spans) = traces::exporting_layer(endpoint)?;
+            layers.push(spans);
+            tracing
+        }
+        None => Tracing::default(),
+    };
+    let _already_installed = tracing_subscriber::registry().with(layers).try_init();
+    Ok(tracing)
 }

@@ -280,6 +280,10 @@ impl Drop for TestApp {
 
 fn init_test_logging() {
     if std::env::var_os("TEST_LOG").is_some() {
-        paperboard::telemetry::init("debug,sqlx=warn");
+        let _logs = paperboard::telemetry::init(
+            "debug,sqlx=warn",
+            paperboard::telemetry::LogFormat::Text,
+            None,
+        );
     }
 }
