@@ -274,6 +274,8 @@ async fn connect_sqlite(url: &str, max_connections: u32) -> Result<DatabaseConne
         .min_connections(1)
         .test_before_acquire(false)
         .sqlx_logging(false)
+        // Every acquisition reports its wait (see `telemetry::pool_wait`).
+        .map_sqlx_sqlite_pool_opts(|options| options.acquire_time_level(log::LevelFilter::Trace))
         .map_sqlx_sqlite_opts(|options| {
             options
                 .create_if_missing(true)
@@ -295,7 +297,8 @@ async fn connect_postgres(url: &str, max_connections: u32) -> Result<DatabaseCon
         // Ping only connections idle long enough to have been dropped by the server or a
         // proxy; pinging on every checkout would add a round trip to every query.
         .test_before_acquire_if_idle_for(Duration::from_secs(30))
-        .sqlx_logging(false);
+        .sqlx_logging(false)
+        .map_sqlx_postgres_pool_opts(|options| options.acquire_time_level(log::LevelFilter::Trace));
     sea_orm::Database::connect(options).await
 }
 

@@ -39,6 +39,7 @@ pub const RESULTS_DELIVERED: &str = "paperboard_subscription_results_delivered_t
 pub const RESULTS_DROPPED: &str = "paperboard_subscription_results_dropped_total";
 pub const POOL_CONNECTIONS: &str = "paperboard_db_pool_connections";
 pub const STATEMENT_DURATION: &str = "paperboard_db_statement_duration_seconds";
+pub const POOL_WAIT: &str = "paperboard_db_pool_wait_seconds";
 pub const RATE_LIMITED: &str = "paperboard_rate_limited_total";
 pub const LOGIN_FAILURES: &str = "paperboard_login_failures_total";
 pub const SYNC_RUNS: &str = "paperboard_sync_runs_total";
@@ -64,6 +65,10 @@ pub fn install() -> Result<PrometheusHandle, BuildError> {
         )?
         .set_buckets_for_metric(
             metrics_exporter_prometheus::Matcher::Full(STATEMENT_DURATION.to_owned()),
+            STATEMENT_BUCKETS,
+        )?
+        .set_buckets_for_metric(
+            metrics_exporter_prometheus::Matcher::Full(POOL_WAIT.to_owned()),
             STATEMENT_BUCKETS,
         )?
         .build_recorder();
@@ -203,6 +208,11 @@ pub fn pool(pool: &'static str, in_use: u32, idle: u32, max: u32) {
     gauge!(POOL_CONNECTIONS, "pool" => pool, "state" => "in_use").set(f64::from(in_use));
     gauge!(POOL_CONNECTIONS, "pool" => pool, "state" => "idle").set(f64::from(idle));
     gauge!(POOL_CONNECTIONS, "pool" => pool, "state" => "max").set(f64::from(max));
+}
+
+/// How long a caller waited for a database connection.
+pub fn pool_wait(seconds: f64) {
+    histogram!(POOL_WAIT).record(seconds);
 }
 
 /// One statement's duration.

@@ -3,6 +3,7 @@
 //! [`traces`]), and Prometheus metrics ([`metrics`]).
 
 pub mod metrics;
+mod pool_wait;
 pub mod traces;
 
 use tracing_subscriber::layer::SubscriberExt;
@@ -50,7 +51,7 @@ pub fn init(
                 .boxed()
         }
     };
-    let mut layers = vec![logs];
+    let mut layers = vec![logs, pool_wait::layer().boxed()];
     let tracing = match otlp_endpoint {
         Some(endpoint) => {
             let (tracing, spans) = traces::exporting_layer(endpoint)?;

@@ -46,6 +46,8 @@ fn sample(text: &str, name: &str, labels: &[&str]) -> f64 {
 
 #[tokio::test]
 async fn operators_see_requests_errors_connections_pools_and_limits() {
+    // The binary installs this at start; pool waits arrive through it.
+    let _logs = paperboard::telemetry::init("off", paperboard::telemetry::LogFormat::Text, None);
     let app = TestApp::spawn_with(|config| {
         config.ecosystem.metrics_bind = Some(([127, 0, 0, 1], 0).into());
         config.auth.login_client_attempts = 100;
@@ -179,6 +181,10 @@ async fn operators_see_requests_errors_connections_pools_and_limits() {
         ) >= 1.0
     );
     assert!(moved("paperboard_db_statement_duration_seconds_count", &[]) >= 1.0);
+    assert!(
+        moved("paperboard_db_pool_wait_seconds_count", &[]) >= 1.0,
+        "{after}"
+    );
     assert!(
         sample(
             &after,

@@ -108,11 +108,13 @@ async fn a_request_arrives_as_one_trace_and_log_lines_carry_its_id() {
     let mut spans = Vec::new();
     for _ in 0..100 {
         spans = otlp.spans();
-        let names: Vec<&str> = spans.iter().map(|span| span.name.as_str()).collect();
-        if names.contains(&"query TracedFront")
-            && names.iter().any(|name| name.starts_with("load "))
-            && names.contains(&"SELECT")
-        {
+        // A request's span ends after all of its children: once both requests' spans
+        // are in, so is everything below them.
+        let requests = spans
+            .iter()
+            .filter(|span| span.trace_id == TRACE_ID && span.name == "POST /graphql")
+            .count();
+        if requests == 2 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -165,13 +167,23 @@ async fn a_request_arrives_as_one_trace_and_log_lines_carry_its_id() {
         "variable values are never exported"
     );
 
-    let lines = server.lines.lock().unwrap().clone();
-    let json_lines: Vec<Value> = lines
-        .iter()
-        .filter(|line| !line.starts_with("Paperboard listening"))
-        .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}")))
-        .collect();
-    assert!(!json_lines.is_empty());
+    // The log lines are read from the process as they come.
+    let mut json_lines: Vec<Value> = Vec::new();
+    for _ in 0..100 {
+        let lines = server.lines.lock().unwrap().clone();
+        json_lines = lines
+            .iter()
+            .filter(|line| !line.starts_with("Paperboard listening"))
+            .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}")))
+            .collect();
+        if json_lines
+            .iter()
+            .any(|line| line["level"] == "WARN" && line["span"]["trace_id"] == TRACE_ID)
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let warned = json_lines
         .iter()
         .find(|line| line["level"] == "WARN" && line["span"]["trace_id"] == TRACE_ID)
