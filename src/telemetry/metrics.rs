@@ -7,6 +7,7 @@
 //! seen are counted as `other`, anonymous operations as `anonymous`.
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
@@ -47,6 +48,13 @@ pub const SYNC_LAST_SUCCESS: &str = "paperboard_sync_last_success_timestamp_seco
 
 /// The installed recorder's handle: set once, under its lock, by the first [`install`].
 static RECORDER: Mutex<Option<PrometheusHandle>> = Mutex::new(None);
+/// Whether a recorder is installed: until then recording returns at once, before building
+/// any label.
+static RECORDING: AtomicBool = AtomicBool::new(false);
+
+fn recording() -> bool {
+    RECORDING.load(Ordering::Relaxed)
+}
 static OPERATION_NAMES: OnceLock<Mutex<HashSet<String>>> = OnceLock::new();
 
 /// Installs the process's recorder (once; later calls share it) and returns its handle.
@@ -74,6 +82,7 @@ pub fn install() -> Result<PrometheusHandle, BuildError> {
         .build_recorder();
     let handle = recorder.handle();
     metrics::set_global_recorder(recorder)?;
+    RECORDING.store(true, Ordering::Relaxed);
     *installed = Some(handle.clone());
     Ok(handle)
 }
@@ -146,6 +155,9 @@ pub fn request(
     outcome: Outcome,
     elapsed: Option<Duration>,
 ) {
+    if !recording() {
+        return;
+    }
     let transport = transport_label(transport);
     let operation = operation_label(operation);
     counter!(
@@ -164,6 +176,9 @@ pub fn request(
 
 /// Counts `errors` by their `extensions.code`.
 pub fn graphql_errors(errors: &[ServerError]) {
+    if !recording() {
+        return;
+    }
     for error in errors {
         let code = error
             .extensions
@@ -180,31 +195,49 @@ pub fn graphql_errors(errors: &[ServerError]) {
 
 /// A live connection opened (`1`) or closed (`-1`); `kind` is `websocket` or `sse`.
 pub fn connection(kind: &'static str, change: f64) {
+    if !recording() {
+        return;
+    }
     gauge!(OPEN_CONNECTIONS, "kind" => kind).increment(change);
 }
 
 /// A subscription to `field` started (`1`) or ended (`-1`).
 pub fn subscription(field: &str, change: f64) {
+    if !recording() {
+        return;
+    }
     gauge!(ACTIVE_SUBSCRIPTIONS, "field" => field.to_owned()).increment(change);
 }
 
 /// `count` changes published to subscribers.
 pub fn events_published(count: usize) {
+    if !recording() {
+        return;
+    }
     counter!(EVENTS_PUBLISHED).increment(u64::try_from(count).unwrap_or(u64::MAX));
 }
 
 /// A result written to a subscriber over `transport`.
 pub fn result_delivered(transport: &'static str) {
+    if !recording() {
+        return;
+    }
     counter!(RESULTS_DELIVERED, "transport" => transport).increment(1);
 }
 
 /// Results a slow subscriber missed.
 pub fn results_dropped(missed: u64) {
+    if !recording() {
+        return;
+    }
     counter!(RESULTS_DROPPED).increment(missed);
 }
 
 /// A database pool's connections.
 pub fn pool(pool: &'static str, in_use: u32, idle: u32, max: u32) {
+    if !recording() {
+        return;
+    }
     gauge!(POOL_CONNECTIONS, "pool" => pool, "state" => "in_use").set(f64::from(in_use));
     gauge!(POOL_CONNECTIONS, "pool" => pool, "state" => "idle").set(f64::from(idle));
     gauge!(POOL_CONNECTIONS, "pool" => pool, "state" => "max").set(f64::from(max));
@@ -212,26 +245,41 @@ pub fn pool(pool: &'static str, in_use: u32, idle: u32, max: u32) {
 
 /// How long a caller waited for a database connection.
 pub fn pool_wait(seconds: f64) {
+    if !recording() {
+        return;
+    }
     histogram!(POOL_WAIT).record(seconds);
 }
 
 /// One statement's duration.
 pub fn statement(elapsed: Duration) {
+    if !recording() {
+        return;
+    }
     histogram!(STATEMENT_DURATION).record(elapsed.as_secs_f64());
 }
 
 /// An action refused by the limiter `limit`.
 pub fn rate_limited(limit: &'static str) {
+    if !recording() {
+        return;
+    }
     counter!(RATE_LIMITED, "limit" => limit).increment(1);
 }
 
 /// A failed login.
 pub fn login_failed() {
+    if !recording() {
+        return;
+    }
     counter!(LOGIN_FAILURES).increment(1);
 }
 
 /// A sync job's run ended.
 pub fn sync_finished(job: &str, succeeded: bool) {
+    if !recording() {
+        return;
+    }
     let outcome = if succeeded { "ok" } else { "failed" };
     counter!(SYNC_RUNS, "job" => job.to_owned(), "outcome" => outcome).increment(1);
     if succeeded {
