@@ -239,6 +239,14 @@ impl From<sea_orm::DbErr> for AppError {
     }
 }
 
+/// The `extensions.code` of a GraphQL error, if it has one.
+pub fn code_of(error: &ServerError) -> Option<String> {
+    match error.extensions.as_ref()?.get("code")? {
+        async_graphql::Value::String(code) => Some(code.clone()),
+        _ => None,
+    }
+}
+
 /// Gives every error in a response a code: errors raised by the GraphQL engine itself
 /// (parsing, validation, input coercion, limits) arrive without one.
 pub fn tag_untagged_errors(errors: &mut [ServerError]) {

@@ -180,15 +180,7 @@ pub fn graphql_errors(errors: &[ServerError]) {
         return;
     }
     for error in errors {
-        let code = error
-            .extensions
-            .as_ref()
-            .and_then(|extensions| extensions.get("code"))
-            .and_then(|code| match code {
-                async_graphql::Value::String(code) => Some(code.clone()),
-                _ => None,
-            })
-            .unwrap_or_else(|| "NONE".to_owned());
+        let code = crate::error::code_of(error).unwrap_or_else(|| "NONE".to_owned());
         counter!(GRAPHQL_ERRORS, "code" => code).increment(1);
     }
 }

@@ -264,15 +264,7 @@ fn bad_request(error: AppError) -> Response {
 
 /// A list that refused its arguments is the reader's mistake (400); anything else is ours.
 fn refused(error: async_graphql::ServerError) -> Response {
-    let code = error
-        .extensions
-        .as_ref()
-        .and_then(|extensions| extensions.get("code"))
-        .and_then(|code| match code {
-            async_graphql::Value::String(code) => Some(code.clone()),
-            _ => None,
-        });
-    let status = match code.as_deref() {
+    let status = match crate::error::code_of(&error).as_deref() {
         Some("BAD_USER_INPUT" | "NOT_FOUND") => StatusCode::BAD_REQUEST,
         Some("SERVICE_UNAVAILABLE") => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
