@@ -28,8 +28,12 @@ fn header<'a>(response: &'a GqlResponse, name: &str) -> &'a str {
 
 #[tokio::test]
 async fn every_answer_reports_its_cost_and_what_is_left() {
-    let app = TestApp::spawn_with_demo().await;
     let limit = 1_000_000;
+    let app = TestApp::spawn_with(|config| {
+        config.demo = true;
+        config.platform.cost_points_per_hour = limit;
+    })
+    .await;
     let first = app.gql(FRONT_PAGE).send().await;
     assert_eq!(cost(&first)["requested"], FRONT_PAGE_COST);
     assert_eq!(cost(&first)["remaining"], limit - FRONT_PAGE_COST);
