@@ -82,26 +82,22 @@ pub fn router(
         sockets,
         shared: Arc::default(),
     };
-    Ok(Router::new()
+    let graphql = Router::new()
         .route(
             "/graphql",
-            get(graphql::graphql_get)
-                .post(graphql::graphql_post)
-                // Whatever did not say how it may be cached must not be kept.
-                .layer(SetResponseHeaderLayer::if_not_present(
-                    header::CACHE_CONTROL,
-                    caching::NO_STORE,
-                )),
+            get(graphql::graphql_get).post(graphql::graphql_post),
         )
         .route(
             "/graphql/stream",
-            get(event_stream::stream_get)
-                .post(event_stream::stream_post)
-                .layer(SetResponseHeaderLayer::if_not_present(
-                    header::CACHE_CONTROL,
-                    caching::NO_STORE,
-                )),
+            get(event_stream::stream_get).post(event_stream::stream_post),
         )
+        // Whatever did not say how it may be cached must not be kept.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            caching::NO_STORE,
+        ));
+    Ok(Router::new()
+        .merge(graphql)
         .route("/feeds/{file}", get(feeds::feed))
         .merge(oauth::routes())
         .merge(account_pages::routes())

@@ -938,3 +938,35 @@ async fn apps_are_listed_updated_and_their_secrets_rotated_by_their_owner_only()
         .await
         .expect_ok();
 }
+
+#[tokio::test]
+async fn an_apps_users_spend_the_apps_cost_budget() {
+    let app = TestApp::spawn_with(|config| config.platform.cost_points_per_hour = 10_000).await;
+    let owner = app.register("appowner").await;
+    let (client_id, _) = register_app(&app, &owner, false).await;
+    let mut app_tokens = Vec::new();
+    for username in ["firstreader", "secondreader"] {
+        let user = app.register(username).await;
+        let (verifier, challenge) = pkce_pair(username);
+        let mut browser = Browser::new(&app);
+        let path = authorize_path(&client_id, REDIRECT, "read", &challenge);
+        let code = code_for(&mut browser, &path, &user, username).await;
+        let (status, tokens) = exchange(&app, &client_id, &code, &verifier).await;
+        assert_eq!(status, StatusCode::OK);
+        app_tokens.push((user, tokens["access_token"].as_str().unwrap().to_owned()));
+    }
+    let used = |answer: crate::helpers::GqlResponse| {
+        answer.body["data"]["rateLimit"]["used"].as_i64().unwrap()
+    };
+    let spend = "{ papers(first: 50) { nodes { id title } } rateLimit { used } }";
+    let first = used(app.send_as(Some(&app_tokens[0].1), spend, json!({})).await);
+    // The second user's requests through the app charge the same budget.
+    let second = used(app.send_as(Some(&app_tokens[1].1), spend, json!({})).await);
+    assert_eq!(second, 2 * first);
+    // A user's own first-party token spends the user's budget, not the app's.
+    let own = used(
+        app.send_as(Some(&app_tokens[0].0.access_token), spend, json!({}))
+            .await,
+    );
+    assert_eq!(own, first);
+}
