@@ -24,7 +24,6 @@ pub enum ErrorCode {
     ServiceUnavailable,
     UpstreamUnavailable,
     PersistedQueryNotFound,
-    PersistedQueryNotSupported,
     PersistedQueryNotAllowed,
     InternalServerError,
 }
@@ -44,7 +43,6 @@ impl ErrorCode {
             Self::ServiceUnavailable => "SERVICE_UNAVAILABLE",
             Self::UpstreamUnavailable => "UPSTREAM_UNAVAILABLE",
             Self::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
-            Self::PersistedQueryNotSupported => "PERSISTED_QUERY_NOT_SUPPORTED",
             Self::PersistedQueryNotAllowed => "PERSISTED_QUERY_NOT_ALLOWED",
             Self::InternalServerError => "INTERNAL_SERVER_ERROR",
         }
@@ -107,8 +105,9 @@ pub enum AppError {
     /// message is the one Apollo's clients look for, to send the document with its hash.
     #[error("PersistedQueryNotFound")]
     PersistedQueryNotFound,
-    /// `PERSISTED_QUERY_NOT_SUPPORTED`: persisted queries are off, or the request asks for
-    /// a protocol version this server does not speak.
+    /// `BAD_USER_INPUT` (the contract's codes have no other for it): persisted queries are
+    /// off, or the request asks for a protocol version this server does not speak. The
+    /// message is the one Apollo's clients look for, to stop sending hashes.
     #[error("PersistedQueryNotSupported")]
     PersistedQueryNotSupported,
     /// `PERSISTED_QUERY_NOT_ALLOWED`: the server runs only its trusted documents.
@@ -157,7 +156,7 @@ impl AppError {
             Self::ServiceUnavailable { .. } => ErrorCode::ServiceUnavailable,
             Self::UpstreamUnavailable { .. } => ErrorCode::UpstreamUnavailable,
             Self::PersistedQueryNotFound => ErrorCode::PersistedQueryNotFound,
-            Self::PersistedQueryNotSupported => ErrorCode::PersistedQueryNotSupported,
+            Self::PersistedQueryNotSupported => ErrorCode::BadUserInput,
             Self::PersistedQueryNotAllowed(_) => ErrorCode::PersistedQueryNotAllowed,
             Self::Internal(_) => ErrorCode::InternalServerError,
         }

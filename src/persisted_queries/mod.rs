@@ -38,7 +38,7 @@ const LOCAL_DOCUMENTS: usize = 2_048;
 
 /// How this server treats persisted queries.
 pub enum PersistedQueries {
-    /// Turned off: a hash is `PERSISTED_QUERY_NOT_SUPPORTED`.
+    /// Turned off: a hash is refused with `PersistedQueryNotSupported`.
     Off,
     /// Apollo's automatic persisted queries, stored in the database.
     Automatic(Automatic),
@@ -78,7 +78,7 @@ impl PersistedQueries {
     /// registered after it passed the checks.
     ///
     /// # Errors
-    /// `PERSISTED_QUERY_NOT_FOUND`, `PERSISTED_QUERY_NOT_SUPPORTED`,
+    /// `PERSISTED_QUERY_NOT_FOUND`, `PersistedQueryNotSupported` (`BAD_USER_INPUT`),
     /// `PERSISTED_QUERY_NOT_ALLOWED`, or `BAD_USER_INPUT` for a malformed extension or a
     /// hash that is not the document's.
     pub async fn resolve(

@@ -129,7 +129,7 @@ async fn a_wrong_hash_or_an_invalid_document_is_refused_and_never_stored() {
     for (extension, code) in [
         (
             json!({ "persistedQuery": { "version": 2, "sha256Hash": sha256_hex(b"x") } }),
-            "PERSISTED_QUERY_NOT_SUPPORTED",
+            "BAD_USER_INPUT",
         ),
         (
             json!({ "persistedQuery": { "version": 1, "sha256Hash": "abc" } }),
@@ -154,7 +154,11 @@ async fn persisted_queries_can_be_turned_off() {
         json!({ "query": FRONT_PAGE, "extensions": apq(&hash) }),
     )
     .await;
-    assert_eq!(answer.error_code(), "PERSISTED_QUERY_NOT_SUPPORTED");
+    assert_eq!(answer.error_code(), "BAD_USER_INPUT");
+    assert_eq!(
+        answer.body["errors"][0]["message"],
+        "PersistedQueryNotSupported"
+    );
     assert_eq!(
         post(&app, json!({ "query": FRONT_PAGE })).await.body["errors"],
         Value::Null,
