@@ -11,7 +11,7 @@
 
 use async_graphql::CacheControl;
 use axum::body::Bytes;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::auth::Viewer;
@@ -44,9 +44,7 @@ pub struct Finished {
 
 impl Finished {
     pub fn new(body: Bytes, cache_control: CacheControl) -> Self {
-        let tag = format!("\"{}\"", sha256_base64url(&body));
-        // Base64url and quotes are always a valid header value.
-        let etag = HeaderValue::from_str(&tag).unwrap_or(HeaderValue::from_static("\"\""));
+        let etag = strong_etag(&body);
         Self {
             body,
             cache_control,
@@ -63,6 +61,22 @@ impl Finished {
         self.cost = cost;
         self
     }
+}
+
+/// The strong entity tag of `body`: its SHA-256, quoted.
+pub fn strong_etag(body: &[u8]) -> HeaderValue {
+    let tag = format!("\"{}\"", sha256_base64url(body));
+    // Base64url and quotes are always a valid header value.
+    HeaderValue::from_str(&tag).unwrap_or(HeaderValue::from_static("\"\""))
+}
+
+/// The entity tags a request says its sender holds (`If-None-Match`).
+pub fn held_tags(headers: &HeaderMap) -> Vec<HeaderValue> {
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .cloned()
+        .collect()
 }
 
 /// How an answer of `transport` for `viewer` may be cached.

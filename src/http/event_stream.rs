@@ -44,7 +44,15 @@ pub async fn stream_post(
         Ok(request) => request,
         Err(refused) => return refused,
     };
-    open(state, &headers, peer, request, Transport::EventStreamPost).await
+    open(
+        state,
+        &headers,
+        media,
+        peer,
+        request,
+        Transport::EventStreamPost,
+    )
+    .await
 }
 
 /// `GET /graphql/stream`: a query or subscription from the URL's parameters.
@@ -62,6 +70,7 @@ pub async fn stream_get(
     open(
         state,
         &parts.headers,
+        media,
         peer,
         request,
         Transport::EventStreamGet,
@@ -73,11 +82,11 @@ pub async fn stream_get(
 async fn open(
     state: HttpState,
     headers: &HeaderMap,
+    media: Media,
     peer: std::net::SocketAddr,
     mut request: async_graphql::Request,
     transport: Transport,
 ) -> Response {
-    let media = Media::negotiate(headers);
     let caller = match Caller::identify(&state, headers, peer, media).await {
         Ok(caller) => caller,
         Err(refused) => return refused,

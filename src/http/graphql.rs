@@ -300,11 +300,7 @@ impl Caller {
                 .and_then(|value| value.to_str().ok())
                 .map(str::to_owned),
         );
-        let held_tags = headers
-            .get_all(header::IF_NONE_MATCH)
-            .iter()
-            .cloned()
-            .collect();
+        let held_tags = caching::held_tags(headers);
         let mut values = headers.get_all(header::AUTHORIZATION).iter();
         let Some(header) = values.next() else {
             return Ok(Self {

@@ -167,7 +167,7 @@ fn random_trace_id() -> String {
     if getrandom::fill(&mut bytes).is_err() {
         return "0".repeat(32);
     }
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+    crate::digest::hex(&bytes)
 }
 
 /// Records a finished SQL statement as a span of the current one (only while exporting).

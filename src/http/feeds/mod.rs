@@ -22,7 +22,7 @@ use crate::error::AppError;
 use crate::graphql::ClientAddr;
 
 use super::HttpState;
-use super::caching::{Finished, matches_etag};
+use super::caching::{held_tags, matches_etag, strong_etag};
 use super::graphql::client_ip;
 use super::listener::PeerAddr;
 use super::responses::{self, Media};
@@ -202,20 +202,16 @@ fn respond(
     updated: DateTime<FixedOffset>,
     request_headers: &HeaderMap,
 ) -> Response {
-    let finished = Finished::new(body.into(), async_graphql::CacheControl::default());
+    let etag = strong_etag(&body);
     let last_modified = updated
         .with_timezone(&Utc)
         .format("%a, %d %b %Y %H:%M:%S GMT")
         .to_string();
-    let held_tags: Vec<HeaderValue> = request_headers
-        .get_all(header::IF_NONE_MATCH)
-        .iter()
-        .cloned()
-        .collect();
+    let held_tags = held_tags(request_headers);
     let current = if held_tags.is_empty() {
         not_modified_since(request_headers, updated)
     } else {
-        matches_etag(&held_tags, &finished.etag)
+        matches_etag(&held_tags, &etag)
     };
     let mut response = if current {
         StatusCode::NOT_MODIFIED.into_response()
@@ -225,7 +221,7 @@ fn respond(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static(format.content_type()),
             )],
-            finished.body,
+            body,
         )
             .into_response()
     };
@@ -234,7 +230,7 @@ fn respond(
         header::CACHE_CONTROL,
         HeaderValue::from_static(CACHE_CONTROL),
     );
-    headers.insert(header::ETAG, finished.etag);
+    headers.insert(header::ETAG, etag);
     if let Ok(value) = HeaderValue::from_str(&last_modified) {
         headers.insert(header::LAST_MODIFIED, value);
     }
