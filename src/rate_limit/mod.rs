@@ -54,16 +54,47 @@ impl RateLimiter {
     /// `RATE_LIMITED` (with the wait) when `key` has no action left;
     /// `INTERNAL_SERVER_ERROR` when the shared store fails.
     pub async fn take(&self, key: impl Display) -> AppResult<()> {
-        let key = format!("{}:{key}", self.name);
+        let key = self.bucket_key(key);
         let outcome = match &self.store {
             Store::Local(buckets) => buckets.take(&key, Instant::now()),
             Store::Shared(db) => shared::take_token(db, &key, self.rate).await?,
         };
-        outcome.map_err(|retry_after| {
-            crate::telemetry::metrics::rate_limited(self.name);
-            AppError::RateLimited { retry_after }
-        })
+        outcome.map_err(|retry_after| self.refused(retry_after))
     }
+
+    /// `key`'s bucket when the limiter is shared through the database, for a write that
+    /// takes its token in its own statement (one round trip instead of two); `None` when
+    /// the limiter counts in memory.
+    pub fn shared_bucket(&self, key: impl Display) -> Option<SharedBucket> {
+        match self.store {
+            Store::Shared(_) => Some(SharedBucket {
+                key: self.bucket_key(key),
+                rate: self.rate,
+            }),
+            Store::Local(_) => None,
+        }
+    }
+
+    /// The refusal of an action that found `tokens` (fewer than one) in its shared bucket.
+    pub fn refused_with(&self, tokens: f64) -> AppError {
+        self.refused(self.rate.wait_for_token(tokens))
+    }
+
+    fn refused(&self, retry_after: Duration) -> AppError {
+        crate::telemetry::metrics::rate_limited(self.name);
+        AppError::RateLimited { retry_after }
+    }
+
+    fn bucket_key(&self, key: impl Display) -> String {
+        format!("{}:{key}", self.name)
+    }
+}
+
+/// A bucket of a shared limiter: its key in `rate_buckets` and its rate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SharedBucket {
+    pub key: String,
+    pub rate: Rate,
 }
 
 /// The application's limits.

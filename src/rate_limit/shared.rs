@@ -3,7 +3,8 @@
 //! (an upsert), so concurrent instances never both spend the last token. Time is the
 //! database's clock, the one clock all instances share. Written as SQL: an upsert whose
 //! update reads the old row through interval arithmetic (`now() - updated_at`) is beyond
-//! what the query builder expresses.
+//! what the query builder expresses; the bucket's upsert is the database function
+//! `take_rate_token`.
 
 use std::time::Duration;
 
@@ -14,20 +15,11 @@ use crate::error::AppResult;
 
 use super::bucket::Rate;
 
-/// Tokens in the bucket once refilled up to now (`$2` burst, `$3` tokens per second).
-const REFILLED: &str = "LEAST($2::float8, b.tokens + GREATEST(EXTRACT(EPOCH FROM (now() - b.updated_at))::float8, 0) * $3::float8)";
-
 /// Takes one token from `key`'s bucket, or says how long until one is available.
 pub async fn take_token(db: &Database, key: &str, rate: Rate) -> AppResult<Result<(), Duration>> {
-    let sql = format!(
-        "INSERT INTO rate_buckets AS b (key, tokens, allowed, updated_at) \
-         VALUES ($1, $2::float8 - 1, true, now()) \
-         ON CONFLICT (key) DO UPDATE SET \
-           tokens = CASE WHEN {REFILLED} >= 1 THEN {REFILLED} - 1 ELSE {REFILLED} END, \
-           allowed = {REFILLED} >= 1, \
-           updated_at = now() \
-         RETURNING allowed, tokens"
-    );
+    // The bucket's arithmetic is the function `take_rate_token` (migration 000028), which
+    // `cast_upvote` calls too.
+    let sql = "SELECT allowed, tokens FROM take_rate_token($1, $2, $3)";
     let values: Vec<Value> = vec![
         key.into(),
         f64::from(rate.burst).into(),

@@ -10,15 +10,17 @@
 //! each request writes on its own.
 
 use chrono::{DateTime, Utc};
-use entity::upvote;
+use entity::{paper, upvote};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, QueryFilter,
+    Statement, TransactionTrait,
 };
 use tokio::sync::{mpsc, oneshot};
 
 use crate::db::Database;
+use crate::rate_limit::SharedBucket;
 
 /// Requests written in one transaction at most: enough to amortise the commit, few enough
 /// that the first in a batch does not wait long for the last.
@@ -79,6 +81,72 @@ impl UpvoteWrite {
                 .rows_affected),
         }
     }
+}
+
+/// What one `cast_upvote` call did on PostgreSQL.
+#[derive(Debug)]
+pub struct SharedCast {
+    /// The tokens the voter's bucket held when it had none to give: nothing was written.
+    pub refused_with: Option<f64>,
+    /// The rows written or deleted (0 for a repeated upvote or removal).
+    pub changed: u64,
+    /// The paper after the change; `None` when refused, or when there is no such paper.
+    pub paper: Option<paper::Model>,
+}
+
+/// Takes the voter's token from `bucket`, writes `write` and reads the paper back, in one
+/// round trip: the PostgreSQL function `cast_upvote` (migration 000028). A vote for a
+/// missing paper fails on the foreign key and keeps nothing, not even the token.
+///
+/// # Errors
+/// The call's error (a foreign-key violation for a missing paper).
+pub async fn cast_shared(
+    db: &impl ConnectionTrait,
+    write: UpvoteWrite,
+    bucket: &SharedBucket,
+) -> Result<SharedCast, DbErr> {
+    let (user_id, paper_id, adding, at) = match write {
+        UpvoteWrite::Add {
+            user_id,
+            paper_id,
+            at,
+        } => (user_id, paper_id, true, at),
+        UpvoteWrite::Remove { user_id, paper_id } => (user_id, paper_id, false, Utc::now()),
+    };
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT c.allowed, c.tokens, c.changed, (c.paper).* \
+             FROM cast_upvote($1, $2, $3, $4, $5, $6, $7) AS c",
+            [
+                user_id.into(),
+                paper_id.into(),
+                adding.into(),
+                at.into(),
+                bucket.key.as_str().into(),
+                f64::from(bucket.rate.burst).into(),
+                bucket.rate.per_second.into(),
+            ],
+        ))
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("cast_upvote returned no row".to_owned()))?;
+    if !row.try_get::<bool>("", "allowed")? {
+        return Ok(SharedCast {
+            refused_with: Some(row.try_get("", "tokens")?),
+            changed: 0,
+            paper: None,
+        });
+    }
+    let changed: i32 = row.try_get("", "changed")?;
+    let paper = match row.try_get::<Option<i64>>("", "id")? {
+        Some(_) => Some(paper::Model::from_query_result(&row, "")?),
+        None => None,
+    };
+    Ok(SharedCast {
+        refused_with: None,
+        changed: u64::try_from(changed).unwrap_or(0),
+        paper,
+    })
 }
 
 struct Request {

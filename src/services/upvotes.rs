@@ -14,11 +14,12 @@ use sea_orm::{
 use crate::clock;
 use crate::error::{AppError, AppResult};
 use crate::pagination::{KeyPart, ListKind, Page, PageRequest};
+use crate::rate_limit::SharedBucket;
 
 use crate::events::Change;
 
 use super::links::{LinkTable, Linked};
-use super::upvote_writes::UpvoteWrite;
+use super::upvote_writes::{self, UpvoteWrite};
 use super::{Context, papers, sql};
 
 /// What an upvote mutation did.
@@ -54,15 +55,46 @@ pub async fn remove(ctx: Context<'_>, user_id: i64, paper_id: i64) -> AppResult<
 }
 
 async fn apply(ctx: Context<'_>, write: UpvoteWrite, paper_id: i64) -> AppResult<UpvoteOutcome> {
+    let outcome = match ctx.limits.upvotes.shared_bucket(write.user_id()) {
+        Some(bucket) => apply_shared(ctx, write, &bucket).await?,
+        None => apply_local(ctx, write, paper_id).await?,
+    };
+    publish(ctx, &outcome).await;
+    Ok(outcome)
+}
+
+/// PostgreSQL: the shared limit, the write and the read-back are one call.
+async fn apply_shared(
+    ctx: Context<'_>,
+    write: UpvoteWrite,
+    bucket: &SharedBucket,
+) -> AppResult<UpvoteOutcome> {
+    let cast = upvote_writes::cast_shared(ctx.db.writer(), write, bucket)
+        .await
+        .map_err(sql::missing("paper"))?;
+    if let Some(tokens) = cast.refused_with {
+        return Err(ctx.limits.upvotes.refused_with(tokens));
+    }
+    let paper = cast.paper.ok_or(AppError::NotFound { resource: "paper" })?;
+    Ok(UpvoteOutcome {
+        paper,
+        changed: cast.changed > 0,
+    })
+}
+
+/// SQLite: the limit in memory, the write through the group commit, the read on a reader.
+async fn apply_local(
+    ctx: Context<'_>,
+    write: UpvoteWrite,
+    paper_id: i64,
+) -> AppResult<UpvoteOutcome> {
     ctx.limits.upvotes.take(write.user_id()).await?;
     let changed = ctx
         .upvote_writer
         .write(write)
         .await
         .map_err(sql::missing("paper"))?;
-    let outcome = outcome(ctx.db, paper_id, changed > 0).await?;
-    publish(ctx, &outcome).await;
-    Ok(outcome)
+    outcome(ctx.db, paper_id, changed > 0).await
 }
 
 async fn publish(ctx: Context<'_>, outcome: &UpvoteOutcome) {

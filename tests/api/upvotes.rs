@@ -351,6 +351,14 @@ async fn upvotes_are_rate_limited_per_user() {
         .send()
         .await;
     assert_eq!(limited.error_code(), "RATE_LIMITED");
+    // Three a minute: the next one is about twenty seconds away.
+    let retry_after = limited.body["errors"][0]["extensions"]["retryAfterSeconds"]
+        .as_i64()
+        .unwrap_or_default();
+    assert!(
+        (15..=21).contains(&retry_after),
+        "retry after {retry_after} s"
+    );
     assert_eq!(
         upvote_count(&app, paper).await,
         1,
