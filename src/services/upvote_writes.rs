@@ -7,7 +7,8 @@
 //! in one transaction and answers each request only after the commit — an answered upvote
 //! is as durable as before. A statement that fails (no such paper) fails alone: SQLite
 //! undoes only that statement. PostgreSQL writes concurrently and commits cheaply: there
-//! each request writes on its own.
+//! each upvote is one call of the function `cast_upvote`, which also takes the voter's
+//! token from the shared rate limit.
 
 use chrono::{DateTime, Utc};
 use entity::{paper, upvote};
@@ -154,26 +155,19 @@ struct Request {
     answer: oneshot::Sender<Result<u64, DbErr>>,
 }
 
-/// Where upvote rows are written: straight to the database, or through the group-commit
-/// task on SQLite.
+/// The group-commit writer of upvote rows on SQLite (PostgreSQL casts each upvote with
+/// [`cast_shared`]).
 pub struct UpvoteWriter {
-    db: Database,
-    queue: Option<mpsc::Sender<Request>>,
+    queue: mpsc::Sender<Request>,
 }
 
 impl UpvoteWriter {
-    /// A writer for `db`; on SQLite this starts the group-commit task, which ends when the
-    /// writer is dropped.
+    /// Starts the task that writes `db`'s upvotes a batch at a time; it ends when the writer
+    /// is dropped.
     pub fn start(db: &Database) -> Self {
-        let queue = (db.backend() == DbBackend::Sqlite).then(|| {
-            let (queue, requests) = mpsc::channel(QUEUED_REQUESTS);
-            tokio::spawn(write_batches(db.clone(), requests));
-            queue
-        });
-        Self {
-            db: db.clone(),
-            queue,
-        }
+        let (queue, requests) = mpsc::channel(QUEUED_REQUESTS);
+        tokio::spawn(write_batches(db.clone(), requests));
+        Self { queue }
     }
 
     /// Writes `write` and returns, once it is committed, the rows it changed.
@@ -182,11 +176,8 @@ impl UpvoteWriter {
     /// The statement's error (a foreign-key violation for a missing paper or user), or the
     /// commit's.
     pub async fn write(&self, write: UpvoteWrite) -> Result<u64, DbErr> {
-        let Some(queue) = &self.queue else {
-            return write.execute(self.db.writer()).await;
-        };
         let (answer, answered) = oneshot::channel();
-        queue
+        self.queue
             .send(Request { write, answer })
             .await
             .map_err(|_| stopped())?;
