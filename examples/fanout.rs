@@ -16,7 +16,9 @@
 //! Subscribers are spread over the WebSocket URLs (several instances); the paper is
 //! submitted to `HTTP_URL`. Prints connection times and delivery latencies; with
 //! `FANOUT_SERVER_PIDS=pid,pid` it also reads the servers' resident memory before the
-//! subscribers connect and once they are all idle, and prints the difference per subscriber.
+//! subscribers connect and once they are all idle, and prints the difference per subscriber,
+//! and the CPU time the servers and this client spent from the submission to the last
+//! delivery (every thread's `/proc/…/schedstat`).
 
 #![expect(
     clippy::print_stdout,
@@ -160,6 +162,8 @@ async fn main() {
         }},
     });
     let client = reqwest::Client::new();
+    let server_cpu_before = cpu_time(&pids);
+    let client_cpu_before = cpu_time_of("self");
     let sent = Instant::now();
     let response = client
         .post(&http_url)
@@ -201,6 +205,20 @@ async fn main() {
         latencies.len()
     );
     report("delivery after the mutation's response", &mut latencies);
+    let client_cpu = cpu_time_of("self").saturating_sub(client_cpu_before);
+    if !pids.is_empty() {
+        let server_cpu = cpu_time(&pids).saturating_sub(server_cpu_before);
+        println!(
+            "server CPU from the submission to the last delivery: {:.1} ms ({:.1} µs per delivered message)",
+            server_cpu.as_secs_f64() * 1e3,
+            server_cpu.as_secs_f64() * 1e6 / latencies.len().max(1) as f64
+        );
+    }
+    println!(
+        "client CPU in that time: {:.1} ms ({:.1} µs per delivered message)",
+        client_cpu.as_secs_f64() * 1e3,
+        client_cpu.as_secs_f64() * 1e6 / latencies.len().max(1) as f64
+    );
     // Closing thousands of sockets is work too: keep it apart from the measured window.
     tokio::time::sleep(Duration::from_secs(1)).await;
 }
@@ -273,6 +291,25 @@ fn resident_kib(pids: &[u32]) -> u64 {
                 .and_then(|kib| kib.parse::<u64>().ok())
         })
         .sum()
+}
+
+/// The summed on-CPU time of every thread of these processes.
+fn cpu_time(pids: &[u32]) -> Duration {
+    pids.iter().map(|pid| cpu_time_of(&pid.to_string())).sum()
+}
+
+/// The on-CPU time of every thread of process `pid` (a number, or `self`): the first field
+/// of each thread's `schedstat`, in nanoseconds.
+fn cpu_time_of(pid: &str) -> Duration {
+    let Ok(threads) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Duration::ZERO;
+    };
+    let nanos: u64 = threads
+        .filter_map(Result::ok)
+        .filter_map(|thread| std::fs::read_to_string(thread.path().join("schedstat")).ok())
+        .filter_map(|stat| stat.split_whitespace().next()?.parse::<u64>().ok())
+        .sum();
+    Duration::from_nanos(nanos)
 }
 
 fn report(what: &str, samples: &mut [Duration]) {

@@ -36,6 +36,7 @@ pub fn init(
     otlp_endpoint: Option<&url::Url>,
 ) -> Result<Tracing, TraceError> {
     let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    let log_records = log_crate_level(filter.max_level_hint());
     let logs = match format {
         LogFormat::Text => tracing_subscriber::fmt::layer()
             .with_target(false)
@@ -60,6 +61,44 @@ pub fn init(
         }
         None => Tracing::default(),
     };
-    let _already_installed = tracing_subscriber::registry().with(layers).try_init();
+    if tracing_subscriber::registry()
+        .with(layers)
+        .try_init()
+        .is_ok()
+    {
+        // The pool-wait layer listens at TRACE, so the bridge from the `log` crate would
+        // let every `log::trace!` of a dependency (tungstenite logs each frame it reads
+        // and writes) through `log`'s global level into tracing's filters, only for the
+        // log layer, the one reader of such records, to drop it. `log` drops it first.
+        log::set_max_level(log_records);
+    }
     Ok(tracing)
+}
+
+/// The `log` crate's level for records the log filter lets through at most `hint`.
+fn log_crate_level(hint: Option<tracing::level_filters::LevelFilter>) -> log::LevelFilter {
+    use tracing::Level;
+    match hint.map(|hint| hint.into_level()) {
+        None => log::LevelFilter::Trace,
+        Some(None) => log::LevelFilter::Off,
+        Some(Some(Level::ERROR)) => log::LevelFilter::Error,
+        Some(Some(Level::WARN)) => log::LevelFilter::Warn,
+        Some(Some(Level::INFO)) => log::LevelFilter::Info,
+        Some(Some(Level::DEBUG)) => log::LevelFilter::Debug,
+        Some(Some(Level::TRACE)) => log::LevelFilter::Trace,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_records_are_dropped_below_the_log_filters_level() {
+        let level = |directives: &str| log_crate_level(EnvFilter::new(directives).max_level_hint());
+        assert_eq!(level("info"), log::LevelFilter::Info);
+        assert_eq!(level("warn,paperboard=debug"), log::LevelFilter::Debug);
+        assert_eq!(level("off"), log::LevelFilter::Off);
+        assert_eq!(level("tungstenite=trace"), log::LevelFilter::Trace);
+    }
 }
