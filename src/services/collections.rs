@@ -21,7 +21,7 @@ use crate::domain::collection::{
 use crate::error::{AppError, AppResult};
 use crate::pagination::{KeyPart, Keyset, ListKind, Page, PageRequest};
 
-use super::keyset::{OWNER_ID, OwnedList, apply_page};
+use super::keyset::{OwnedList, apply_page};
 use super::{Context, papers, sql};
 
 /// A collection's fields as written (already checked).
@@ -596,16 +596,7 @@ pub async fn first_items(
     collection_ids: &[i64],
     limit: u64,
 ) -> AppResult<HashMap<i64, Vec<ItemRow>>> {
-    let Some(statement) = items().first_pages(collection_ids, limit) else {
-        return Ok(HashMap::new());
-    };
-    let rows = db
-        .query_all_raw(db.get_database_backend().build(&statement))
-        .await?;
-    let mut pages: HashMap<i64, Vec<ItemRow>> = HashMap::new();
-    for row in &rows {
-        let owner: i64 = row.try_get("", OWNER_ID)?;
-        pages.entry(owner).or_default().push(item_row(row)?);
-    }
-    Ok(pages)
+    items()
+        .read_first_pages(db, collection_ids, limit, item_row)
+        .await
 }

@@ -22,7 +22,7 @@ use crate::error::{AppError, AppResult};
 use crate::events::Change;
 use crate::pagination::{KeyPart, Keyset, ListKind, Page, PageRequest};
 
-use super::keyset::{OWNER_ID, OwnedList};
+use super::keyset::OwnedList;
 use super::{Context, notifications, sql};
 
 /// The orders of a paper's top-level comments.
@@ -200,21 +200,9 @@ pub async fn first_pages(
     limit: u64,
     viewer: Option<i64>,
 ) -> AppResult<HashMap<i64, Vec<ThreadRow>>> {
-    let Some(statement) = list.owned(viewer).first_pages(owner_ids, limit) else {
-        return Ok(HashMap::new());
-    };
-    let rows = db
-        .query_all_raw(db.get_database_backend().build(&statement))
-        .await?;
-    let mut pages: HashMap<i64, Vec<ThreadRow>> = HashMap::new();
-    for row in rows {
-        let owner_id: i64 = row.try_get("", OWNER_ID)?;
-        pages
-            .entry(owner_id)
-            .or_default()
-            .push(ThreadRow::read(&row, viewer)?);
-    }
-    Ok(pages)
+    list.owned(viewer)
+        .read_first_pages(db, owner_ids, limit, |row| ThreadRow::read(row, viewer))
+        .await
 }
 
 /// One owner's page of `list` after (or before) the request's cursors, with authors and

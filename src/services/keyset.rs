@@ -3,10 +3,16 @@
 //! list's order as one list of sort columns, so a first page and the pages after it
 //! cannot disagree.
 
-use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Query, SelectStatement, UnionType};
-use sea_orm::{Order, QueryFilter, QueryOrder, QuerySelect, Select};
+use std::collections::HashMap;
 
-use crate::error::AppError;
+use sea_orm::sea_query::{
+    Alias, Asterisk, Expr, ExprTrait, JoinType, Query, SelectStatement, UnionType,
+};
+use sea_orm::{
+    ConnectionTrait, DbBackend, Order, QueryFilter, QueryOrder, QueryResult, QuerySelect, Select,
+};
+
+use crate::error::{AppError, AppResult};
 use crate::pagination::{Keyset, PageRequest};
 
 /// Restricts `select` to the page's range of `columns` (sort columns, then id) and orders it
@@ -114,34 +120,107 @@ pub(crate) struct OwnedList {
 
 impl OwnedList {
     /// The first `limit` rows of each owner's list, ordered by owner and then list order:
-    /// a range per owner, joined with `UNION ALL`.
-    pub fn first_pages(&self, owner_ids: &[i64], limit: u64) -> Option<SelectStatement> {
-        let direction = self.direction();
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let mut arms = owner_ids.iter().enumerate().map(|(index, owner_id)| {
-            let mut range = self.rows.clone();
+    /// one index range per owner. `None` without owners.
+    ///
+    /// PostgreSQL reads the ranges as a `LATERAL` join over the owners' ids, a plan that
+    /// stays one range scan whatever their number; elsewhere (SQLite has no `LATERAL`) the
+    /// ranges are joined with `UNION ALL`, whose plan PostgreSQL would build once per owner
+    /// on every execution.
+    pub fn first_pages(
+        &self,
+        backend: DbBackend,
+        owner_ids: &[i64],
+        limit: u64,
+    ) -> Option<SelectStatement> {
+        let mut statement = match backend {
+            DbBackend::Postgres => self.lateral_ranges(owner_ids, limit)?,
+            _ => self.union_of_ranges(owner_ids, limit)?,
+        };
+        statement.order_by(Alias::new(OWNER_ID), Order::Asc);
+        for position in 0..self.order.len() {
+            statement.order_by(sort_alias(position), self.direction());
+        }
+        Some(statement)
+    }
+
+    /// [`Self::first_pages`], run: each owner's rows as `read` makes them, in list order.
+    ///
+    /// # Errors
+    /// `INTERNAL_SERVER_ERROR` on database failure.
+    pub async fn read_first_pages<T, E: Into<AppError>>(
+        &self,
+        db: &impl ConnectionTrait,
+        owner_ids: &[i64],
+        limit: u64,
+        read: impl Fn(&QueryResult) -> Result<T, E>,
+    ) -> AppResult<HashMap<i64, Vec<T>>> {
+        let backend = db.get_database_backend();
+        let Some(statement) = self.first_pages(backend, owner_ids, limit) else {
+            return Ok(HashMap::new());
+        };
+        let rows = db.query_all_raw(backend.build(&statement)).await?;
+        let mut pages: HashMap<i64, Vec<T>> = HashMap::new();
+        for row in &rows {
+            let owner_id: i64 = row.try_get("", OWNER_ID)?;
+            pages
+                .entry(owner_id)
+                .or_default()
+                .push(read(row).map_err(Into::into)?);
+        }
+        Ok(pages)
+    }
+
+    /// One owner's range: the list's rows with the owner and the sort columns named, where
+    /// the owner is `owner`.
+    fn range_of(&self, owner: Expr, limit: u64) -> SelectStatement {
+        let mut range = self.rows.clone();
+        range
+            .expr_as(self.owner.clone(), Alias::new(OWNER_ID))
+            .and_where(self.owner.clone().eq(owner));
+        for (position, column) in self.order.iter().enumerate() {
             range
-                .expr_as(self.owner.clone(), Alias::new(OWNER_ID))
-                .and_where(self.owner.clone().eq(*owner_id));
-            for (position, column) in self.order.iter().enumerate() {
-                range
-                    .expr_as(column.clone(), sort_alias(position))
-                    .order_by_expr(column.clone(), direction.clone());
-            }
-            range.limit(limit.unsigned_abs());
+                .expr_as(column.clone(), sort_alias(position))
+                .order_by_expr(column.clone(), self.direction());
+        }
+        range.limit(limit);
+        range
+    }
+
+    fn lateral_ranges(&self, owner_ids: &[i64], limit: u64) -> Option<SelectStatement> {
+        if owner_ids.is_empty() {
+            return None;
+        }
+        let owners = Alias::new("owners");
+        let ranges = Alias::new("owner_ranges");
+        // A VALUES list names its one column `column1`.
+        let owner = Expr::col((owners.clone(), Alias::new("column1")));
+        let statement = Query::select()
+            .column((ranges.clone(), Asterisk))
+            .from_values(owner_ids.iter().copied(), owners)
+            .join_lateral(
+                JoinType::InnerJoin,
+                self.range_of(owner, limit),
+                ranges,
+                Expr::cust("TRUE"),
+            )
+            .to_owned();
+        Some(statement)
+    }
+
+    fn union_of_ranges(&self, owner_ids: &[i64], limit: u64) -> Option<SelectStatement> {
+        let mut arms = owner_ids.iter().enumerate().map(|(index, owner_id)| {
             // SQLite takes ORDER BY and LIMIT in a compound's arm only inside a subquery.
             Query::select()
                 .column(Asterisk)
-                .from_subquery(range, Alias::new(format!("owner_{index}")))
+                .from_subquery(
+                    self.range_of(Expr::val(*owner_id), limit),
+                    Alias::new(format!("owner_{index}")),
+                )
                 .to_owned()
         });
         let mut statement = arms.next()?;
         for arm in arms {
             statement.union(UnionType::All, arm);
-        }
-        statement.order_by(Alias::new(OWNER_ID), Order::Asc);
-        for position in 0..self.order.len() {
-            statement.order_by(sort_alias(position), direction.clone());
         }
         Some(statement)
     }
@@ -174,6 +253,56 @@ fn sort_alias(position: usize) -> Alias {
 mod tests {
     use super::*;
     use crate::pagination::KeyPart;
+
+    fn replies() -> OwnedList {
+        let column = |name: &str| Expr::col((Alias::new("comments"), Alias::new(name)));
+        OwnedList {
+            rows: Query::select()
+                .column(Asterisk)
+                .from(Alias::new("comments"))
+                .to_owned(),
+            owner: column("parent_id"),
+            order: vec![column("id")],
+            descending: false,
+        }
+    }
+
+    #[test]
+    fn postgres_reads_every_owners_range_through_one_subquery() {
+        let owners: Vec<i64> = (1..=20).collect();
+        let statement = replies()
+            .first_pages(DbBackend::Postgres, &owners, 6)
+            .map(|statement| DbBackend::Postgres.build(&statement));
+        let Some(statement) = statement else {
+            panic!("no statement for 20 owners");
+        };
+        assert_eq!(
+            statement.sql.matches("LIMIT").count(),
+            1,
+            "{}",
+            statement.sql
+        );
+        assert!(statement.sql.contains("JOIN LATERAL"), "{}", statement.sql);
+        assert_eq!(statement.values.map(|values| values.0.len()), Some(21));
+    }
+
+    #[test]
+    fn sqlite_joins_one_range_per_owner() {
+        let owners: Vec<i64> = (1..=20).collect();
+        let Some(statement) = replies().first_pages(DbBackend::Sqlite, &owners, 6) else {
+            panic!("no statement for 20 owners");
+        };
+        let sql = DbBackend::Sqlite.build(&statement).sql;
+        assert_eq!(sql.matches("LIMIT").count(), 20, "{sql}");
+        assert_eq!(sql.matches("UNION ALL").count(), 19, "{sql}");
+    }
+
+    #[test]
+    fn no_owners_need_no_statement() {
+        for backend in [DbBackend::Postgres, DbBackend::Sqlite] {
+            assert!(replies().first_pages(backend, &[], 6).is_none());
+        }
+    }
 
     #[test]
     fn an_unusable_cursor_is_named_by_the_argument_it_came_in() {

@@ -13,7 +13,7 @@ use sea_orm::{ConnectionTrait, FromQueryResult};
 use crate::error::AppResult;
 use crate::pagination::{KeyPart, Keyset, Page, PageRequest};
 
-use super::keyset::{OWNER_ID, OwnedList};
+use super::keyset::OwnedList;
 
 /// A link table and the table of the rows it lists (joined on their `id`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,18 +109,9 @@ impl LinkTable {
         owner_ids: &[i64],
         limit: u64,
     ) -> AppResult<HashMap<i64, Vec<Linked<T>>>> {
-        let Some(statement) = self.list().first_pages(owner_ids, limit) else {
-            return Ok(HashMap::new());
-        };
-        let rows = db
-            .query_all_raw(db.get_database_backend().build(&statement))
-            .await?;
-        let mut pages: HashMap<i64, Vec<Linked<T>>> = HashMap::new();
-        for row in rows {
-            let owner_id: i64 = row.try_get("", OWNER_ID)?;
-            pages.entry(owner_id).or_default().push(linked(&row)?);
-        }
-        Ok(pages)
+        self.list()
+            .read_first_pages(db, owner_ids, limit, linked)
+            .await
     }
 
     /// How many links each of `owner_ids` has (owners without links are absent).

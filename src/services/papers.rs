@@ -15,7 +15,7 @@ use crate::domain::ranking::hot_score;
 use crate::error::{AppError, AppResult};
 use crate::pagination::{KeyPart, Keyset, ListKind, Page, PageRequest};
 
-use super::keyset::{OWNER_ID, OwnedList, apply_page};
+use super::keyset::{OwnedList, apply_page};
 pub use super::paper_filter::{FollowedBy, FollowedSources, PaperFilter, Related};
 use super::sql;
 
@@ -526,19 +526,12 @@ pub async fn first_papers_of(
     owner_ids: &[i64],
     limit: u64,
 ) -> AppResult<HashMap<i64, Vec<paper::Model>>> {
-    let Some(statement) = owner.list().first_pages(owner_ids, limit) else {
-        return Ok(HashMap::new());
-    };
-    let rows = db
-        .query_all_raw(db.get_database_backend().build(&statement))
-        .await?;
-    let mut pages: HashMap<i64, Vec<paper::Model>> = HashMap::new();
-    for row in rows {
-        let owner_id: i64 = row.try_get("", OWNER_ID)?;
-        let paper = paper::Model::from_query_result(&row, "")?;
-        pages.entry(owner_id).or_default().push(paper);
-    }
-    Ok(pages)
+    owner
+        .list()
+        .read_first_pages(db, owner_ids, limit, |row| {
+            paper::Model::from_query_result(row, "")
+        })
+        .await
 }
 
 /// A page of one owner's papers after (or before) the request's cursors: a range of the
