@@ -6,7 +6,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::per_backend::run;
+use crate::per_backend::per_backend_migration;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -28,13 +28,4 @@ const POSTGRES_UP: &[&str] = &[
 
 const POSTGRES_DOWN: &[&str] = &["DROP TABLE login_failures", "DROP TABLE rate_buckets"];
 
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run(manager, &[], POSTGRES_UP).await
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run(manager, &[], POSTGRES_DOWN).await
-    }
-}
+per_backend_migration!(up: &[], POSTGRES_UP; down: &[], POSTGRES_DOWN);

@@ -6,7 +6,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::per_backend::run;
+use crate::per_backend::per_backend_migration;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -61,13 +61,4 @@ const POSTGRES_DOWN: &[&str] = &[
     "ALTER TABLE paper_authors DROP COLUMN published_order",
 ];
 
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run(manager, SQLITE_UP, POSTGRES_UP).await
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run(manager, SQLITE_DOWN, POSTGRES_DOWN).await
-    }
-}
+per_backend_migration!(up: SQLITE_UP, POSTGRES_UP; down: SQLITE_DOWN, POSTGRES_DOWN);

@@ -7,7 +7,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::per_backend::run;
+use crate::per_backend::per_backend_migration;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -15,13 +15,4 @@ pub struct Migration;
 const POSTGRES_UP: &[&str] = &["ALTER TABLE papers SET (fillfactor = 80)"];
 const POSTGRES_DOWN: &[&str] = &["ALTER TABLE papers RESET (fillfactor)"];
 
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run(manager, &[], POSTGRES_UP).await
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run(manager, &[], POSTGRES_DOWN).await
-    }
-}
+per_backend_migration!(up: &[], POSTGRES_UP; down: &[], POSTGRES_DOWN);

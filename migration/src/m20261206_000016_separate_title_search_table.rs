@@ -9,7 +9,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::per_backend::run;
+use crate::per_backend::per_backend_migration;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -36,13 +36,4 @@ const POSTGRES_DOWN: &[&str] = &[
     "DROP TABLE paper_title_search",
 ];
 
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run(manager, &[], POSTGRES_UP).await
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run(manager, &[], POSTGRES_DOWN).await
-    }
-}
+per_backend_migration!(up: &[], POSTGRES_UP; down: &[], POSTGRES_DOWN);

@@ -5,7 +5,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::per_backend::run;
+use crate::per_backend::per_backend_migration;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -36,13 +36,4 @@ const POSTGRES_UP: &[&str] = &["CREATE TABLE sync_progress (
 
 const DOWN: &[&str] = &["DROP TABLE sync_progress"];
 
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run(manager, SQLITE_UP, POSTGRES_UP).await
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run(manager, DOWN, DOWN).await
-    }
-}
+per_backend_migration!(up: SQLITE_UP, POSTGRES_UP; down: DOWN, DOWN);

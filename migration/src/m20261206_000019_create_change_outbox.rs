@@ -6,7 +6,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::per_backend::run;
+use crate::per_backend::per_backend_migration;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -17,13 +17,4 @@ const SQLITE_UP: &[&str] = &["CREATE TABLE change_outbox (
     written_ms integer NOT NULL
 )"];
 
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run(manager, SQLITE_UP, &[]).await
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run(manager, &["DROP TABLE change_outbox"], &[]).await
-    }
-}
+per_backend_migration!(up: SQLITE_UP, &[]; down: &["DROP TABLE change_outbox"], &[]);

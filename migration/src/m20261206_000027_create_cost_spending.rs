@@ -4,7 +4,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::per_backend::run;
+use crate::per_backend::per_backend_migration;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -18,13 +18,4 @@ const POSTGRES_UP: &[&str] = &["CREATE TABLE cost_spending (
 
 const POSTGRES_DOWN: &[&str] = &["DROP TABLE cost_spending"];
 
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run(manager, &[], POSTGRES_UP).await
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run(manager, &[], POSTGRES_DOWN).await
-    }
-}
+per_backend_migration!(up: &[], POSTGRES_UP; down: &[], POSTGRES_DOWN);

@@ -7,7 +7,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use crate::per_backend::run;
+use crate::per_backend::per_backend_migration;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -70,13 +70,4 @@ const POSTGRES_DOWN: &[&str] = &[
     "DROP FUNCTION take_rate_token(text, float8, float8)",
 ];
 
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run(manager, &[], POSTGRES_UP).await
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run(manager, &[], POSTGRES_DOWN).await
-    }
-}
+per_backend_migration!(up: &[], POSTGRES_UP; down: &[], POSTGRES_DOWN);

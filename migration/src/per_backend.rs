@@ -23,3 +23,22 @@ pub async fn run(
     }
     Ok(())
 }
+
+/// Implements `MigrationTrait` for the module's `Migration` as SQL per backend: `up` runs
+/// the first list on SQLite and the second on PostgreSQL ([`run`]), `down` likewise.
+macro_rules! per_backend_migration {
+    (up: $sqlite_up:expr, $postgres_up:expr; down: $sqlite_down:expr, $postgres_down:expr) => {
+        #[async_trait::async_trait]
+        impl MigrationTrait for Migration {
+            async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+                $crate::per_backend::run(manager, $sqlite_up, $postgres_up).await
+            }
+
+            async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+                $crate::per_backend::run(manager, $sqlite_down, $postgres_down).await
+            }
+        }
+    };
+}
+
+pub(crate) use per_backend_migration;
