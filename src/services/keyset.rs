@@ -101,7 +101,7 @@ pub(crate) fn beyond(
 }
 
 /// The column the rows of [`OwnedList::first_pages`] name their owner in.
-pub(crate) const OWNER_ID: &str = "owner_id";
+const OWNER_ID: &str = "owner_id";
 
 /// A list that belongs to one row — an author's papers, a user's upvotes — read from an
 /// index whose leading column is the owner and whose next columns are the list's order.
@@ -126,7 +126,7 @@ impl OwnedList {
     /// parameterised range scan, whatever their number (a `UNION ALL` of 20 ranges took it
     /// about six times as long to plan and four times as long to run); elsewhere (SQLite
     /// has no `LATERAL`) the ranges are joined with `UNION ALL`.
-    pub fn first_pages(
+    fn first_pages(
         &self,
         backend: DbBackend,
         owner_ids: &[i64],
