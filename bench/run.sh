@@ -320,7 +320,7 @@ comments_benchmark() {
     load "$WORK/page-anonymous.lua" 32 "paper page with threads, 1,000 newest papers, anonymous, 32 connections"
     grep -h "failed requests" "$WORK/last-report" | sed 's/^/  /' | tee -a "$OUT"
     paper_page_lua "$token" "$recent" >"$WORK/page-signed-in.lua"
-    load "$WORK/page-signed-in.lua" 32 "paper page with threads, 1,000 newest papers, signed in (never shared), 32 connections"
+    load "$WORK/page-signed-in.lua" 32 "paper page with threads, 1,000 newest papers, signed in (shared answer, personalised), 32 connections"
     grep -h "failed requests" "$WORK/last-report" | sed 's/^/  /' | tee -a "$OUT"
     paper_page_lua "$token" "$busiest" >"$WORK/page-busiest.lua"
     load "$WORK/page-busiest.lua" 32 "paper page of the busiest paper, signed in, 32 connections"

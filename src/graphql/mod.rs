@@ -12,6 +12,7 @@ pub mod live;
 pub mod loaders;
 mod moderation_api;
 mod mutation;
+pub mod overlay;
 mod owned_papers;
 mod personal_lists;
 mod personal_loaders;

@@ -432,20 +432,25 @@ fn mark(set: &mut SelectionSet, may_grow: bool) {
         }
     }
     if may_grow && !sure_field && !set.items.is_empty() {
-        set.items.push(Positioned::new(
-            Selection::Field(Positioned::new(
-                Field {
-                    alias: Some(Positioned::new(Name::new(EMPTY_MARKER), Pos::default())),
-                    name: Positioned::new(Name::new("__typename"), Pos::default()),
-                    arguments: Vec::new(),
-                    directives: Vec::new(),
-                    selection_set: Positioned::new(SelectionSet::default(), Pos::default()),
-                },
-                Pos::default(),
-            )),
-            Pos::default(),
-        ));
+        set.items.push(added_field(EMPTY_MARKER, "__typename"));
     }
+}
+
+/// A field the server adds to a client's selection, as `alias: name`, without arguments.
+pub fn added_field(alias: &str, name: &str) -> Positioned<Selection> {
+    Positioned::new(
+        Selection::Field(Positioned::new(
+            Field {
+                alias: Some(Positioned::new(Name::new(alias), Pos::default())),
+                name: Positioned::new(Name::new(name), Pos::default()),
+                arguments: Vec::new(),
+                directives: Vec::new(),
+                selection_set: Positioned::new(SelectionSet::default(), Pos::default()),
+            },
+            Pos::default(),
+        )),
+        Pos::default(),
+    )
 }
 
 /// Moves `map`'s entries into the order of `collected` (keys it does not name go last).

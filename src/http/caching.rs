@@ -9,6 +9,8 @@
 //! layer on the route when nothing else was). `Vary: Accept, Authorization` keeps shared
 //! caches from handing an anonymous answer to a signed-in request.
 
+use std::sync::Arc;
+
 use async_graphql::CacheControl;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -40,6 +42,9 @@ pub struct Finished {
     pub operation_name: Option<String>,
     /// What the operation costs, charged to every request it serves.
     pub cost: u64,
+    /// The answer's data as a value, kept when each viewer's answer is made from it (see
+    /// `graphql::overlay`).
+    pub data: Option<Arc<async_graphql::Value>>,
 }
 
 impl Finished {
@@ -51,7 +56,15 @@ impl Finished {
             etag,
             operation_name: None,
             cost: 1,
+            data: None,
         }
+    }
+
+    /// The answer, keeping `data` to be personalised.
+    #[must_use]
+    pub fn keeping(mut self, data: async_graphql::Value) -> Self {
+        self.data = Some(Arc::new(data));
+        self
     }
 
     /// The answer, as answering operation `name` of cost `cost`.

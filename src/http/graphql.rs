@@ -19,6 +19,7 @@ use tracing::Instrument;
 
 use crate::auth::{Viewer, bearer_token};
 use crate::error::{AppError, UNAVAILABLE_RETRY_AFTER};
+use crate::graphql::overlay::ViewerOverlay;
 use crate::graphql::preflight::{Refusal, Transport};
 use crate::graphql::shape::ResponseShape;
 use crate::graphql::{ClientAddr, UserAgent, guard, loaders};
@@ -500,7 +501,30 @@ async fn answer(
         return unavailable(media);
     }
 
-    let mut shared_read = shared_read.filter(|_| prepared.shareable);
+    // A signed-in read that differs from the anonymous one only in comments' viewer fields
+    // shares one answer with every viewer, personalised per request (see `overlay`).
+    let overlay = match caller.viewer {
+        Viewer::User { .. } if prepared.shareable && state.answers.is_enabled() => {
+            ViewerOverlay::plan(
+                state.preflight.index(),
+                &prepared.document,
+                prepared.operation_name.as_deref(),
+            )
+        }
+        _ => None,
+    };
+    let mut shared_read = match &overlay {
+        Some(_) => ReadKey::of(&request)
+            .map(ReadKey::for_every_viewer)
+            .and_then(|key| Some((key, state.app.events.version()?))),
+        None => shared_read.filter(|_| prepared.shareable),
+    };
+    if let (Some(overlay), Some((key, version))) = (&overlay, &shared_read)
+        && let Some(finished) = state.answers.get(key, *version)
+    {
+        observed.outcome = Outcome::Ok;
+        return personalised_answer(state, overlay, &finished, transport, &caller, media).await;
+    }
     // Held until the answer is stored: identical reads wait for it instead of computing.
     let lead = match &shared_read {
         Some((key, _)) => state.answers.take_turn(key).await,
@@ -513,7 +537,12 @@ async fn answer(
         let version = state.app.events.version();
         if let Some(finished) = version.and_then(|version| state.answers.get(&key, version)) {
             observed.outcome = Outcome::Ok;
-            return finished_answer(&finished, transport, &caller, media);
+            return match &overlay {
+                Some(overlay) => {
+                    personalised_answer(state, overlay, &finished, transport, &caller, media).await
+                }
+                None => finished_answer(&finished, transport, &caller, media),
+            };
         }
         shared_read = version.map(|version| (key, version));
     }
@@ -524,8 +553,15 @@ async fn answer(
     if let Some(quota) = observed.quota {
         request = request.data(quota);
     }
+    let computed_for = match &overlay {
+        Some(overlay) => {
+            request.set_parsed_query(overlay.document.clone());
+            Viewer::Anonymous
+        }
+        None => caller.viewer,
+    };
     let request = request
-        .data(caller.viewer)
+        .data(computed_for)
         .data(caller.addr)
         .data(caller.user_agent.clone())
         .data(loaders::for_request(&state.app));
@@ -553,7 +589,9 @@ async fn answer(
     }
     ResponseShape {
         index: state.preflight.index(),
-        document: &prepared.document,
+        document: overlay
+            .as_ref()
+            .map_or(&prepared.document, |overlay| &overlay.document),
         operation_name: operation_name.as_deref(),
         variables: &variables,
     }
@@ -564,13 +602,36 @@ async fn answer(
         && let Some(body) = responses::shareable_body(&response, max_bytes)
     {
         observed.outcome = Outcome::Ok;
-        let finished = Finished::new(body, response.cache_control)
+        let mut finished = Finished::new(body, response.cache_control)
             .answering(prepared.operation_name.clone(), prepared.cost);
+        if overlay.is_some() {
+            finished = finished.keeping(std::mem::take(&mut response.data));
+        }
         if let Some((key, version)) = shared_read {
             let current = state.app.events.version();
             state.answers.put(key, version, current, finished.clone());
         }
-        return finished_answer(&finished, transport, &caller, media);
+        return match &overlay {
+            Some(overlay) => {
+                personalised_answer(state, overlay, &finished, transport, &caller, media).await
+            }
+            None => finished_answer(&finished, transport, &caller, media),
+        };
+    }
+    if let Some(overlay) = &overlay {
+        let personal = overlay
+            .personalise(
+                state.preflight.index(),
+                state.app.db.reader(),
+                caller.viewer,
+                &response.data,
+            )
+            .await
+            .and_then(|json| serde_json::from_slice(&json).map_err(AppError::internal));
+        match personal {
+            Ok(data) => response.data = data,
+            Err(error) => return responses::error(StatusCode::OK, error, media),
+        }
     }
     observed.outcome = if responses::never_ran(&response) {
         Outcome::Refused
@@ -606,6 +667,40 @@ fn charge(
             Some(response)
         }
     }
+}
+
+/// The shared answer `finished` made `caller`'s by `overlay`.
+async fn personalised_answer(
+    state: &HttpState,
+    overlay: &ViewerOverlay,
+    finished: &Finished,
+    transport: Transport,
+    caller: &Caller,
+    media: Media,
+) -> Response {
+    let Some(data) = &finished.data else {
+        let error = AppError::internal("a shared answer was stored without its value");
+        return responses::error(StatusCode::INTERNAL_SERVER_ERROR, error, media);
+    };
+    let personal = overlay
+        .personalise(
+            state.preflight.index(),
+            state.app.db.reader(),
+            caller.viewer,
+            data,
+        )
+        .await;
+    let data = match personal {
+        Ok(data) => data,
+        Err(error) => return responses::error(StatusCode::OK, error, media),
+    };
+    let mut body = Vec::with_capacity(data.len() + 9);
+    body.extend_from_slice(b"{\"data\":");
+    body.extend_from_slice(&data);
+    body.push(b'}');
+    let personal = Finished::new(body.into(), finished.cache_control)
+        .answering(finished.operation_name.clone(), finished.cost);
+    finished_answer(&personal, transport, caller, media)
 }
 
 /// An answer without errors, with the caching its caller and fields allow.

@@ -50,6 +50,15 @@ impl ReadKey {
     }
 }
 
+impl ReadKey {
+    /// The key of the answer every viewer's answer to this read is made from (see
+    /// `graphql::overlay`): apart from the anonymous one, whose document differs.
+    #[must_use]
+    pub fn for_every_viewer(self) -> Self {
+        Self(format!("viewers\0{}", self.0))
+    }
+}
+
 /// A stored answer.
 struct Answer {
     /// The bus version it was read at.
@@ -64,7 +73,13 @@ struct ByBytes;
 
 impl quick_cache::Weighter<ReadKey, Arc<Answer>> for ByBytes {
     fn weight(&self, key: &ReadKey, answer: &Arc<Answer>) -> u64 {
-        let bytes = key.0.len() + answer.finished.body.len() + std::mem::size_of::<Answer>();
+        // A kept value takes about twice its JSON.
+        let kept = answer
+            .finished
+            .data
+            .as_ref()
+            .map_or(0, |_| 2 * answer.finished.body.len());
+        let bytes = key.0.len() + answer.finished.body.len() + kept + std::mem::size_of::<Answer>();
         u64::try_from(bytes).unwrap_or(u64::MAX)
     }
 }

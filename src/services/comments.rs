@@ -99,18 +99,7 @@ impl CommentList {
             );
         }
         if let Some(viewer) = viewer {
-            let upvoted = Query::select()
-                .expr(Expr::val(1))
-                .from(comment_upvote::Entity)
-                .and_where(
-                    Expr::col((comment_upvote::Entity, comment_upvote::Column::CommentId))
-                        .equals((comment::Entity, comment::Column::Id)),
-                )
-                .and_where(
-                    Expr::col((comment_upvote::Entity, comment_upvote::Column::UserId)).eq(viewer),
-                )
-                .to_owned();
-            rows.expr_as(Expr::exists(upvoted), Alias::new(VIEWER_UPVOTED));
+            rows.expr_as(upvoted_by_viewer(viewer), Alias::new(VIEWER_UPVOTED));
         }
         let (owner, order, descending) = match self {
             Self::OfPaper(order) => {
@@ -149,6 +138,23 @@ impl CommentList {
             descending,
         }
     }
+}
+
+/// Whether `viewer` upvoted the comment of the enclosing row.
+fn upvoted_by_viewer(viewer: i64) -> sea_orm::sea_query::SimpleExpr {
+    Expr::exists(
+        Query::select()
+            .expr(Expr::val(1))
+            .from(comment_upvote::Entity)
+            .and_where(
+                Expr::col((comment_upvote::Entity, comment_upvote::Column::CommentId))
+                    .equals((comment::Entity, comment::Column::Id)),
+            )
+            .and_where(
+                Expr::col((comment_upvote::Entity, comment_upvote::Column::UserId)).eq(viewer),
+            )
+            .to_owned(),
+    )
 }
 
 /// The prefix of the author's columns in a thread row.
@@ -283,6 +289,66 @@ pub async fn upvoted_by(
         .all(db)
         .await?;
     Ok(rows.into_iter().map(|row| row.comment_id).collect())
+}
+
+/// What a comment's viewer-dependent fields need to know about it for one viewer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ViewerFacts {
+    pub author_id: Option<i64>,
+    pub hidden: bool,
+    pub deleted: bool,
+    /// Whether the viewer upvoted it.
+    pub upvoted: bool,
+}
+
+/// [`ViewerFacts`] of `comment_ids` for user `viewer_id`, in one statement.
+///
+/// # Errors
+/// `INTERNAL_SERVER_ERROR` on database failure.
+pub async fn viewer_facts(
+    db: &impl ConnectionTrait,
+    viewer_id: i64,
+    comment_ids: &[i64],
+) -> AppResult<HashMap<i64, ViewerFacts>> {
+    if comment_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let statement = Query::select()
+        .columns([
+            (comment::Entity, comment::Column::Id),
+            (comment::Entity, comment::Column::AuthorId),
+            (comment::Entity, comment::Column::Hidden),
+            (comment::Entity, comment::Column::Deleted),
+        ])
+        .expr(upvoted_by_viewer(viewer_id))
+        .from(comment::Entity)
+        .and_where(
+            Expr::col((comment::Entity, comment::Column::Id)).is_in(comment_ids.iter().copied()),
+        )
+        .to_owned();
+    let rows = db
+        .query_all_raw(db.get_database_backend().build(&statement))
+        .await?;
+    let mut facts = HashMap::with_capacity(rows.len());
+    for row in rows {
+        let id: i64 = row.try_get_by_index(0)?;
+        facts.insert(
+            id,
+            ViewerFacts {
+                author_id: row.try_get_by_index(1)?,
+                hidden: row.try_get_by_index(2)?,
+                deleted: row.try_get_by_index(3)?,
+                upvoted: flag_at(&row, 4)?,
+            },
+        );
+    }
+    Ok(facts)
+}
+
+/// A boolean expression's value: a `boolean` on PostgreSQL, an integer on SQLite.
+fn flag_at(row: &QueryResult, index: usize) -> Result<bool, DbErr> {
+    row.try_get_by_index::<bool>(index)
+        .or_else(|_| row.try_get_by_index::<i64>(index).map(|value| value != 0))
 }
 
 /// A comment to add.

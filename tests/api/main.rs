@@ -43,6 +43,7 @@ mod outage;
 mod pagination;
 mod persisted_queries;
 mod personal;
+mod personalised_answers;
 mod reads;
 mod schedule;
 mod schema;

@@ -13,7 +13,7 @@ const UPVOTE: &str = "mutation($p: ID!) { upvotePaper(paperId: $p) { paper { upv
 /// Waits until the instance has heard the changes of its start-up (on PostgreSQL the demo
 /// papers' notifications arrive after the server answers), so that only a test's own
 /// changes retire answers.
-async fn settled(app: TestApp) -> TestApp {
+pub async fn settled(app: TestApp) -> TestApp {
     let mut last = app.state.events.version();
     let mut quiet_since = Instant::now();
     let started = Instant::now();

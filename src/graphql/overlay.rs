@@ -1,0 +1,562 @@
+//! Signed-in reads of the hot lists and pages, answered from the answer every viewer shares.
+//!
+//! A paper page read by a signed-in user differs from the anonymous one only in a few
+//! comment fields: whether the viewer upvoted each comment, whether they may edit it, and
+//! the body of a hidden comment they wrote or moderate. When a query selects nothing else
+//! that depends on the viewer ([`SAME_FOR_EVERY_VIEWER`]), it is computed once as anonymous
+//! and shared through the response cache like an anonymous read; each viewer's answer is
+//! that shared answer with those fields filled in from one statement ([`ViewerOverlay`]).
+//! Every comment object whose viewer fields are selected also carries its id under a hidden
+//! key ([`COMMENT_ID_KEY`]) in the shared answer, which the overlay reads and removes.
+
+use std::collections::{HashMap, HashSet};
+
+use async_graphql::indexmap::IndexMap;
+use async_graphql::parser::types::{
+    DocumentOperations, ExecutableDocument, Field, OperationType, Selection, SelectionSet,
+};
+use async_graphql::{Name, Value};
+
+use sea_orm::ConnectionTrait;
+
+use crate::auth::Viewer;
+use crate::error::{AppError, AppResult};
+use crate::graphql::types::{GlobalId, NodeKind};
+use crate::services::comments::{self, ViewerFacts};
+
+use super::preflight::SchemaIndex;
+use super::preflight::schema_index::innermost;
+use super::shape::added_field;
+
+/// The response key of the comment id added for the overlay; `__` keeps it out of any
+/// client's aliases, which may not start so.
+pub const COMMENT_ID_KEY: &str = "__paperboardCommentId";
+
+/// The root fields whose anonymous answer is every viewer's, with the arguments that would
+/// make it depend on the viewer (`papers(filter: {followedByViewer})`) ruled out below.
+const ROOT_FIELDS: [&str; 5] = ["papers", "dailyPapers", "trendingPapers", "paper", "author"];
+
+/// The fields, by type, that answer the same for every viewer (besides `__typename`).
+const SAME_FOR_EVERY_VIEWER: [(&str, &[&str]); 10] = [
+    (
+        "Paper",
+        &[
+            "id",
+            "arxivId",
+            "title",
+            "abstract",
+            "authors",
+            "authorCount",
+            "publishedAt",
+            "submittedAt",
+            "submittedBy",
+            "githubUrl",
+            "projectUrl",
+            "categories",
+            "primaryCategory",
+            "categoryCodes",
+            "doi",
+            "journalRef",
+            "arxivComment",
+            "license",
+            "version",
+            "withdrawn",
+            "updatedAt",
+            "pdfUrl",
+            "githubStars",
+            "upvoteCount",
+            "commentCount",
+            "comments",
+        ],
+    ),
+    (
+        "Comment",
+        &[
+            "id",
+            "paper",
+            "author",
+            "parent",
+            "replies",
+            "replyCount",
+            "createdAt",
+            "editedAt",
+            "deleted",
+            "hidden",
+            "upvoteCount",
+        ],
+    ),
+    (
+        "CommentConnection",
+        &["nodes", "edges", "pageInfo", "totalCount"],
+    ),
+    ("CommentEdge", &["cursor", "node"]),
+    (
+        "PaperConnection",
+        &["nodes", "edges", "pageInfo", "totalCount"],
+    ),
+    ("PaperEdge", &["cursor", "node"]),
+    (
+        "PageInfo",
+        &["hasNextPage", "hasPreviousPage", "startCursor", "endCursor"],
+    ),
+    (
+        "User",
+        &[
+            "id",
+            "username",
+            "displayName",
+            "role",
+            "banned",
+            "createdAt",
+            "bio",
+            "websiteUrl",
+            "avatarUrl",
+        ],
+    ),
+    ("Author", &["id", "name", "paperCount", "papers", "user"]),
+    ("Category", &["code", "name", "paperCount"]),
+];
+
+/// The comment fields filled in for the viewer.
+const VIEWER_FIELDS: [&str; 4] = ["viewerHasUpvoted", "viewerCanEdit", "body", "bodyHtml"];
+
+/// How one query is answered for signed-in viewers from a shared answer.
+pub struct ViewerOverlay {
+    /// The query as computed for everyone: the client's, plus [`COMMENT_ID_KEY`] wherever
+    /// a comment's viewer fields are selected.
+    pub document: ExecutableDocument,
+    operation_name: Option<String>,
+}
+
+impl ViewerOverlay {
+    /// The overlay of `document`'s operation `operation_name`, when every field it selects
+    /// is the same for every viewer or a comment's viewer field; `None` otherwise (and for
+    /// fragments and directives, which this does not follow).
+    pub fn plan(
+        index: &SchemaIndex,
+        document: &ExecutableDocument,
+        operation_name: Option<&str>,
+    ) -> Option<Self> {
+        if !document.fragments.is_empty() {
+            return None;
+        }
+        let mut document = document.clone();
+        let operation = match &mut document.operations {
+            DocumentOperations::Single(operation) => operation,
+            DocumentOperations::Multiple(operations) => {
+                operations.get_mut(&Name::new(operation_name?))?
+            }
+        };
+        if operation.node.ty != OperationType::Query || !operation.node.directives.is_empty() {
+            return None;
+        }
+        let root = index.query_type.as_str();
+        for selection in &mut operation.node.selection_set.node.items {
+            let Selection::Field(field) = &mut selection.node else {
+                return None;
+            };
+            let name = field.node.name.node.as_str();
+            if name == "__typename" {
+                continue;
+            }
+            let viewer_filter = field
+                .node
+                .arguments
+                .iter()
+                .any(|(argument, _)| argument.node == "filter");
+            if !ROOT_FIELDS.contains(&name) || viewer_filter || !field.node.directives.is_empty() {
+                return None;
+            }
+            let ty = innermost(&index.field(root, name)?.ty).to_owned();
+            prepare(index, &ty, &mut field.node.selection_set.node)?;
+        }
+        Some(Self {
+            document,
+            operation_name: operation_name.map(str::to_owned),
+        })
+    }
+
+    /// `data`, the shared answer, as `viewer`'s JSON: at most one statement for the
+    /// viewer's facts about its comments, and one for the hidden bodies they may read.
+    ///
+    /// # Errors
+    /// `INTERNAL_SERVER_ERROR` on database failure.
+    pub async fn personalise(
+        &self,
+        index: &SchemaIndex,
+        db: &impl ConnectionTrait,
+        viewer: Viewer,
+        data: &Value,
+    ) -> AppResult<Vec<u8>> {
+        let (ty, set) = self.root(index);
+        let mut ids = HashSet::new();
+        collect_comment_ids(index, ty, set, data, &mut ids);
+        let ids: Vec<i64> = ids.into_iter().collect();
+        let facts = match viewer.user_id() {
+            Some(user_id) => comments::viewer_facts(db, user_id, &ids).await?,
+            None => HashMap::new(),
+        };
+        let readable: Vec<i64> = facts
+            .iter()
+            .filter(|(_, facts)| facts.hidden && may_read_hidden(viewer, facts))
+            .map(|(id, _)| *id)
+            .collect();
+        let bodies = comments::by_ids(db, &readable)
+            .await?
+            .into_iter()
+            .map(|(id, comment)| (id, (comment.body, comment.body_html)))
+            .collect();
+        let mut out = Vec::with_capacity(4096);
+        Personaliser {
+            index,
+            viewer,
+            facts: &facts,
+            bodies: &bodies,
+        }
+        .write(ty, Some(set), data, &mut out)
+        .map_err(AppError::internal)?;
+        Ok(out)
+    }
+
+    /// The root type and selection of the planned operation.
+    fn root<'a>(&'a self, index: &'a SchemaIndex) -> (&'a str, &'a SelectionSet) {
+        let wanted = self.operation_name.as_deref();
+        let operation = self.document.operations.iter().find(|(name, _)| {
+            wanted.is_none_or(|wanted| name.is_some_and(|name| name.as_str() == wanted))
+        });
+        match operation {
+            Some((_, operation)) => (&index.query_type, &operation.node.selection_set.node),
+            None => (&index.query_type, &EMPTY_SET),
+        }
+    }
+}
+
+/// The selection of an operation that is not there (never the case for a planned one).
+static EMPTY_SET: SelectionSet = SelectionSet { items: Vec::new() };
+
+/// Writes a shared answer as one viewer's.
+struct Personaliser<'a> {
+    index: &'a SchemaIndex,
+    viewer: Viewer,
+    facts: &'a HashMap<i64, ViewerFacts>,
+    bodies: &'a HashMap<i64, (String, String)>,
+}
+
+impl Personaliser<'_> {
+    /// Writes `value`, the answer to `set` of type `ty` (`None` below leaves).
+    fn write(
+        &self,
+        ty: &str,
+        set: Option<&SelectionSet>,
+        value: &Value,
+        out: &mut Vec<u8>,
+    ) -> serde_json::Result<()> {
+        match (value, set) {
+            (Value::List(items), Some(_)) => {
+                out.push(b'[');
+                for (position, item) in items.iter().enumerate() {
+                    if position > 0 {
+                        out.push(b',');
+                    }
+                    self.write(ty, set, item, out)?;
+                }
+                out.push(b']');
+                Ok(())
+            }
+            (Value::Object(object), Some(set)) => self.write_object(ty, set, object, out),
+            _ => serde_json::to_writer(out, value),
+        }
+    }
+
+    fn write_object(
+        &self,
+        ty: &str,
+        set: &SelectionSet,
+        object: &IndexMap<Name, Value>,
+        out: &mut Vec<u8>,
+    ) -> serde_json::Result<()> {
+        let comment = comment_id(object).map(|id| (id, self.facts.get(&id)));
+        out.push(b'{');
+        let mut first = true;
+        for (key, value) in object {
+            if key.as_str() == COMMENT_ID_KEY {
+                continue;
+            }
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            serde_json::to_writer(&mut *out, key.as_str())?;
+            out.push(b':');
+            let field = fields(set).find(|field| response_key(field) == key.as_str());
+            let Some(field) = field else {
+                serde_json::to_writer(&mut *out, value)?;
+                continue;
+            };
+            if let Some((id, Some(facts))) = comment
+                && let Some(own) = self.viewer_value(id, facts, field.name.node.as_str())
+            {
+                serde_json::to_writer(&mut *out, &own)?;
+                continue;
+            }
+            let child = &field.selection_set.node;
+            match self.index.field(ty, field.name.node.as_str()) {
+                Some(definition) if !child.items.is_empty() => {
+                    self.write(innermost(&definition.ty), Some(child), value, out)?;
+                }
+                _ => serde_json::to_writer(&mut *out, value)?,
+            }
+        }
+        out.push(b'}');
+        Ok(())
+    }
+
+    /// The viewer's value of comment field `name`, where it differs from everyone's.
+    fn viewer_value(&self, id: i64, facts: &ViewerFacts, name: &str) -> Option<Value> {
+        let is_author = facts.author_id.is_some() && facts.author_id == self.viewer.user_id();
+        match name {
+            "viewerHasUpvoted" => Some(Value::Boolean(facts.upvoted)),
+            "viewerCanEdit" => Some(Value::Boolean(is_author && !facts.deleted)),
+            "body" => self
+                .bodies
+                .get(&id)
+                .map(|(body, _)| Value::String(body.clone())),
+            "bodyHtml" => self
+                .bodies
+                .get(&id)
+                .map(|(_, html)| Value::String(html.clone())),
+            _ => None,
+        }
+    }
+}
+
+/// Whether `viewer` may read the body of a hidden comment with these facts.
+fn may_read_hidden(viewer: Viewer, facts: &ViewerFacts) -> bool {
+    viewer.is_moderator() || (facts.author_id.is_some() && facts.author_id == viewer.user_id())
+}
+
+/// Checks that `set`, of type `ty`, selects only fields the overlay can answer, and adds
+/// the comment id where it fills in viewer fields.
+fn prepare(index: &SchemaIndex, ty: &str, set: &mut SelectionSet) -> Option<()> {
+    let mut fills_viewer_fields = false;
+    for selection in &mut set.items {
+        let Selection::Field(field) = &mut selection.node else {
+            return None;
+        };
+        if !field.node.directives.is_empty()
+            || field
+                .node
+                .alias
+                .as_ref()
+                .is_some_and(|alias| alias.node == COMMENT_ID_KEY)
+        {
+            return None;
+        }
+        let name = field.node.name.node.as_str();
+        if name == "__typename" {
+            continue;
+        }
+        let viewer_field = ty == "Comment" && VIEWER_FIELDS.contains(&name);
+        fills_viewer_fields |= viewer_field;
+        let same_for_everyone = SAME_FOR_EVERY_VIEWER
+            .iter()
+            .any(|(owner, fields)| *owner == ty && fields.contains(&name));
+        if !viewer_field && !same_for_everyone {
+            return None;
+        }
+        let field_type = innermost(&index.field(ty, name)?.ty);
+        let named = index.named(field_type)?;
+        if named.is_abstract() {
+            return None;
+        }
+        if named.is_composite() {
+            let field_type = field_type.to_owned();
+            prepare(index, &field_type, &mut field.node.selection_set.node)?;
+        }
+    }
+    if fills_viewer_fields {
+        set.items.push(added_field(COMMENT_ID_KEY, "id"));
+    }
+    Some(())
+}
+
+/// Adds the ids of the comments under `value` (the answer to `set` of type `ty`) whose
+/// viewer fields are selected.
+fn collect_comment_ids(
+    index: &SchemaIndex,
+    ty: &str,
+    set: &SelectionSet,
+    value: &Value,
+    ids: &mut HashSet<i64>,
+) {
+    match value {
+        Value::List(items) => {
+            for item in items {
+                collect_comment_ids(index, ty, set, item, ids);
+            }
+        }
+        Value::Object(object) => {
+            if let Some(id) = comment_id(object) {
+                ids.insert(id);
+            }
+            for field in fields(set) {
+                let child = &field.selection_set.node;
+                if child.items.is_empty() {
+                    continue;
+                }
+                if let (Some(definition), Some(value)) = (
+                    index.field(ty, field.name.node.as_str()),
+                    object.get(response_key(field)),
+                ) {
+                    collect_comment_ids(index, innermost(&definition.ty), child, value, ids);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The fields of a selection set (the overlay plans only sets without fragments).
+fn fields(set: &SelectionSet) -> impl Iterator<Item = &Field> {
+    set.items
+        .iter()
+        .filter_map(|selection| match &selection.node {
+            Selection::Field(field) => Some(&field.node),
+            _ => None,
+        })
+}
+
+fn response_key(field: &Field) -> &str {
+    field.response_key().node.as_str()
+}
+
+/// The comment id the overlay added to `object`.
+fn comment_id(object: &IndexMap<Name, Value>) -> Option<i64> {
+    match object.get(COMMENT_ID_KEY)? {
+        Value::String(raw) => GlobalId::decode_as(raw, NodeKind::Comment, "id").ok(),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use async_graphql::parser::parse_query;
+    use serde_json::json;
+
+    use super::*;
+    use crate::auth::{Credential, Role, Scopes};
+
+    const PAGE: &str = "query($p: ID!) { paper(id: $p) { title comments(first: 2) { nodes {
+        id body viewerHasUpvoted mine: viewerCanEdit author { username }
+        replies(first: 1) { nodes { upvoteCount viewerHasUpvoted } } } } } }";
+
+    async fn index() -> SchemaIndex {
+        let schema = crate::graphql::schema_builder().finish();
+        SchemaIndex::of(&schema)
+            .await
+            .unwrap_or_else(|error| panic!("{error}"))
+    }
+
+    fn plan(index: &SchemaIndex, query: &str) -> Option<ViewerOverlay> {
+        let document = parse_query(query).unwrap_or_else(|error| panic!("{error}"));
+        ViewerOverlay::plan(index, &document, None)
+    }
+
+    fn comment(id: i64) -> String {
+        GlobalId::encode(NodeKind::Comment, id)
+    }
+
+    #[tokio::test]
+    async fn only_reads_that_differ_in_comment_viewer_fields_are_planned() {
+        let index = index().await;
+        assert!(plan(&index, PAGE).is_some());
+        for query in [
+            "{ paper(id: \"x\") { viewerHasUpvoted } }",
+            "{ paper(id: \"x\") { submittedBy { email } } }",
+            "{ papers(filter: {followedByViewer: true}) { nodes { title } } }",
+            "{ paper(id: \"x\") { ...F } } fragment F on Paper { title }",
+            "{ paper(id: \"x\") { title @include(if: true) } }",
+            "{ viewer { username } }",
+            "{ paper(id: \"x\") { comments { nodes { __paperboardCommentId: body } } } }",
+            "mutation { logout }",
+        ] {
+            assert!(plan(&index, query).is_none(), "{query}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_shared_answer_is_written_with_the_viewers_fields_and_without_the_ids() {
+        let index = index().await;
+        let overlay = plan(&index, PAGE).unwrap_or_else(|| panic!("not planned"));
+        let shared = json!({ "paper": { "title": "T", "comments": { "nodes": [
+            { "id": comment(1), "body": "", "viewerHasUpvoted": false, "mine": false,
+              "author": { "username": "ada" },
+              "replies": { "nodes": [
+                { "upvoteCount": 3, "viewerHasUpvoted": false, (COMMENT_ID_KEY): comment(3) } ] },
+              (COMMENT_ID_KEY): comment(1) },
+            { "id": comment(2), "body": "shown", "viewerHasUpvoted": false, "mine": false,
+              "author": null, "replies": { "nodes": [] }, (COMMENT_ID_KEY): comment(2) } ] } } });
+        let shared = Value::from_json(shared).unwrap_or_else(|error| panic!("{error}"));
+        let viewer = Viewer::User {
+            id: 7,
+            role: Role::User,
+            banned: false,
+            scopes: Scopes::all(),
+            credential: Credential::Session { sign_in: 1 },
+        };
+        let facts = HashMap::from([
+            (
+                1,
+                ViewerFacts {
+                    author_id: Some(7),
+                    hidden: true,
+                    deleted: false,
+                    upvoted: false,
+                },
+            ),
+            (
+                2,
+                ViewerFacts {
+                    author_id: Some(8),
+                    hidden: false,
+                    deleted: false,
+                    upvoted: true,
+                },
+            ),
+            (
+                3,
+                ViewerFacts {
+                    author_id: None,
+                    hidden: false,
+                    deleted: true,
+                    upvoted: true,
+                },
+            ),
+        ]);
+        let bodies = HashMap::from([(1, ("mine, hidden".to_owned(), "<p>…</p>".to_owned()))]);
+        let mut out = Vec::new();
+        let (ty, set) = overlay.root(&index);
+        Personaliser {
+            index: &index,
+            viewer,
+            facts: &facts,
+            bodies: &bodies,
+        }
+        .write(ty, Some(set), &shared, &mut out)
+        .unwrap_or_else(|error| panic!("{error}"));
+        let written: serde_json::Value =
+            serde_json::from_slice(&out).unwrap_or_else(|error| panic!("{error}"));
+        assert_eq!(
+            written,
+            json!({ "paper": { "title": "T", "comments": { "nodes": [
+                { "id": comment(1), "body": "mine, hidden", "viewerHasUpvoted": false,
+                  "mine": true, "author": { "username": "ada" },
+                  "replies": { "nodes": [ { "upvoteCount": 3, "viewerHasUpvoted": true } ] } },
+                { "id": comment(2), "body": "shown", "viewerHasUpvoted": true, "mine": false,
+                  "author": null, "replies": { "nodes": [] } } ] } } })
+        );
+        let mut ids = HashSet::new();
+        collect_comment_ids(&index, ty, set, &shared, &mut ids);
+        assert_eq!(ids, HashSet::from([1, 2, 3]));
+    }
+}
