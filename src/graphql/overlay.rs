@@ -24,17 +24,13 @@ use crate::error::{AppError, AppResult};
 use crate::graphql::types::{GlobalId, NodeKind};
 use crate::services::comments::{self, ViewerFacts};
 
-use super::preflight::SchemaIndex;
 use super::preflight::schema_index::innermost;
+use super::preflight::{SHAREABLE_ROOT_FIELDS, SchemaIndex};
 use super::shape::added_field;
 
 /// The response key of the comment id added for the overlay; `__` keeps it out of any
 /// client's aliases, which may not start so.
 pub const COMMENT_ID_KEY: &str = "__paperboardCommentId";
-
-/// The root fields whose anonymous answer is every viewer's, with the arguments that would
-/// make it depend on the viewer (`papers(filter: {followedByViewer})`) ruled out below.
-const ROOT_FIELDS: [&str; 5] = ["papers", "dailyPapers", "trendingPapers", "paper", "author"];
 
 /// The fields, by type, that answer the same for every viewer (besides `__typename`).
 const SAME_FOR_EVERY_VIEWER: [(&str, &[&str]); 10] = [
@@ -159,12 +155,16 @@ impl ViewerOverlay {
             if name == "__typename" {
                 continue;
             }
+            // `papers(filter:)` may ask for `followedByViewer`.
             let viewer_filter = field
                 .node
                 .arguments
                 .iter()
                 .any(|(argument, _)| argument.node == "filter");
-            if !ROOT_FIELDS.contains(&name) || viewer_filter || !field.node.directives.is_empty() {
+            if !SHAREABLE_ROOT_FIELDS.contains(&name)
+                || viewer_filter
+                || !field.node.directives.is_empty()
+            {
                 return None;
             }
             let ty = innermost(&index.field(root, name)?.ty).to_owned();

@@ -259,7 +259,7 @@ fn select_operation<'a>(
 /// Root fields whose answer to an anonymous caller is the same for every anonymous caller
 /// and changes only through published changes (see `events::Change`) or, within a
 /// second, the clock: the hot lists and lookups. `__typename` never changes.
-const SHAREABLE_ROOT_FIELDS: [&str; 6] = [
+pub const SHAREABLE_ROOT_FIELDS: [&str; 6] = [
     "__typename",
     "papers",
     "dailyPapers",
