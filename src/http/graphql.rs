@@ -522,8 +522,10 @@ async fn answer(
     if let (Some(overlay), Some((key, version))) = (&overlay, &shared_read)
         && let Some(finished) = state.answers.get(key, *version)
     {
-        observed.outcome = Outcome::Ok;
-        return personalised_answer(state, overlay, &finished, transport, &caller, media).await;
+        return personalised_answer(
+            state, overlay, &finished, transport, &caller, media, observed,
+        )
+        .await;
     }
     // Held until the answer is stored: identical reads wait for it instead of computing.
     let lead = match &shared_read {
@@ -539,7 +541,10 @@ async fn answer(
             observed.outcome = Outcome::Ok;
             return match &overlay {
                 Some(overlay) => {
-                    personalised_answer(state, overlay, &finished, transport, &caller, media).await
+                    personalised_answer(
+                        state, overlay, &finished, transport, &caller, media, observed,
+                    )
+                    .await
                 }
                 None => finished_answer(&finished, transport, &caller, media),
             };
@@ -613,7 +618,10 @@ async fn answer(
         }
         return match &overlay {
             Some(overlay) => {
-                personalised_answer(state, overlay, &finished, transport, &caller, media).await
+                personalised_answer(
+                    state, overlay, &finished, transport, &caller, media, observed,
+                )
+                .await
             }
             None => finished_answer(&finished, transport, &caller, media),
         };
@@ -677,7 +685,9 @@ async fn personalised_answer(
     transport: Transport,
     caller: &Caller,
     media: Media,
+    observed: &mut Observed,
 ) -> Response {
+    observed.outcome = Outcome::Errors;
     let Some(data) = &finished.data else {
         let error = AppError::internal("a shared answer was stored without its value");
         return responses::error(StatusCode::INTERNAL_SERVER_ERROR, error, media);
@@ -700,6 +710,7 @@ async fn personalised_answer(
     body.push(b'}');
     let personal = Finished::new(body.into(), finished.cache_control)
         .answering(finished.operation_name.clone(), finished.cost);
+    observed.outcome = Outcome::Ok;
     finished_answer(&personal, transport, caller, media)
 }
 
