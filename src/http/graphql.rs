@@ -522,8 +522,12 @@ async fn answer(
     if let (Some(overlay), Some((key, version))) = (&overlay, &shared_read)
         && let Some(finished) = state.answers.get(key, *version)
     {
-        return personalised_answer(
-            state, overlay, &finished, transport, &caller, media, observed,
+        return from_shared(
+            state,
+            Some(overlay),
+            &finished,
+            (transport, &caller, media),
+            observed,
         )
         .await;
     }
@@ -538,16 +542,14 @@ async fn answer(
         // Another request computed this read meanwhile: its answer, if it still holds.
         let version = state.app.events.version();
         if let Some(finished) = version.and_then(|version| state.answers.get(&key, version)) {
-            observed.outcome = Outcome::Ok;
-            return match &overlay {
-                Some(overlay) => {
-                    personalised_answer(
-                        state, overlay, &finished, transport, &caller, media, observed,
-                    )
-                    .await
-                }
-                None => finished_answer(&finished, transport, &caller, media),
-            };
+            return from_shared(
+                state,
+                overlay.as_ref(),
+                &finished,
+                (transport, &caller, media),
+                observed,
+            )
+            .await;
         }
         shared_read = version.map(|version| (key, version));
     }
@@ -606,7 +608,6 @@ async fn answer(
     if (shared_read.is_some() || policy.is_public())
         && let Some(body) = responses::shareable_body(&response, max_bytes)
     {
-        observed.outcome = Outcome::Ok;
         let mut finished = Finished::new(body, response.cache_control)
             .answering(prepared.operation_name.clone(), prepared.cost);
         if overlay.is_some() {
@@ -616,15 +617,14 @@ async fn answer(
             let current = state.app.events.version();
             state.answers.put(key, version, current, finished.clone());
         }
-        return match &overlay {
-            Some(overlay) => {
-                personalised_answer(
-                    state, overlay, &finished, transport, &caller, media, observed,
-                )
-                .await
-            }
-            None => finished_answer(&finished, transport, &caller, media),
-        };
+        return from_shared(
+            state,
+            overlay.as_ref(),
+            &finished,
+            (transport, &caller, media),
+            observed,
+        )
+        .await;
     }
     if let Some(overlay) = &overlay {
         let personal = overlay
@@ -677,16 +677,18 @@ fn charge(
     }
 }
 
-/// The shared answer `finished` made `caller`'s by `overlay`.
-async fn personalised_answer(
+/// The shared answer `finished` as `caller`'s: as it is, or made theirs by `overlay`.
+async fn from_shared(
     state: &HttpState,
-    overlay: &ViewerOverlay,
+    overlay: Option<&ViewerOverlay>,
     finished: &Finished,
-    transport: Transport,
-    caller: &Caller,
-    media: Media,
+    (transport, caller, media): (Transport, &Caller, Media),
     observed: &mut Observed,
 ) -> Response {
+    let Some(overlay) = overlay else {
+        observed.outcome = Outcome::Ok;
+        return finished_answer(finished, transport, caller, media);
+    };
     observed.outcome = Outcome::Errors;
     let Some(data) = &finished.data else {
         let error = AppError::internal("a shared answer was stored without its value");
