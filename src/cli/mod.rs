@@ -223,8 +223,7 @@ async fn import_file(database: &DatabaseConfig, file: &Path) -> Result<(), CliEr
             source,
         })?;
     let db = open(database).await?;
-    // Servers sharing a PostgreSQL database hear about the new papers; a SQLite server
-    // runs in another process and is not told.
+    // Servers sharing the database hear about the new papers (see `publisher_only`).
     let events = EventBus::publisher_only(&db);
     let total = papers.len() as u64;
     let display = Progress::new("records");
@@ -265,7 +264,9 @@ impl From<RoleArg> for Role {
 
 async fn promote(database: &DatabaseConfig, username: &str, role: Role) -> Result<(), CliError> {
     let db = open(database).await?;
-    let promoted = accounts::promote(&db, username, role)
+    // Servers sharing the database hear about the new role (see `publisher_only`).
+    let events = EventBus::publisher_only(&db);
+    let promoted = accounts::promote(&db, &events, username, role)
         .await
         .map_err(|error| CliError::Failed("the promotion failed", error))?;
     db.close().await;

@@ -49,6 +49,9 @@ pub enum Change {
     CommentChanged { paper_id: i64, comment_id: i64 },
     /// Notifications `first_id..=last_id` were written (each id in the run).
     Notified { first_id: i64, last_id: i64 },
+    /// What everyone sees of an account changed: its profile, role or ban, or it was
+    /// deleted.
+    UserChanged { user_id: i64 },
 }
 
 impl Change {
@@ -61,7 +64,8 @@ impl Change {
             | Self::RankingMoved { .. }
             | Self::CommentAdded { .. }
             | Self::CommentChanged { .. }
-            | Self::Notified { .. } => None,
+            | Self::Notified { .. }
+            | Self::UserChanged { .. } => None,
         }
     }
 }

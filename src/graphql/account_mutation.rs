@@ -134,7 +134,7 @@ impl AccountMutation {
             website_url: change(input.website_url),
             avatar_url: change(input.avatar_url),
         };
-        let user = profiles::update(&state(ctx)?.db, user_id, changes).await?;
+        let user = profiles::update(state(ctx)?.services(), user_id, changes).await?;
         Ok(User::seen_by_self(user))
     }
 

@@ -113,6 +113,13 @@ const SAME_FOR_EVERY_VIEWER: [(&str, &[&str]); 10] = [
     ("Category", &["code", "name", "paperCount"]),
 ];
 
+/// The fields among [`SAME_FOR_EVERY_VIEWER`] that move with the clock, not with a
+/// published change.
+const CLOCK_FIELDS: [(&str, &str); 1] = [("User", "banned")];
+
+/// The root fields whose answer moves only with published changes, when their fields do.
+const PUBLISHED_ROOT_FIELDS: [&str; 3] = ["__typename", "paper", "author"];
+
 /// The comment fields filled in for the viewer.
 const VIEWER_FIELDS: [&str; 4] = ["viewerHasUpvoted", "viewerCanEdit", "body", "bodyHtml"];
 
@@ -122,6 +129,9 @@ pub struct ViewerOverlay {
     /// a comment's viewer fields are selected.
     pub document: ExecutableDocument,
     operation_name: Option<String>,
+    /// Whether everything the answer shows changes only through a published change (see
+    /// `events::Change`): a lookup of papers and authors, no field read from the clock.
+    pub changes_only_when_published: bool,
 }
 
 impl ViewerOverlay {
@@ -147,6 +157,7 @@ impl ViewerOverlay {
             return None;
         }
         let root = index.query_type.as_str();
+        let mut reads_clock = false;
         for selection in &mut operation.node.selection_set.node.items {
             let Selection::Field(field) = &mut selection.node else {
                 return None;
@@ -167,12 +178,19 @@ impl ViewerOverlay {
             {
                 return None;
             }
+            reads_clock |= !PUBLISHED_ROOT_FIELDS.contains(&name);
             let ty = innermost(&index.field(root, name)?.ty).to_owned();
-            prepare(index, &ty, &mut field.node.selection_set.node)?;
+            prepare(
+                index,
+                &ty,
+                &mut field.node.selection_set.node,
+                &mut reads_clock,
+            )?;
         }
         Some(Self {
             document,
             operation_name: operation_name.map(str::to_owned),
+            changes_only_when_published: !reads_clock,
         })
     }
 
@@ -336,8 +354,13 @@ fn may_read_hidden(viewer: Viewer, facts: &ViewerFacts) -> bool {
 }
 
 /// Checks that `set`, of type `ty`, selects only fields the overlay can answer, and adds
-/// the comment id where it fills in viewer fields.
-fn prepare(index: &SchemaIndex, ty: &str, set: &mut SelectionSet) -> Option<()> {
+/// the comment id where it fills in viewer fields; notes whether a field reads the clock.
+fn prepare(
+    index: &SchemaIndex,
+    ty: &str,
+    set: &mut SelectionSet,
+    reads_clock: &mut bool,
+) -> Option<()> {
     let mut fills_viewer_fields = false;
     for selection in &mut set.items {
         let Selection::Field(field) = &mut selection.node else {
@@ -364,6 +387,7 @@ fn prepare(index: &SchemaIndex, ty: &str, set: &mut SelectionSet) -> Option<()> 
         if !viewer_field && !same_for_everyone {
             return None;
         }
+        *reads_clock |= CLOCK_FIELDS.contains(&(ty, name));
         let field_type = innermost(&index.field(ty, name)?.ty);
         let named = index.named(field_type)?;
         if named.is_abstract() {
@@ -371,7 +395,12 @@ fn prepare(index: &SchemaIndex, ty: &str, set: &mut SelectionSet) -> Option<()> 
         }
         if named.is_composite() {
             let field_type = field_type.to_owned();
-            prepare(index, &field_type, &mut field.node.selection_set.node)?;
+            prepare(
+                index,
+                &field_type,
+                &mut field.node.selection_set.node,
+                reads_clock,
+            )?;
         }
     }
     if fills_viewer_fields {
@@ -482,6 +511,30 @@ mod tests {
         ] {
             assert!(plan(&index, query).is_none(), "{query}");
         }
+    }
+
+    #[tokio::test]
+    async fn lookups_without_clock_fields_change_only_when_published() {
+        let index = index().await;
+        let lasting =
+            |query: &str| plan(&index, query).map(|plan| plan.changes_only_when_published);
+        assert_eq!(lasting(PAGE), Some(true));
+        assert_eq!(
+            lasting("{ author(id: \"x\") { name papers { nodes { title } } } }"),
+            Some(true)
+        );
+        assert_eq!(
+            lasting("{ paper(id: \"x\") { submittedBy { username banned } } }"),
+            Some(false)
+        );
+        assert_eq!(
+            lasting("{ trendingPapers { nodes { title } } }"),
+            Some(false)
+        );
+        assert_eq!(
+            lasting("{ paper(id: \"x\") { title } papers { totalCount } }"),
+            Some(false)
+        );
     }
 
     #[tokio::test]

@@ -20,7 +20,7 @@ use tracing::Instrument;
 use crate::auth::{Viewer, bearer_token};
 use crate::error::{AppError, UNAVAILABLE_RETRY_AFTER};
 use crate::graphql::overlay::ViewerOverlay;
-use crate::graphql::preflight::{Refusal, Transport};
+use crate::graphql::preflight::{Prepared, Refusal, Transport};
 use crate::graphql::shape::ResponseShape;
 use crate::graphql::{ClientAddr, UserAgent, guard, loaders};
 use crate::persisted_queries;
@@ -31,7 +31,7 @@ use crate::telemetry::metrics::{self, Outcome};
 use super::budget;
 use super::caching::{self, Finished, Policy};
 use super::listener::PeerAddr;
-use super::response_cache::ReadKey;
+use super::response_cache::{Lifetime, ReadKey};
 use super::responses::{self, Media};
 use super::{HttpState, graphiql, operations, ws};
 
@@ -615,7 +615,10 @@ async fn answer(
         }
         if let Some((key, version)) = shared_read {
             let current = state.app.events.version();
-            state.answers.put(key, version, current, finished.clone());
+            let lifetime = lifetime(state, overlay.as_ref(), &prepared);
+            state
+                .answers
+                .put(key, (version, current), lifetime, finished.clone());
         }
         return from_shared(
             state,
@@ -649,6 +652,25 @@ async fn answer(
         Outcome::Errors
     };
     caching::uncacheable(responses::execution(response, media, max_bytes), policy)
+}
+
+/// How long a shared answer to `prepared` may be served while no change is heard.
+fn lifetime(state: &HttpState, overlay: Option<&ViewerOverlay>, prepared: &Prepared) -> Lifetime {
+    let published_only = match overlay {
+        Some(overlay) => overlay.changes_only_when_published,
+        // An anonymous read: the same rules, though nothing is filled in for a viewer.
+        None => ViewerOverlay::plan(
+            state.preflight.index(),
+            &prepared.document,
+            prepared.operation_name.as_deref(),
+        )
+        .is_some_and(|plan| plan.changes_only_when_published),
+    };
+    if published_only {
+        Lifetime::UntilChanged
+    } else {
+        Lifetime::Clock
+    }
 }
 
 /// Charges `cost` to the caller's budget, noting where it stands; the 429 to send when

@@ -6,9 +6,12 @@
 //! on the instance that wrote, on the others when the change is heard — and so does a lost
 //! `LISTEN` connection, during which nothing is served from here. An answer computed from a
 //! read that raced a change is therefore either stored under the version the change
-//! retires, or not stored at all. What moves without an event (the clock in
-//! `trendingPapers`' window, ranking history pruned after an hour) is bounded by
-//! [`MAX_AGE`]. Only answers without errors are kept: a failure is never repeated from here.
+//! retires, or not stored at all. An answer lives as long as its [`Lifetime`] allows:
+//! what moves without an event (the clock in `trendingPapers`' window, ranking history
+//! pruned after an hour, a ban's end) is bounded by a second; an answer that shows only
+//! what writers publish lasts until a change is heard, bounded by a minute for rows
+//! changed outside Paperboard. Only answers without errors are kept: a failure is never
+//! repeated from here.
 //!
 //! Identical reads that miss together are computed once: the first leads, the others wait
 //! for its answer ([`ResponseCache::take_turn`]). A change retires every answer at once,
@@ -23,7 +26,22 @@ use tokio::sync::OwnedMutexGuard;
 use super::caching::Finished;
 
 /// How long an answer may be served while no change is heard.
-pub const MAX_AGE: Duration = Duration::from_secs(1);
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lifetime {
+    /// It shows something that moves with the clock, or without an event.
+    Clock,
+    /// Everything it shows changes only through published changes.
+    UntilChanged,
+}
+
+impl Lifetime {
+    fn max_age(self) -> Duration {
+        match self {
+            Self::Clock => Duration::from_secs(1),
+            Self::UntilChanged => Duration::from_secs(60),
+        }
+    }
+}
 
 /// What makes two requests the same read: the document, the operation and the variables.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -63,7 +81,8 @@ impl ReadKey {
 struct Answer {
     /// The bus version it was read at.
     version: u64,
-    stored_at: Instant,
+    /// Until when it may be served at that version.
+    expires_at: Instant,
     finished: Finished,
 }
 
@@ -155,23 +174,30 @@ impl ResponseCache {
         None
     }
 
-    /// The answer stored for `key`, if it was read at `version` less than [`MAX_AGE`] ago.
+    /// The answer stored for `key`, if it was read at `version` and its lifetime has not
+    /// run out.
     pub fn get(&self, key: &ReadKey, version: u64) -> Option<Finished> {
         let answer = self.answers.as_ref()?.get(key)?;
-        (answer.version == version && answer.stored_at.elapsed() < MAX_AGE)
+        (answer.version == version && Instant::now() < answer.expires_at)
             .then(|| answer.finished.clone())
     }
 
-    /// Stores `finished`, read at `version`, unless the version moved on meanwhile
-    /// (`current`).
-    pub fn put(&self, key: ReadKey, version: u64, current: Option<u64>, finished: Finished) {
+    /// Stores `finished`, read at `version`, for `lifetime`, unless the version moved on
+    /// meanwhile (`current`).
+    pub fn put(
+        &self,
+        key: ReadKey,
+        (version, current): (u64, Option<u64>),
+        lifetime: Lifetime,
+        finished: Finished,
+    ) {
         if current != Some(version) {
             return;
         }
         if let Some(answers) = &self.answers {
             let answer = Answer {
                 version,
-                stored_at: Instant::now(),
+                expires_at: Instant::now() + lifetime.max_age(),
                 finished,
             };
             answers.insert(key, Arc::new(answer));
@@ -207,9 +233,31 @@ mod tests {
         let Some(read) = key("{ papers { totalCount } }") else {
             panic!("a plain request has a key");
         };
-        cache.put(read.clone(), 7, Some(7), answer());
+        cache.put(read.clone(), (7, Some(7)), Lifetime::Clock, answer());
         assert_eq!(cache.get(&read, 7), Some(answer()));
         assert_eq!(cache.get(&read, 8), None);
+    }
+
+    #[test]
+    fn an_answer_lasts_its_lifetime() {
+        let cache = ResponseCache::new(1 << 20);
+        let (Some(clock), Some(published)) = (
+            key("{ trendingPapers { totalCount } }"),
+            key("{ paper(id: \"UGFwZXI6MQ\") { title } }"),
+        ) else {
+            panic!("a plain request has a key");
+        };
+        cache.put(clock.clone(), (7, Some(7)), Lifetime::Clock, answer());
+        cache.put(
+            published.clone(),
+            (7, Some(7)),
+            Lifetime::UntilChanged,
+            answer(),
+        );
+        std::thread::sleep(Duration::from_millis(1_050));
+        assert_eq!(cache.get(&clock, 7), None);
+        assert_eq!(cache.get(&published, 7), Some(answer()));
+        assert_eq!(cache.get(&published, 8), None);
     }
 
     #[test]
@@ -218,10 +266,10 @@ mod tests {
         let Some(read) = key("{ papers { totalCount } }") else {
             panic!("a plain request has a key");
         };
-        cache.put(read.clone(), 7, Some(8), answer());
+        cache.put(read.clone(), (7, Some(8)), Lifetime::Clock, answer());
         assert_eq!(cache.get(&read, 7), None);
         assert_eq!(cache.get(&read, 8), None);
-        cache.put(read.clone(), 7, None, answer());
+        cache.put(read.clone(), (7, None), Lifetime::Clock, answer());
         assert_eq!(cache.get(&read, 7), None);
     }
 
@@ -265,7 +313,7 @@ mod tests {
         });
         tokio::task::yield_now().await;
         assert!(!follower.is_finished(), "the follower waits for the leader");
-        cache.put(read.clone(), 3, Some(3), answer());
+        cache.put(read.clone(), (3, Some(3)), Lifetime::Clock, answer());
         drop(lead);
         let (led, found) = follower.await.unwrap_or((true, None));
         assert!(!led);
@@ -282,7 +330,7 @@ mod tests {
         let Some(read) = key("{ papers { totalCount } }") else {
             panic!("a plain request has a key");
         };
-        cache.put(read.clone(), 1, Some(1), answer());
+        cache.put(read.clone(), (1, Some(1)), Lifetime::Clock, answer());
         assert!(!cache.is_enabled());
         assert_eq!(cache.get(&read, 1), None);
     }

@@ -6,7 +6,8 @@
 //! upvotes (the count triggers keep every paper's count exact), comment votes, bookmarks,
 //! follows and notifications. Comments, public and unlisted collections, and submitted
 //! papers stay, as by a deleted user (their owner set null).
-//! The new counts and the changed comments are published, as any other write's are.
+//! The new counts, the changed comments and the account's removal are published, as any
+//! other write's are.
 
 use std::net::IpAddr;
 
@@ -377,7 +378,8 @@ pub async fn delete(
         .exec(&transaction)
         .await?;
     transaction.commit().await?;
-    let changes = touched.changes(db).await?;
+    let mut changes = touched.changes(db).await?;
+    changes.push(Change::UserChanged { user_id });
     ctx.events.publish_all(&changes).await;
     tracing::info!(
         user.id = user_id,

@@ -5,7 +5,8 @@ use std::net::IpAddr;
 use entity::user;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, SqlErr,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect,
+    SqlErr,
 };
 
 use crate::auth::{Auth, Role};
@@ -13,6 +14,7 @@ use crate::clock;
 use crate::db::Database;
 use crate::domain::account::{self, lookup_key};
 use crate::error::{AppError, AppResult};
+use crate::events::{Change, EventBus};
 use crate::rate_limit::LoginAccount;
 
 use super::sign_ins::{self, Origin, Tokens};
@@ -222,19 +224,35 @@ async fn by_username_or_email(
     }
 }
 
-/// Gives a user `role` (the operator's command): `false` when no user has that username.
+/// Gives a user `role` (the operator's command), and publishes it: `false` when no user
+/// has that username.
 ///
 /// # Errors
 /// `INTERNAL_SERVER_ERROR` on failure.
-pub async fn promote(db: &Database, username: &str, role: Role) -> AppResult<bool> {
+pub async fn promote(
+    db: &Database,
+    events: &EventBus,
+    username: &str,
+    role: Role,
+) -> AppResult<bool> {
     let Some(key) = lookup_key(username) else {
         return Ok(false);
     };
-    let updated = user::Entity::update_many()
-        .col_expr(user::Column::Role, Expr::val(role.as_str()))
+    let found: Option<i64> = user::Entity::find()
         .filter(user::Column::UsernameKey.eq(key))
+        .select_only()
+        .column(user::Column::Id)
+        .into_tuple()
+        .one(db.writer())
+        .await?;
+    let Some(user_id) = found else {
+        return Ok(false);
+    };
+    user::Entity::update_many()
+        .col_expr(user::Column::Role, Expr::val(role.as_str()))
+        .filter(user::Column::Id.eq(user_id))
         .exec(db.writer())
-        .await?
-        .rows_affected;
-    Ok(updated > 0)
+        .await?;
+    events.publish(Change::UserChanged { user_id }).await;
+    Ok(true)
 }

@@ -41,6 +41,8 @@ pub async fn merge(
     let stored = papers::by_arxiv_ids(&transaction, &ids).await?;
     let mut outcome = ListingOutcome::default();
     let mut recounted = Vec::new();
+    // Figures changed, count the same: still what a page shows.
+    let mut revised = Vec::new();
     let mut fresh = Vec::new();
     for listed in papers {
         let current = listed.arxiv_id.as_ref().and_then(|id| stored.get(id));
@@ -49,7 +51,9 @@ pub async fn merge(
             Some(current) if same_figures(current, &listed) => outcome.unchanged += 1,
             Some(current) => {
                 let count = update_figures(&transaction, current, &listed).await?;
-                if count != current.upvote_count {
+                if count == current.upvote_count {
+                    revised.push(current.id);
+                } else {
                     recounted.push((current.id, count));
                 }
                 outcome.updated += 1;
@@ -65,8 +69,16 @@ pub async fn merge(
             paper_id,
             upvote_count,
         });
+    let revised = revised
+        .into_iter()
+        .map(|paper_id| Change::PaperRevised { paper_id });
     events
-        .publish_all(&recounted.chain(inserted.changes()).collect::<Vec<_>>())
+        .publish_all(
+            &recounted
+                .chain(revised)
+                .chain(inserted.changes())
+                .collect::<Vec<_>>(),
+        )
         .await;
     Ok(outcome)
 }

@@ -188,6 +188,9 @@ pub async fn set_role(
     )
     .await?;
     transaction.commit().await?;
+    ctx.events
+        .publish(Change::UserChanged { user_id: target.id })
+        .await;
     Ok(user::Model {
         role: role.as_str().to_owned(),
         ..target
@@ -308,6 +311,9 @@ pub async fn set_ban(
     )
     .await?;
     transaction.commit().await?;
+    ctx.events
+        .publish(Change::UserChanged { user_id: target.id })
+        .await;
     Ok(user::Model {
         ban_reason: reason,
         banned_until: until,

@@ -1,14 +1,15 @@
-//! Editing one's profile: display name, bio, website and avatar links.
+//! Editing one's profile: display name, bio, website and avatar links. A change is
+//! published: pages showing the account are shared between readers until one is.
 
 use entity::user;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-use crate::db::Database;
 use crate::domain::{account, profile};
 use crate::error::{AppError, AppResult};
+use crate::events::Change;
 
-use super::users;
+use super::{Context, users};
 
 /// A change to one profile field: `None` leaves it, `Some(None)` clears it.
 pub type FieldChange = Option<Option<String>>;
@@ -28,7 +29,7 @@ pub struct ProfileChanges {
 /// # Errors
 /// `BAD_USER_INPUT` naming the first invalid field.
 pub async fn update(
-    db: &Database,
+    ctx: Context<'_>,
     user_id: i64,
     changes: ProfileChanges,
 ) -> AppResult<user::Model> {
@@ -62,9 +63,10 @@ pub async fn update(
         changed = true;
     }
     if changed {
-        update.exec(db.writer()).await?;
+        update.exec(ctx.db.writer()).await?;
+        ctx.events.publish(Change::UserChanged { user_id }).await;
     }
-    users::by_id(db.writer(), user_id)
+    users::by_id(ctx.db.writer(), user_id)
         .await?
         .ok_or(AppError::Unauthenticated("the account is gone"))
 }

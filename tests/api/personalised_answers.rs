@@ -90,6 +90,7 @@ async fn every_viewer_reads_the_page_computed_for_them_alone() {
     let mia = app.register("mia").await;
     let promoted = paperboard::services::accounts::promote(
         &app.state.db,
+        &app.state.events,
         "mia",
         paperboard::auth::Role::Moderator,
     )

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, TestUser};
 
 const FRONT_PAGE: &str = "{ papers(first: 5) { nodes { id title upvoteCount authors { name } } } }";
 const UPVOTE: &str = "mutation($p: ID!) { upvotePaper(paperId: $p) { paper { upvoteCount } } }";
@@ -169,5 +169,107 @@ async fn an_upvote_on_one_instance_retires_the_answers_of_another() {
             upvoted.elapsed()
         );
         tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// A paper page showing its commenters as everyone sees them.
+const COMMENTERS: &str = "query($p: ID!) { paper(id: $p) { title comments(first: 5) {
+    nodes { body viewerHasUpvoted author { username displayName role } } } } }";
+
+/// `COMMENTERS` on `paper`, anonymous and as `reader`: both answers' first commenter, and
+/// the statements each read cost.
+async fn commenter(app: &TestApp, paper: &str, reader: &TestUser) -> [(Value, u64); 2] {
+    let (anonymous, anonymous_cost) = anonymous_read(app, COMMENTERS, json!({ "p": paper })).await;
+    let before = app.statements_executed();
+    let signed_in = app
+        .gql(COMMENTERS)
+        .variables(json!({ "p": paper }))
+        .bearer(&reader.access_token)
+        .send()
+        .await
+        .expect_ok();
+    let signed_in_cost = app.statements_executed() - before;
+    let first = |page: &Value| page["paper"]["comments"]["nodes"][0]["author"].clone();
+    [
+        (first(&anonymous), anonymous_cost),
+        (first(&signed_in), signed_in_cost),
+    ]
+}
+
+#[tokio::test]
+async fn a_paper_page_is_shared_until_an_account_it_shows_changes() {
+    let app = settled(TestApp::spawn_with_demo().await).await;
+    let paper = app.paper_ids(1).await.remove(0);
+    let ada = app.register("ada").await;
+    let bob = app.register("bob").await;
+    let admin = app.register("root").await;
+    app.promote("root").await;
+    app.gql("mutation($i: AddCommentInput!) { addComment(input: $i) { comment { id } } }")
+        .variables(json!({ "i": { "paperId": paper, "body": "Which datasets?" } }))
+        .bearer(&ada.access_token)
+        .send()
+        .await
+        .expect_ok();
+    let [(shown, _), _] = commenter(&app, &paper, &bob).await;
+    assert_eq!(shown["displayName"], Value::Null);
+
+    // Nothing on the page moves with the clock: it outlives the second that bounds the
+    // hot lists. A signed-in read costs its token check and the viewer's comment facts.
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    let [(_, anonymous_cost), (_, signed_in_cost)] = commenter(&app, &paper, &bob).await;
+    assert_eq!((anonymous_cost, signed_in_cost), (0, 2));
+
+    let as_ada = |query: &'static str, variables: Value| {
+        app.gql(query)
+            .variables(variables)
+            .bearer(&ada.access_token)
+            .send()
+    };
+    as_ada(
+        "mutation($i: UpdateProfileInput!) { updateProfile(input: $i) { id } }",
+        json!({ "i": { "displayName": "Ada Lovelace" } }),
+    )
+    .await
+    .expect_ok();
+    for (author, _) in commenter(&app, &paper, &bob).await {
+        assert_eq!(
+            author["displayName"], "Ada Lovelace",
+            "a profile edit shows at once"
+        );
+    }
+
+    app.gql("mutation($u: String!) { setUserRole(username: $u, role: MODERATOR) { role } }")
+        .variables(json!({ "u": "ada" }))
+        .bearer(&admin.access_token)
+        .send()
+        .await
+        .expect_ok();
+    for (author, _) in commenter(&app, &paper, &bob).await {
+        assert_eq!(
+            author["role"], "MODERATOR",
+            "a role set by an admin shows at once"
+        );
+    }
+
+    // The operator's command runs in another process: the server hears it.
+    let output = crate::helpers::fixtures::run_command(
+        &app,
+        &["user", "promote", "ada", "--role", "user"],
+        &[],
+    )
+    .await;
+    assert!(output.status.success(), "{output:?}");
+    for (author, _) in commenter(&app, &paper, &bob).await {
+        assert_eq!(author["role"], "USER", "the operator's promotion shows");
+    }
+
+    as_ada(
+        "mutation($p: String!) { deleteAccount(password: $p) }",
+        json!({ "p": ada.password }),
+    )
+    .await
+    .expect_ok();
+    for (author, _) in commenter(&app, &paper, &bob).await {
+        assert_eq!(author, Value::Null, "a deleted account shows at once");
     }
 }

@@ -212,6 +212,7 @@ impl TestApp {
     pub async fn promote(&self, username: &str) {
         let promoted = paperboard::services::accounts::promote(
             &self.state.db,
+            &self.state.events,
             username,
             paperboard::auth::Role::Admin,
         )

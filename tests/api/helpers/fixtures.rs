@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use super::app::TestApp;
 
-/// A SQLite server is not told of another process's writes: its shared answers may be up to
-/// a second old (PostgreSQL servers hear them within milliseconds).
-const SHARED_ANSWER_LIFETIME: Duration = Duration::from_millis(1_100);
+/// How long a server takes to hear a command's changes: a SQLite server reads them from
+/// the outbox five times a second (PostgreSQL servers hear them within milliseconds).
+const CHANGES_HEARD_WITHIN: Duration = Duration::from_millis(500);
 
 /// Serves `router` on a free port of the loopback interface until the test ends.
 pub async fn serve(router: axum::Router) -> SocketAddr {
@@ -39,7 +39,7 @@ pub async fn run_command(app: &TestApp, args: &[&str], env: &[(&str, String)]) -
     let output = tokio::task::spawn_blocking(move || command.output().expect("the binary runs"))
         .await
         .unwrap();
-    tokio::time::sleep(SHARED_ANSWER_LIFETIME).await;
+    tokio::time::sleep(CHANGES_HEARD_WITHIN).await;
     output
 }
 
