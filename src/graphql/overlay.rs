@@ -124,6 +124,7 @@ const PUBLISHED_ROOT_FIELDS: [&str; 3] = ["__typename", "paper", "author"];
 const VIEWER_FIELDS: [&str; 4] = ["viewerHasUpvoted", "viewerCanEdit", "body", "bodyHtml"];
 
 /// How one query is answered for signed-in viewers from a shared answer.
+#[derive(Debug)]
 pub struct ViewerOverlay {
     /// The query as computed for everyone: the client's, plus [`COMMENT_ID_KEY`] wherever
     /// a comment's viewer fields are selected.

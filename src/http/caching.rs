@@ -18,6 +18,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::auth::Viewer;
 use crate::digest::sha256_base64url;
+use crate::graphql::overlay::ViewerOverlay;
 use crate::graphql::preflight::Transport;
 
 use super::responses::{self, Media};
@@ -42,10 +43,25 @@ pub struct Finished {
     pub operation_name: Option<String>,
     /// What the operation costs, charged to every request it serves.
     pub cost: u64,
-    /// The answer's data as a value, kept when each viewer's answer is made from it (see
-    /// `graphql::overlay`).
-    pub data: Option<Arc<async_graphql::Value>>,
+    /// What each viewer's answer is made from, for an answer shared by signed-in viewers.
+    pub kept: Option<Kept>,
 }
+
+/// A shared answer's value and the overlay that makes it each viewer's (see
+/// `graphql::overlay`): kept so that a repeated read needs neither to be computed again.
+#[derive(Debug, Clone)]
+pub struct Kept {
+    pub data: Arc<async_graphql::Value>,
+    pub overlay: Arc<ViewerOverlay>,
+}
+
+impl PartialEq for Kept {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.data, &other.data) && Arc::ptr_eq(&self.overlay, &other.overlay)
+    }
+}
+
+impl Eq for Kept {}
 
 impl Finished {
     pub fn new(body: Bytes, cache_control: CacheControl) -> Self {
@@ -56,14 +72,17 @@ impl Finished {
             etag,
             operation_name: None,
             cost: 1,
-            data: None,
+            kept: None,
         }
     }
 
-    /// The answer, keeping `data` to be personalised.
+    /// The answer, keeping `data` to be personalised by `overlay`.
     #[must_use]
-    pub fn keeping(mut self, data: async_graphql::Value) -> Self {
-        self.data = Some(Arc::new(data));
+    pub fn keeping(mut self, data: async_graphql::Value, overlay: Arc<ViewerOverlay>) -> Self {
+        self.kept = Some(Kept {
+            data: Arc::new(data),
+            overlay,
+        });
         self
     }
 

@@ -6,6 +6,7 @@
 //! GET, and answer a body without `query` as an empty document.
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::Instant;
 
 use async_graphql::parser::types::OperationType;
@@ -29,7 +30,7 @@ use crate::services::credentials;
 use crate::telemetry::metrics::{self, Outcome};
 
 use super::budget;
-use super::caching::{self, Finished, Policy};
+use super::caching::{self, Finished, Kept, Policy};
 use super::listener::PeerAddr;
 use super::response_cache::{Lifetime, ReadKey};
 use super::responses::{self, Media};
@@ -463,12 +464,14 @@ async fn answer(
     if request.query.is_empty() {
         return bad_request(missing_query(), media);
     }
+    // Anonymous callers share answers; signed-in ones share the answers made theirs by
+    // an overlay (see `overlay`), under a key of their own.
     let shared_read = match (&caller.viewer, state.answers.is_enabled()) {
-        (Viewer::Anonymous, true) => {
-            ReadKey::of(&request).and_then(|key| Some((key, state.app.events.version()?)))
-        }
+        (Viewer::Anonymous, true) => ReadKey::of(&request),
+        (Viewer::User { .. }, true) => ReadKey::of(&request).map(ReadKey::for_every_viewer),
         _ => None,
-    };
+    }
+    .and_then(|key| Some((key, state.app.events.version()?)));
     if let Some((key, version)) = &shared_read
         && let Some(finished) = state.answers.get(key, *version)
     {
@@ -477,8 +480,7 @@ async fn answer(
         }
         observed.operation = Some(OperationType::Query);
         observed.name.clone_from(&finished.operation_name);
-        observed.outcome = Outcome::Ok;
-        return finished_answer(&finished, transport, &caller, media);
+        return from_shared(state, &finished, (transport, &caller, media), observed).await;
     }
     let prepared = match state.preflight.check(&mut request, transport) {
         Ok(prepared) => prepared,
@@ -510,27 +512,14 @@ async fn answer(
                 &prepared.document,
                 prepared.operation_name.as_deref(),
             )
+            .map(Arc::new)
         }
         _ => None,
     };
-    let mut shared_read = match &overlay {
-        Some(_) => ReadKey::of(&request)
-            .map(ReadKey::for_every_viewer)
-            .and_then(|key| Some((key, state.app.events.version()?))),
-        None => shared_read.filter(|_| prepared.shareable),
+    let mut shared_read = match (&caller.viewer, &overlay) {
+        (Viewer::Anonymous, _) | (_, Some(_)) => shared_read.filter(|_| prepared.shareable),
+        (_, None) => None,
     };
-    if let (Some(overlay), Some((key, version))) = (&overlay, &shared_read)
-        && let Some(finished) = state.answers.get(key, *version)
-    {
-        return from_shared(
-            state,
-            Some(overlay),
-            &finished,
-            (transport, &caller, media),
-            observed,
-        )
-        .await;
-    }
     // Held until the answer is stored: identical reads wait for it instead of computing.
     let lead = match &shared_read {
         Some((key, _)) => state.answers.take_turn(key).await,
@@ -542,14 +531,7 @@ async fn answer(
         // Another request computed this read meanwhile: its answer, if it still holds.
         let version = state.app.events.version();
         if let Some(finished) = version.and_then(|version| state.answers.get(&key, version)) {
-            return from_shared(
-                state,
-                overlay.as_ref(),
-                &finished,
-                (transport, &caller, media),
-                observed,
-            )
-            .await;
+            return from_shared(state, &finished, (transport, &caller, media), observed).await;
         }
         shared_read = version.map(|version| (key, version));
     }
@@ -610,24 +592,17 @@ async fn answer(
     {
         let mut finished = Finished::new(body, response.cache_control)
             .answering(prepared.operation_name.clone(), prepared.cost);
-        if overlay.is_some() {
-            finished = finished.keeping(std::mem::take(&mut response.data));
+        if let Some(overlay) = &overlay {
+            finished = finished.keeping(std::mem::take(&mut response.data), Arc::clone(overlay));
         }
         if let Some((key, version)) = shared_read {
             let current = state.app.events.version();
-            let lifetime = lifetime(state, overlay.as_ref(), &prepared);
+            let lifetime = lifetime(state, overlay.as_deref(), &prepared);
             state
                 .answers
                 .put(key, (version, current), lifetime, finished.clone());
         }
-        return from_shared(
-            state,
-            overlay.as_ref(),
-            &finished,
-            (transport, &caller, media),
-            observed,
-        )
-        .await;
+        return from_shared(state, &finished, (transport, &caller, media), observed).await;
     }
     if let Some(overlay) = &overlay {
         let personal = overlay
@@ -699,23 +674,19 @@ fn charge(
     }
 }
 
-/// The shared answer `finished` as `caller`'s: as it is, or made theirs by `overlay`.
+/// The shared answer `finished` as `caller`'s: as it is, or made theirs by the overlay it
+/// keeps.
 async fn from_shared(
     state: &HttpState,
-    overlay: Option<&ViewerOverlay>,
     finished: &Finished,
     (transport, caller, media): (Transport, &Caller, Media),
     observed: &mut Observed,
 ) -> Response {
-    let Some(overlay) = overlay else {
+    let Some(Kept { data, overlay }) = &finished.kept else {
         observed.outcome = Outcome::Ok;
         return finished_answer(finished, transport, caller, media);
     };
     observed.outcome = Outcome::Errors;
-    let Some(data) = &finished.data else {
-        let error = AppError::internal("a shared answer was stored without its value");
-        return responses::error(StatusCode::INTERNAL_SERVER_ERROR, error, media);
-    };
     let personal = overlay
         .personalise(
             state.preflight.index(),

@@ -95,7 +95,7 @@ impl quick_cache::Weighter<ReadKey, Arc<Answer>> for ByBytes {
         // A kept value takes about twice its JSON.
         let kept = answer
             .finished
-            .data
+            .kept
             .as_ref()
             .map_or(0, |_| 2 * answer.finished.body.len());
         let bytes = key.0.len() + answer.finished.body.len() + kept + std::mem::size_of::<Answer>();
