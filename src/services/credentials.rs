@@ -2,6 +2,7 @@
 //! access token (`pbp_…`), and what it may do.
 
 use chrono::{DateTime, Utc};
+use entity::user;
 
 use crate::auth::{Auth, Credential, Role, Scopes, Viewer};
 use crate::db::Database;
@@ -26,7 +27,17 @@ pub struct Authenticated {
 /// account.
 pub async fn authenticate(db: &Database, auth: &Auth, token: &str) -> AppResult<Authenticated> {
     let invalid = || AppError::Unauthenticated(INVALID_TOKEN);
-    let (user, scopes, credential, expires_at) = if token.starts_with(personal_tokens::PREFIX) {
+    let now = Utc::now();
+    let standing = |user: &user::Model| {
+        (
+            user.id,
+            Role::from_stored(&user.role),
+            users::ban_of(user, now).is_some(),
+        )
+    };
+    let ((id, role, banned), scopes, credential, expires_at) = if token
+        .starts_with(personal_tokens::PREFIX)
+    {
         let row = personal_tokens::authenticate(db, token)
             .await?
             .ok_or_else(invalid)?;
@@ -35,9 +46,9 @@ pub async fn authenticate(db: &Database, auth: &Auth, token: &str) -> AppResult<
             .ok_or_else(invalid)?;
         let credential = Credential::PersonalToken { id: row.id };
         let scopes = Scopes::from_stored(&row.scopes);
-        (user, scopes, credential, row.expires_at)
+        (standing(&user), scopes, credential, row.expires_at)
     } else {
-        let verified = auth.keys.verify(token, Utc::now()).map_err(|error| {
+        let verified = auth.keys.verify(token, now).map_err(|error| {
             tracing::debug!(%error, "access token refused");
             invalid()
         })?;
@@ -47,26 +58,37 @@ pub async fn authenticate(db: &Database, auth: &Auth, token: &str) -> AppResult<
                 let user = users::by_id(db.reader(), verified.user_id)
                     .await?
                     .ok_or_else(invalid)?;
-                (user, Scopes::all(), Credential::Operator, expires_at)
+                (
+                    standing(&user),
+                    Scopes::all(),
+                    Credential::Operator,
+                    expires_at,
+                )
             }
             Some(id) => {
-                let (sign_in, user) = sign_ins::live_with_user(db.reader(), id, verified.user_id)
+                let live = sign_ins::live_with_user(db.reader(), id, verified.user_id)
                     .await?
                     .ok_or_else(invalid)?;
-                sign_ins::touch(db, &sign_in).await?;
-                let credential = match sign_in.app_id {
+                sign_ins::touch(db, live.id, live.last_used_at).await?;
+                let credential = match live.app_id {
                     Some(app) => Credential::App { sign_in: id, app },
                     None => Credential::Session { sign_in: id },
                 };
-                (user, sign_ins::scopes_of(&sign_in), credential, expires_at)
+                let banned = users::ban_from(live.ban_reason.as_deref(), live.banned_until, now);
+                let standing = (
+                    live.user_id,
+                    Role::from_stored(&live.role),
+                    banned.is_some(),
+                );
+                (standing, live.scopes(), credential, expires_at)
             }
         }
     };
     Ok(Authenticated {
         viewer: Viewer::User {
-            id: user.id,
-            role: Role::from_stored(&user.role),
-            banned: users::ban_of(&user, Utc::now()).is_some(),
+            id,
+            role,
+            banned,
             scopes,
             credential,
         },

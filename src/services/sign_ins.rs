@@ -306,8 +306,30 @@ pub async fn live(
         .await?)
 }
 
-/// The live sign-in `id` of user `user_id` with the user's row, in one statement (every
-/// request with an access token asks this).
+/// What checking an access token needs of its live sign-in and its account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveSignIn {
+    pub id: i64,
+    pub app_id: Option<i64>,
+    /// As stored: `None` for every scope.
+    pub scopes: Option<String>,
+    pub last_used_at: DateTime<Utc>,
+    pub user_id: i64,
+    pub role: String,
+    pub ban_reason: Option<String>,
+    pub banned_until: Option<DateTime<Utc>>,
+}
+
+impl LiveSignIn {
+    pub fn scopes(&self) -> Scopes {
+        self.scopes
+            .as_deref()
+            .map_or_else(Scopes::all, Scopes::from_stored)
+    }
+}
+
+/// The live sign-in `id` of user `user_id` with what its account may do, in one statement
+/// of only those columns (every request with an access token asks this).
 ///
 /// # Errors
 /// `INTERNAL_SERVER_ERROR` on failure.
@@ -315,28 +337,61 @@ pub async fn live_with_user(
     db: &impl ConnectionTrait,
     id: i64,
     user_id: i64,
-) -> AppResult<Option<(sign_in::Model, user::Model)>> {
-    let found = sign_in::Entity::find_by_id(id)
+) -> AppResult<Option<LiveSignIn>> {
+    type Row = (
+        i64,
+        Option<i64>,
+        Option<String>,
+        DateTime<Utc>,
+        String,
+        Option<String>,
+        Option<DateTime<Utc>>,
+    );
+    let found: Option<Row> = sign_in::Entity::find_by_id(id)
         .filter(sign_in::Column::UserId.eq(user_id))
         .filter(sign_in::Column::RevokedAt.is_null())
-        .find_also_related(user::Entity)
+        .inner_join(user::Entity)
+        .select_only()
+        .columns([
+            sign_in::Column::Id,
+            sign_in::Column::AppId,
+            sign_in::Column::Scopes,
+            sign_in::Column::LastUsedAt,
+        ])
+        .columns([
+            user::Column::Role,
+            user::Column::BanReason,
+            user::Column::BannedUntil,
+        ])
+        .into_tuple()
         .one(db)
         .await?;
-    Ok(found.and_then(|(sign_in, user)| Some((sign_in, user?))))
+    Ok(found.map(
+        |(id, app_id, scopes, last_used_at, role, ban_reason, banned_until)| LiveSignIn {
+            id,
+            app_id,
+            scopes,
+            last_used_at,
+            user_id,
+            role,
+            ban_reason,
+            banned_until,
+        },
+    ))
 }
 
 /// Records that a sign-in's token was used, at most every few minutes.
 ///
 /// # Errors
 /// `INTERNAL_SERVER_ERROR` on failure.
-pub async fn touch(db: &Database, sign_in: &sign_in::Model) -> AppResult<()> {
+pub async fn touch(db: &Database, id: i64, last_used_at: DateTime<Utc>) -> AppResult<()> {
     let now = clock::now();
-    if now - sign_in.last_used_at < chrono::Duration::seconds(TOUCH_INTERVAL_SECONDS) {
+    if now - last_used_at < chrono::Duration::seconds(TOUCH_INTERVAL_SECONDS) {
         return Ok(());
     }
     sign_in::Entity::update_many()
         .col_expr(sign_in::Column::LastUsedAt, Expr::val(now))
-        .filter(sign_in::Column::Id.eq(sign_in.id))
+        .filter(sign_in::Column::Id.eq(id))
         .exec(db.writer())
         .await?;
     Ok(())

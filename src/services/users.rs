@@ -99,12 +99,18 @@ pub async fn by_username(
 /// The ban `user` is under at `now`, as the error its writes get; `None` when not banned
 /// (never, or the ban has ended).
 pub fn ban_of(user: &user::Model, now: chrono::DateTime<chrono::Utc>) -> Option<AppError> {
-    let reason = user.ban_reason.clone()?;
-    if user.banned_until.is_some_and(|until| until <= now) {
+    ban_from(user.ban_reason.as_deref(), user.banned_until, now)
+}
+
+/// The ban of an account with these ban columns at `now` (see [`ban_of`]).
+pub fn ban_from(
+    reason: Option<&str>,
+    until: Option<chrono::DateTime<chrono::Utc>>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<AppError> {
+    let reason = reason?.to_owned();
+    if until.is_some_and(|until| until <= now) {
         return None;
     }
-    Some(AppError::Banned {
-        reason,
-        until: user.banned_until,
-    })
+    Some(AppError::Banned { reason, until })
 }
