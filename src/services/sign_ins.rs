@@ -63,10 +63,12 @@ impl Tokens {
 
 /// What a sign-in's tokens may do: its granted scopes, or all of them for first-party ones.
 pub fn scopes_of(sign_in: &sign_in::Model) -> Scopes {
-    sign_in
-        .scopes
-        .as_deref()
-        .map_or_else(Scopes::all, Scopes::from_stored)
+    stored_scopes(sign_in.scopes.as_deref())
+}
+
+/// The scopes a sign-in stores: `None` for a first-party sign-in, which holds every one.
+fn stored_scopes(stored: Option<&str>) -> Scopes {
+    stored.map_or_else(Scopes::all, Scopes::from_stored)
 }
 
 /// Starts a sign-in for `user` and issues its first tokens.
@@ -322,9 +324,7 @@ pub struct LiveSignIn {
 
 impl LiveSignIn {
     pub fn scopes(&self) -> Scopes {
-        self.scopes
-            .as_deref()
-            .map_or_else(Scopes::all, Scopes::from_stored)
+        stored_scopes(self.scopes.as_deref())
     }
 }
 
