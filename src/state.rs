@@ -11,6 +11,7 @@ use crate::mail::Mailer;
 use crate::persisted_queries::PersistedQueries;
 use crate::rate_limit::Limits;
 use crate::services::bylines::BylineCache;
+use crate::services::sign_in_cache::SignInCache;
 use crate::services::upvote_writes::UpvoteWriter;
 
 /// Everything a request handler or resolver may need.
@@ -20,6 +21,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub auth: Arc<Auth>,
     pub bylines: Arc<BylineCache>,
+    /// Sign-ins recently checked (see `services::sign_in_cache`).
+    pub sign_ins: Arc<SignInCache>,
     /// Rate limits and the login throttle.
     pub limits: Arc<Limits>,
     pub events: Arc<EventBus>,
@@ -41,6 +44,7 @@ impl AppState {
             limits: &self.limits,
             bylines: &self.bylines,
             upvote_writer: &self.upvote_writer,
+            sign_ins: &self.sign_ins,
         }
     }
 
@@ -70,6 +74,7 @@ impl AppState {
             config: Arc::new(config),
             auth: Arc::new(auth),
             bylines: Arc::default(),
+            sign_ins: Arc::default(),
         }
     }
 }

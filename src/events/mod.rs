@@ -52,6 +52,9 @@ pub enum Change {
     /// What everyone sees of an account changed: its profile, role or ban, or it was
     /// deleted.
     UserChanged { user_id: i64 },
+    /// Sign-ins were revoked or their scopes narrowed: what their access tokens may do
+    /// changed.
+    SignInsChanged,
 }
 
 impl Change {
@@ -65,8 +68,15 @@ impl Change {
             | Self::CommentAdded { .. }
             | Self::CommentChanged { .. }
             | Self::Notified { .. }
-            | Self::UserChanged { .. } => None,
+            | Self::UserChanged { .. }
+            | Self::SignInsChanged => None,
         }
+    }
+
+    /// Whether the change may end what a token lets its bearer do: a role, a ban, an
+    /// account or a sign-in.
+    pub fn concerns_accounts(self) -> bool {
+        matches!(self, Self::UserChanged { .. } | Self::SignInsChanged)
     }
 }
 
@@ -93,6 +103,9 @@ pub struct EventBus {
     /// Moves on every change this instance publishes or hears, and whenever changes may
     /// have been missed (see [`EventBus::version`]).
     version: AtomicU64,
+    /// The same, for the changes that concern accounts only (see
+    /// [`EventBus::accounts_version`]).
+    accounts_version: AtomicU64,
 }
 
 /// What the hub of a bus listens to (see [`run_hub`]).
@@ -120,6 +133,7 @@ impl EventBus {
                 changes,
                 listening: watch::Sender::new(false),
                 version: AtomicU64::new(0),
+                accounts_version: AtomicU64::new(0),
             };
             let input = HubInput::Postgres {
                 db: db.writer().clone(),
@@ -132,6 +146,7 @@ impl EventBus {
                 changes,
                 listening: watch::Sender::new(true),
                 version: AtomicU64::new(0),
+                accounts_version: AtomicU64::new(0),
             };
             let input = HubInput::Sqlite {
                 db: db.writer().clone(),
@@ -155,6 +170,7 @@ impl EventBus {
             changes: broadcast::channel(1).0,
             listening: watch::Sender::new(false),
             version: AtomicU64::new(0),
+            accounts_version: AtomicU64::new(0),
         }
     }
 
@@ -164,7 +180,7 @@ impl EventBus {
         crate::telemetry::metrics::events_published(1);
         // What this instance wrote is visible to its own next request, before any
         // notification comes back.
-        self.moved_on();
+        self.moved_on(change);
         match &self.publisher {
             Publisher::InProcess(pending) | Publisher::Postgres(pending) => {
                 if pending.send(change).await.is_err() {
@@ -183,14 +199,14 @@ impl EventBus {
         match &self.publisher {
             Publisher::PostgresDirect(db) => {
                 crate::telemetry::metrics::events_published(changes.len());
-                self.moved_on();
+                changes.iter().for_each(|&change| self.moved_on(change));
                 for batch in notification_batches(changes) {
                     notify(db, batch).await;
                 }
             }
             Publisher::SqliteOutbox(db) => {
                 crate::telemetry::metrics::events_published(changes.len());
-                self.moved_on();
+                changes.iter().for_each(|&change| self.moved_on(change));
                 outbox::write(db, changes).await;
             }
             Publisher::InProcess(_) | Publisher::Postgres(_) => {
@@ -228,18 +244,34 @@ impl EventBus {
             .then(|| self.version.load(Ordering::Acquire))
     }
 
-    fn moved_on(&self) {
+    /// Like [`EventBus::version`], but moved only by changes that
+    /// [concern accounts](Change::concerns_accounts): what was read of a sign-in and its
+    /// account at one version holds as long as it stays.
+    pub fn accounts_version(&self) -> Option<u64> {
+        self.is_listening()
+            .then(|| self.accounts_version.load(Ordering::Acquire))
+    }
+
+    fn moved_on(&self, change: Change) {
+        if change.concerns_accounts() {
+            self.accounts_version.fetch_add(1, Ordering::AcqRel);
+        }
         self.version.fetch_add(1, Ordering::AcqRel);
     }
 
     fn set_listening(&self, listening: bool) {
-        self.moved_on();
+        self.everything_moved_on();
         self.listening.send_replace(listening);
-        self.moved_on();
+        self.everything_moved_on();
+    }
+
+    fn everything_moved_on(&self) {
+        self.accounts_version.fetch_add(1, Ordering::AcqRel);
+        self.version.fetch_add(1, Ordering::AcqRel);
     }
 
     fn hand_on(&self, change: Change) {
-        self.moved_on();
+        self.moved_on(change);
         // No subscriber is not an error.
         let _none_listening = self.changes.send(change);
     }

@@ -76,7 +76,7 @@ impl AccountMutation {
     ) -> async_graphql::Result<AuthPayload> {
         let state = state(ctx)?;
         let signed_in = sign_ins::rotate(
-            &state.db,
+            state.services(),
             &state.auth,
             &refresh_token,
             Presenter::FirstParty,
@@ -94,7 +94,7 @@ impl AccountMutation {
         ctx: &Context<'_>,
         refresh_token: String,
     ) -> async_graphql::Result<bool> {
-        Ok(sign_ins::logout(&state(ctx)?.db, &refresh_token).await?)
+        Ok(sign_ins::logout(state(ctx)?.services(), &refresh_token).await?)
     }
 
     /// Replaces the viewer's password after checking the current one. Every other session
@@ -200,14 +200,16 @@ impl AccountMutation {
     async fn revoke_session(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<bool> {
         let user_id = signed_in_user(ctx)?;
         let sign_in = GlobalId::decode_as(&id, NodeKind::Session, "id")?;
-        let db = &state(ctx)?.db;
-        let live = sign_ins::live(db.writer(), sign_in, user_id)
+        let state = state(ctx)?;
+        let writer = state.db.writer();
+        let live = sign_ins::live(writer, sign_in, user_id)
             .await?
             .filter(|model| model.app_id.is_none())
             .ok_or(AppError::NotFound {
                 resource: "session",
             })?;
-        Ok(sign_ins::revoke(db.writer(), live.id).await? > 0)
+        let revoked = sign_ins::revoke(writer, live.id).await?;
+        Ok(revoked.publish(&state.events).await > 0)
     }
 
     /// Everything stored about the viewer, as one JSON document.

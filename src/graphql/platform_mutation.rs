@@ -77,7 +77,7 @@ impl PlatformMutation {
         client_id: String,
     ) -> async_graphql::Result<bool> {
         let owner = signed_in_user(ctx)?;
-        oauth_apps::delete(&state(ctx)?.db, owner, &client_id).await?;
+        oauth_apps::delete(state(ctx)?.services(), owner, &client_id).await?;
         Ok(true)
     }
 
@@ -90,11 +90,11 @@ impl PlatformMutation {
         client_id: String,
     ) -> async_graphql::Result<bool> {
         let user_id = signed_in_user(ctx)?;
-        let db = &state(ctx)?.db;
-        let Some(app) = oauth_apps::by_client_id(db.reader(), &client_id).await? else {
+        let state = state(ctx)?;
+        let Some(app) = oauth_apps::by_client_id(state.db.reader(), &client_id).await? else {
             return Err(AppError::NotFound { resource: "app" }.into());
         };
-        Ok(oauth_grants::revoke_authorization(db, user_id, app.id).await?)
+        Ok(oauth_grants::revoke_authorization(state.services(), user_id, app.id).await?)
     }
 
     /// Creates a personal access token with the given scopes. The token is shown only here.

@@ -361,7 +361,8 @@ async fn authenticated_viewer(
     state: &HttpState,
     token: &str,
 ) -> Result<credentials::Authenticated, AppError> {
-    let authenticated = credentials::authenticate(&state.app.db, &state.app.auth, token).await?;
+    let authenticated =
+        credentials::authenticate(state.app.services(), &state.app.auth, token).await?;
     if let Some(app) = authenticated.viewer.app() {
         state.app.limits.app_requests.take(app).await?;
     }

@@ -5,10 +5,9 @@ use chrono::{DateTime, Utc};
 use entity::user;
 
 use crate::auth::{Auth, Credential, Role, Scopes, Viewer};
-use crate::db::Database;
 use crate::error::{AppError, AppResult};
 
-use super::{personal_tokens, sign_ins, users};
+use super::{Context, personal_tokens, sign_in_cache, users};
 
 const INVALID_TOKEN: &str = "invalid or expired access token";
 
@@ -25,7 +24,8 @@ pub struct Authenticated {
 /// # Errors
 /// `UNAUTHENTICATED` for any invalid, expired or revoked token, or one of a deleted
 /// account.
-pub async fn authenticate(db: &Database, auth: &Auth, token: &str) -> AppResult<Authenticated> {
+pub async fn authenticate(ctx: Context<'_>, auth: &Auth, token: &str) -> AppResult<Authenticated> {
+    let db = ctx.db;
     let invalid = || AppError::Unauthenticated(INVALID_TOKEN);
     let now = Utc::now();
     let standing = |user: &user::Model| {
@@ -66,10 +66,9 @@ pub async fn authenticate(db: &Database, auth: &Auth, token: &str) -> AppResult<
                 )
             }
             Some(id) => {
-                let live = sign_ins::live_with_user(db.reader(), id, verified.user_id)
+                let live = sign_in_cache::live(ctx, id, verified.user_id)
                     .await?
                     .ok_or_else(invalid)?;
-                sign_ins::touch(db, live.id, live.last_used_at).await?;
                 let credential = match live.app_id {
                     Some(app) => Credential::App { sign_in: id, app },
                     None => Credential::Session { sign_in: id },

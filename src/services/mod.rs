@@ -8,6 +8,7 @@ use crate::events::EventBus;
 use crate::rate_limit::Limits;
 
 use bylines::BylineCache;
+use sign_in_cache::SignInCache;
 use upvote_writes::UpvoteWriter;
 
 pub mod account_data;
@@ -39,6 +40,7 @@ pub mod rankings;
 pub mod revisions;
 pub mod saves;
 pub mod search;
+pub mod sign_in_cache;
 pub mod sign_ins;
 pub mod sql;
 pub mod sync_progress;
@@ -58,4 +60,6 @@ pub struct Context<'a> {
     pub bylines: &'a BylineCache,
     /// Where upvote rows are written (grouped into shared commits on SQLite).
     pub upvote_writer: &'a UpvoteWriter,
+    /// The instance's checked sign-ins, which revocations keep true through the bus.
+    pub sign_ins: &'a SignInCache,
 }

@@ -16,6 +16,9 @@ use crate::clock;
 use crate::db::Database;
 use crate::domain::web_address;
 use crate::error::{AppError, AppResult};
+use crate::events::Change;
+
+use super::Context;
 
 /// Apps one user may register.
 pub const MAX_APPS_PER_USER: u64 = 50;
@@ -244,10 +247,11 @@ pub async fn rotate_secret(
 ///
 /// # Errors
 /// `NOT_FOUND` unless `owner_id` owns it; `INTERNAL_SERVER_ERROR` on failure.
-pub async fn delete(db: &Database, owner_id: i64, client_id: &str) -> AppResult<()> {
-    let current = owned(db.writer(), owner_id, client_id).await?;
+pub async fn delete(ctx: Context<'_>, owner_id: i64, client_id: &str) -> AppResult<()> {
+    let current = owned(ctx.db.writer(), owner_id, client_id).await?;
     app::Entity::delete_by_id(current.id)
-        .exec(db.writer())
+        .exec(ctx.db.writer())
         .await?;
+    ctx.events.publish(Change::SignInsChanged).await;
     Ok(())
 }

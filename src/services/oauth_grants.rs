@@ -20,7 +20,7 @@ use crate::db::Database;
 use crate::error::{AppError, AppResult};
 
 use super::sign_ins::{self, Origin, Tokens, Which};
-use super::users;
+use super::{Context, users};
 
 /// How long a code may wait for its exchange.
 pub const CODE_LIFETIME_SECONDS: i64 = 60;
@@ -123,7 +123,7 @@ pub struct Exchange<'a> {
 /// # Errors
 /// [`ExchangeRefused`]; a reused code also revokes the tokens of its first exchange.
 pub async fn exchange(
-    db: &Database,
+    ctx: Context<'_>,
     auth: &Auth,
     app: &oauth_app::Model,
     presented: Exchange<'_>,
@@ -133,6 +133,7 @@ pub async fn exchange(
         return Err(invalid("unknown authorization code"));
     }
     let now = clock::now();
+    let db = ctx.db;
     let transaction = db.writer().begin().await?;
     let Some(issued) = code::Entity::find()
         .filter(code::Column::CodeHash.eq(token_hash(presented.code)))
@@ -149,10 +150,14 @@ pub async fn exchange(
         .await?
         .rows_affected;
     if claimed != 1 {
-        if let Some(sign_in) = issued.sign_in_id {
-            sign_ins::revoke(&transaction, sign_in).await?;
-        }
+        let revoked = match issued.sign_in_id {
+            Some(sign_in) => Some(sign_ins::revoke(&transaction, sign_in).await?),
+            None => None,
+        };
         transaction.commit().await?;
+        if let Some(revoked) = revoked {
+            revoked.publish(ctx.events).await;
+        }
         tracing::warn!(
             app.id = issued.app_id,
             "authorization code reused: its tokens revoked"
@@ -229,13 +234,13 @@ pub async fn authorized_apps(
 ///
 /// # Errors
 /// `INTERNAL_SERVER_ERROR` on failure.
-pub async fn revoke_authorization(db: &Database, user_id: i64, app_id: i64) -> AppResult<bool> {
-    let transaction = db.writer().begin().await?;
+pub async fn revoke_authorization(ctx: Context<'_>, user_id: i64, app_id: i64) -> AppResult<bool> {
+    let transaction = ctx.db.writer().begin().await?;
     let removed = consent::Entity::delete_by_id((user_id, app_id))
         .exec(&transaction)
         .await?
         .rows_affected;
     let revoked = sign_ins::revoke_of_user(&transaction, user_id, Which::OfApp(app_id)).await?;
     transaction.commit().await?;
-    Ok(removed + revoked > 0)
+    Ok(removed + revoked.publish(ctx.events).await > 0)
 }

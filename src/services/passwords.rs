@@ -69,8 +69,9 @@ pub async fn change(
     let hash = auth.passwords.hash(new).await?;
     let transaction = ctx.db.writer().begin().await?;
     set_hash(&transaction, user_id, hash).await?;
-    sign_ins::revoke_of_user(&transaction, user_id, Which::AllBut(keep)).await?;
+    let revoked = sign_ins::revoke_of_user(&transaction, user_id, Which::AllBut(keep)).await?;
     transaction.commit().await?;
+    revoked.publish(ctx.events).await;
     Ok(())
 }
 
@@ -161,7 +162,9 @@ pub async fn reset(ctx: Context<'_>, auth: &Auth, token: &str, new: String) -> A
     };
     set_hash(&transaction, redeemed.user_id, hash).await?;
     account_tokens::retire(&transaction, redeemed.user_id, Purpose::PasswordReset).await?;
-    sign_ins::revoke_of_user(&transaction, redeemed.user_id, Which::AllBut(None)).await?;
+    let revoked =
+        sign_ins::revoke_of_user(&transaction, redeemed.user_id, Which::AllBut(None)).await?;
     transaction.commit().await?;
+    revoked.publish(ctx.events).await;
     Ok(())
 }

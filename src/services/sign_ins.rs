@@ -22,8 +22,9 @@ use crate::auth::{Auth, Scopes, random_token, token_hash};
 use crate::clock;
 use crate::db::Database;
 use crate::error::{AppError, AppResult};
+use crate::events::{Change, EventBus};
 
-use super::users;
+use super::{Context, users};
 
 const INVALID_SESSION: &str = "invalid or expired refresh token";
 /// Longest token worth hashing: ours are 43 characters.
@@ -181,7 +182,7 @@ impl From<RefreshRefused> for AppError {
 /// # Errors
 /// [`RefreshRefused`]; reuse of a replaced token also revokes its sign-in.
 pub async fn rotate(
-    db: &Database,
+    ctx: Context<'_>,
     auth: &Auth,
     token: &str,
     presenter: Presenter,
@@ -191,7 +192,7 @@ pub async fn rotate(
         return Err(RefreshRefused::Invalid);
     }
     let now = clock::now();
-    let transaction = db.writer().begin().await?;
+    let transaction = ctx.db.writer().begin().await?;
     let Some(current) = session_of(&transaction, token).await? else {
         return Err(RefreshRefused::Invalid);
     };
@@ -224,8 +225,9 @@ pub async fn rotate(
         .await?
         .rows_affected;
     if rotated != 1 {
-        revoke(&transaction, sign_in.id).await?;
+        let revoked = revoke(&transaction, sign_in.id).await?;
         transaction.commit().await?;
+        revoked.publish(ctx.events).await;
         tracing::warn!(
             user.id = current.user_id,
             "refresh token reused: sign-in revoked"
@@ -248,6 +250,10 @@ pub async fn rotate(
         .await?
         .ok_or(RefreshRefused::Invalid)?;
     transaction.commit().await?;
+    if narrowed.is_some() {
+        // The sign-in's earlier access tokens lost scopes too.
+        ctx.events.publish(Change::SignInsChanged).await;
+    }
     let access = auth.keys.issue(user.id, Some(sign_in.id), now)?;
     Ok(Tokens {
         user,
@@ -380,47 +386,77 @@ pub async fn live_with_user(
     ))
 }
 
-/// Records that a sign-in's token was used, at most every few minutes.
+/// Records that a sign-in's token was used, at most every few minutes: the time recorded,
+/// if it was.
 ///
 /// # Errors
 /// `INTERNAL_SERVER_ERROR` on failure.
-pub async fn touch(db: &Database, id: i64, last_used_at: DateTime<Utc>) -> AppResult<()> {
+pub async fn touch(
+    db: &Database,
+    id: i64,
+    last_used_at: DateTime<Utc>,
+) -> AppResult<Option<DateTime<Utc>>> {
     let now = clock::now();
     if now - last_used_at < chrono::Duration::seconds(TOUCH_INTERVAL_SECONDS) {
-        return Ok(());
+        return Ok(None);
     }
     sign_in::Entity::update_many()
         .col_expr(sign_in::Column::LastUsedAt, Expr::val(now))
         .filter(sign_in::Column::Id.eq(id))
         .exec(db.writer())
         .await?;
-    Ok(())
+    Ok(Some(now))
 }
 
 /// Ends the sign-in a refresh token belongs to: `true` when something was revoked.
 ///
 /// # Errors
 /// `INTERNAL_SERVER_ERROR` on failure.
-pub async fn logout(db: &Database, token: &str) -> AppResult<bool> {
-    let writer = db.writer();
+pub async fn logout(ctx: Context<'_>, token: &str) -> AppResult<bool> {
+    let writer = ctx.db.writer();
     match by_refresh_token(writer, token).await? {
-        Some(sign_in) if sign_in.app_id.is_none() => Ok(revoke(writer, sign_in.id).await? > 0),
+        Some(sign_in) if sign_in.app_id.is_none() => {
+            let revoked = revoke(writer, sign_in.id).await?;
+            Ok(revoked.publish(ctx.events).await > 0)
+        }
         _ => Ok(false),
     }
 }
 
-/// Revokes one sign-in: how many rows changed (0 when it already was).
+/// Sign-ins a statement revoked, to publish once its transaction commits: instances keep
+/// the sign-ins they checked until they hear that one changed.
+#[must_use = "publish it after the commit, or instances may go on accepting the revoked tokens"]
+#[derive(Debug, Clone, Copy)]
+pub struct Revoked(u64);
+
+impl Revoked {
+    /// How many sign-ins were revoked.
+    pub fn count(self) -> u64 {
+        self.0
+    }
+
+    /// Publishes the revocation, if there was one; how many sign-ins were revoked.
+    pub async fn publish(self, events: &EventBus) -> u64 {
+        if self.0 > 0 {
+            events.publish(Change::SignInsChanged).await;
+        }
+        self.0
+    }
+}
+
+/// Revokes one sign-in (none when it already was).
 ///
 /// # Errors
 /// `INTERNAL_SERVER_ERROR` on failure.
-pub async fn revoke(db: &impl ConnectionTrait, id: i64) -> AppResult<u64> {
-    Ok(sign_in::Entity::update_many()
+pub async fn revoke(db: &impl ConnectionTrait, id: i64) -> AppResult<Revoked> {
+    let revoked = sign_in::Entity::update_many()
         .col_expr(sign_in::Column::RevokedAt, Expr::val(clock::now()))
         .filter(sign_in::Column::Id.eq(id))
         .filter(sign_in::Column::RevokedAt.is_null())
         .exec(db)
         .await?
-        .rows_affected)
+        .rows_affected;
+    Ok(Revoked(revoked))
 }
 
 /// Which of a user's sign-ins to revoke.
@@ -432,7 +468,7 @@ pub enum Which {
     OfApp(i64),
 }
 
-/// Revokes a user's sign-ins: how many.
+/// Revokes a user's sign-ins.
 ///
 /// # Errors
 /// `INTERNAL_SERVER_ERROR` on failure.
@@ -440,7 +476,7 @@ pub async fn revoke_of_user(
     db: &impl ConnectionTrait,
     user_id: i64,
     which: Which,
-) -> AppResult<u64> {
+) -> AppResult<Revoked> {
     let mut update = sign_in::Entity::update_many()
         .col_expr(sign_in::Column::RevokedAt, Expr::val(clock::now()))
         .filter(sign_in::Column::UserId.eq(user_id))
@@ -450,7 +486,7 @@ pub async fn revoke_of_user(
         Which::AllBut(None) => update,
         Which::OfApp(app) => update.filter(sign_in::Column::AppId.eq(app)),
     };
-    Ok(update.exec(db).await?.rows_affected)
+    Ok(Revoked(update.exec(db).await?.rows_affected))
 }
 
 /// Most sessions listed.

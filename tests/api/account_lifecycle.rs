@@ -262,6 +262,13 @@ async fn changing_the_password_ends_every_other_session() {
 async fn a_password_is_reset_through_the_mailed_link_once() {
     let (app, outbox) = app_with_outbox().await;
     let user = app.register("forgetful").await;
+    assert_eq!(
+        app.send_as(Some(&user.access_token), VIEWER, json!({}))
+            .await
+            .status,
+        StatusCode::OK,
+        "the token is trusted before the reset"
+    );
     let ask = "mutation($e: String!) { requestPasswordReset(email: $e) }";
     let unknown = app
         .send_as(None, ask, json!({ "e": "nobody@example.org" }))

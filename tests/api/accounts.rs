@@ -309,7 +309,7 @@ async fn emails_are_private_to_their_owner_and_admins() {
         .expect_ok();
     assert_eq!(own["user"]["email"], "alice@example.org");
 
-    promote(&app, "bob");
+    promote(&app, "bob").await;
     let admin = app
         .gql(query)
         .bearer(&bob.access_token)
@@ -319,19 +319,11 @@ async fn emails_are_private_to_their_owner_and_admins() {
     assert_eq!(admin["user"]["email"], "alice@example.org");
 }
 
-/// Runs `paperboard user promote` against the test database while the server runs.
-fn promote(app: &TestApp, username: &str) {
-    let config = app.state.config.database.clone();
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_paperboard"));
-    command
-        .args(["user", "promote", username, "--data-dir"])
-        .arg(&config.data_dir)
-        .env_remove("DATABASE_URL")
-        .env("PAPERBOARD_LOG", "warn");
-    if let Some(url) = &config.database_url {
-        command.arg("--database-url").arg(url);
-    }
-    let output = command.output().expect("the binary runs");
+/// Runs `paperboard user promote` against the test database while the server runs, and
+/// waits until the server may have heard of it.
+async fn promote(app: &TestApp, username: &str) {
+    let output =
+        crate::helpers::fixtures::run_command(app, &["user", "promote", username], &[]).await;
     assert!(
         output.status.success(),
         "{}",
@@ -353,7 +345,7 @@ async fn admin_only_fields_need_the_admin_role() {
             .error_code(),
         "FORBIDDEN"
     );
-    promote(&app, "ORDINARY");
+    promote(&app, "ORDINARY").await;
     let data = app
         .gql(query)
         .bearer(&user.access_token)

@@ -49,6 +49,7 @@ mod schedule;
 mod schema;
 mod search;
 mod shared_answers;
+mod sign_in_checks;
 mod smtp_fixture;
 mod statements;
 mod subscriptions;

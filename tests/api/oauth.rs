@@ -247,7 +247,14 @@ async fn a_browser_authorizes_an_app_which_then_acts_within_its_scopes() {
     assert_eq!(status, StatusCode::OK, "{rotated}");
     assert_ne!(rotated["refresh_token"], tokens["refresh_token"]);
 
-    // Revocation (RFC 7009) ends every token of the grant.
+    // Revocation (RFC 7009) ends every token of the grant, trusted ones included.
+    let rotated_access = rotated["access_token"].as_str().unwrap();
+    assert_eq!(
+        app.send_as(Some(rotated_access), VIEWER, json!({}))
+            .await
+            .status,
+        StatusCode::OK
+    );
     let revoked = app
         .client
         .post(app.url("/oauth/revoke"))
@@ -511,20 +518,25 @@ async fn a_refresh_may_narrow_but_never_widen_the_scopes() {
         (status, widened["error"].as_str()),
         (StatusCode::BAD_REQUEST, Some("invalid_scope"))
     );
+    let vote = "mutation { removeUpvote(paperId: \"UGFwZXI6MQ\") { paper { id } } }";
+    let earlier_access = tokens["access_token"].as_str().unwrap();
+    let before = app.send_as(Some(earlier_access), vote, json!({})).await;
+    assert_eq!(
+        before.error_code(),
+        "NOT_FOUND",
+        "the vote scope lets it try"
+    );
     let (status, narrowed) = with_secret(refresh.to_owned(), "read").await;
     assert_eq!(status, StatusCode::OK, "{narrowed}");
     assert_eq!(narrowed["scope"], "read");
-    let paper_less_vote = app
-        .send_as(
-            Some(narrowed["access_token"].as_str().unwrap()),
-            "mutation { removeUpvote(paperId: \"UGFwZXI6MQ\") { paper { id } } }",
-            json!({}),
-        )
-        .await;
-    assert_eq!(
-        paper_less_vote.body["errors"][0]["extensions"]["requiredScope"],
-        "vote"
-    );
+    // The narrowed scopes are the sign-in's: its earlier access token loses `vote` too.
+    for access in [narrowed["access_token"].as_str().unwrap(), earlier_access] {
+        let paper_less_vote = app.send_as(Some(access), vote, json!({})).await;
+        assert_eq!(
+            paper_less_vote.body["errors"][0]["extensions"]["requiredScope"],
+            "vote"
+        );
+    }
     let (_, rewidened) = with_secret(
         narrowed["refresh_token"].as_str().unwrap().to_owned(),
         "read vote",
@@ -569,6 +581,10 @@ async fn withdrawn_grants_deleted_apps_and_deleted_users_end_their_tokens() {
     // Deleting the app ends a fresh grant's tokens.
     let tokens = grant(&mut browser, &client_id, "delete-app").await;
     let access = tokens["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        app.send_as(Some(&access), VIEWER, json!({})).await.status,
+        StatusCode::OK
+    );
     app.send_as(
         Some(&owner.access_token),
         "mutation($c: String!) { deleteOAuthApp(clientId: $c) }",
@@ -595,6 +611,10 @@ async fn withdrawn_grants_deleted_apps_and_deleted_users_end_their_tokens() {
     let (client_id, _) = register_app(&app, &owner, false).await;
     let tokens = grant(&mut browser, &client_id, "deleted-user").await;
     let access = tokens["access_token"].as_str().unwrap();
+    assert_eq!(
+        app.send_as(Some(access), VIEWER, json!({})).await.status,
+        StatusCode::OK
+    );
     app.send_as(
         Some(&user.access_token),
         "mutation($p: String!) { deleteAccount(password: $p) }",

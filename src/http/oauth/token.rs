@@ -154,7 +154,7 @@ pub async fn token(
                 code_verifier: params.get("code_verifier"),
                 origin,
             };
-            oauth_grants::exchange(&state.app.db, &state.app.auth, &app, exchange)
+            oauth_grants::exchange(state.app.services(), &state.app.auth, &app, exchange)
                 .await
                 .map_err(|refused| match refused {
                     ExchangeRefused::InvalidGrant(why) => OAuthError::invalid_grant(why),
@@ -172,7 +172,7 @@ pub async fn token(
                 .map_err(|unknown| OAuthError::invalid_scope(unknown.to_string()))?;
             let presenter = Presenter::App(app.id);
             sign_ins::rotate(
-                &state.app.db,
+                state.app.services(),
                 &state.app.auth,
                 refresh_token,
                 presenter,
@@ -251,7 +251,9 @@ pub async fn revoke(
     {
         sign_ins::revoke(db.writer(), sign_in)
             .await
-            .map_err(OAuthError::server)?;
+            .map_err(OAuthError::server)?
+            .publish(&state.app.events)
+            .await;
     }
     let mut response = StatusCode::OK.into_response();
     no_store(response.headers_mut());

@@ -214,8 +214,8 @@ impl Connection {
         let Some(token) = token else {
             return Err(AppError::Unauthenticated("malformed authorization"));
         };
-        let authenticated =
-            credentials::authenticate(&self.state.app.db, &self.state.app.auth, token).await?;
+        let app = &self.state.app;
+        let authenticated = credentials::authenticate(app.services(), &app.auth, token).await?;
         let until = operations::live_until(
             authenticated.expires_at,
             self.state.app.config.auth.access_token_seconds,

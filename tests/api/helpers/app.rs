@@ -65,6 +65,13 @@ impl TestApp {
         tokio::spawn(app.run_until_stopped(async {
             stopped.await.ok();
         }));
+        // As a load balancer waits for `/readyz`: what the instance keeps in memory (shared
+        // answers, checked sign-ins) is kept only while it hears changes, so statement
+        // counts hold from the first request.
+        state
+            .events
+            .wait_listening(std::time::Duration::from_secs(10))
+            .await;
         Self {
             addr,
             metrics_addr,
