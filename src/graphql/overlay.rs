@@ -9,7 +9,7 @@
 //! Every comment object whose viewer fields are selected also carries its id under a hidden
 //! key ([`COMMENT_ID_KEY`]) in the shared answer, which the overlay reads and removes.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use async_graphql::indexmap::IndexMap;
 use async_graphql::parser::types::{
@@ -195,8 +195,45 @@ impl ViewerOverlay {
         })
     }
 
-    /// `data`, the shared answer, as `viewer`'s JSON: at most one statement for the
-    /// viewer's facts about its comments, and one for the hidden bodies they may read.
+    /// `data`, the answer computed for everyone, ready to be made each viewer's: written
+    /// once, with gaps where the viewer's flags go.
+    ///
+    /// # Errors
+    /// `INTERNAL_SERVER_ERROR` if it cannot be written as JSON.
+    pub fn share(&self, index: &SchemaIndex, data: Value) -> AppResult<SharedAnswer> {
+        let (ty, set) = self.root(index);
+        let mut text = Vec::with_capacity(4096);
+        let mut personaliser = Personaliser {
+            index,
+            fill: Fill::Gaps {
+                gaps: Vec::new(),
+                comment_ids: Vec::new(),
+            },
+        };
+        personaliser
+            .write(ty, Some(set), &data, &mut text)
+            .map_err(AppError::internal)?;
+        let Fill::Gaps {
+            gaps,
+            mut comment_ids,
+        } = personaliser.fill
+        else {
+            return Err(AppError::internal(
+                "the shared answer was written for a viewer",
+            ));
+        };
+        comment_ids.sort_unstable();
+        comment_ids.dedup();
+        Ok(SharedAnswer {
+            data,
+            text,
+            gaps,
+            comment_ids,
+        })
+    }
+
+    /// `shared` as `viewer`'s JSON: at most one statement for the viewer's facts about its
+    /// comments, and one for the hidden bodies they may read.
     ///
     /// # Errors
     /// `INTERNAL_SERVER_ERROR` on database failure.
@@ -205,14 +242,10 @@ impl ViewerOverlay {
         index: &SchemaIndex,
         db: &impl ConnectionTrait,
         viewer: Viewer,
-        data: &Value,
+        shared: &SharedAnswer,
     ) -> AppResult<Vec<u8>> {
-        let (ty, set) = self.root(index);
-        let mut ids = HashSet::new();
-        collect_comment_ids(index, ty, set, data, &mut ids);
-        let ids: Vec<i64> = ids.into_iter().collect();
         let facts = match viewer.user_id() {
-            Some(user_id) => comments::viewer_facts(db, user_id, &ids).await?,
+            Some(user_id) => comments::viewer_facts(db, user_id, &shared.comment_ids).await?,
             None => HashMap::new(),
         };
         let readable: Vec<i64> = facts
@@ -220,19 +253,25 @@ impl ViewerOverlay {
             .filter(|(_, facts)| facts.hidden && may_read_hidden(viewer, facts))
             .map(|(id, _)| *id)
             .collect();
+        if readable.is_empty() {
+            return Ok(shared.filled(viewer, &facts));
+        }
         let bodies = comments::by_ids(db, &readable)
             .await?
             .into_iter()
             .map(|(id, comment)| (id, (comment.body, comment.body_html)))
             .collect();
-        let mut out = Vec::with_capacity(4096);
+        let (ty, set) = self.root(index);
+        let mut out = Vec::with_capacity(shared.text.len());
         Personaliser {
             index,
-            viewer,
-            facts: &facts,
-            bodies: &bodies,
+            fill: Fill::Viewer {
+                viewer,
+                facts: &facts,
+                bodies: &bodies,
+            },
         }
-        .write(ty, Some(set), data, &mut out)
+        .write(ty, Some(set), &shared.data, &mut out)
         .map_err(AppError::internal)?;
         Ok(out)
     }
@@ -253,18 +292,99 @@ impl ViewerOverlay {
 /// The selection of an operation that is not there (never the case for a planned one).
 static EMPTY_SET: SelectionSet = SelectionSet { items: Vec::new() };
 
-/// Writes a shared answer as one viewer's.
+/// A shared answer ready to be made each viewer's (see [`ViewerOverlay::share`]).
+#[derive(Debug)]
+pub struct SharedAnswer {
+    data: Value,
+    /// `data` as JSON without the comment ids, with gaps where each viewer's flags go.
+    text: Vec<u8>,
+    /// In the order of `text`.
+    gaps: Vec<Gap>,
+    /// The comments whose viewer fields are selected, each once.
+    comment_ids: Vec<i64>,
+}
+
+impl SharedAnswer {
+    /// The answer as `viewer`'s, when no hidden body is theirs to read: the text with each
+    /// gap filled from the viewer's facts (or as for everyone, for a comment without).
+    fn filled(&self, viewer: Viewer, facts: &HashMap<i64, ViewerFacts>) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.text.len() + self.gaps.len() * 5);
+        let mut from = 0;
+        for gap in &self.gaps {
+            out.extend_from_slice(&self.text[from..gap.at]);
+            let value = facts
+                .get(&gap.comment_id)
+                .map_or(gap.shared, |facts| gap.flag.of(viewer, facts));
+            out.extend_from_slice(if value { b"true" } else { b"false" });
+            from = gap.at;
+        }
+        out.extend_from_slice(&self.text[from..]);
+        out
+    }
+}
+
+/// Where a comment's flag goes in a shared answer's text.
+#[derive(Debug, Clone, Copy)]
+struct Gap {
+    at: usize,
+    comment_id: i64,
+    flag: Flag,
+    /// Its value for everyone.
+    shared: bool,
+}
+
+/// A comment field that is a yes or no for each viewer.
+#[derive(Debug, Clone, Copy)]
+enum Flag {
+    Upvoted,
+    CanEdit,
+}
+
+impl Flag {
+    fn named(name: &str) -> Option<Self> {
+        match name {
+            "viewerHasUpvoted" => Some(Self::Upvoted),
+            "viewerCanEdit" => Some(Self::CanEdit),
+            _ => None,
+        }
+    }
+
+    /// Its value for `viewer`, of a comment with these facts.
+    fn of(self, viewer: Viewer, facts: &ViewerFacts) -> bool {
+        match self {
+            Self::Upvoted => facts.upvoted,
+            Self::CanEdit => {
+                facts.author_id.is_some() && facts.author_id == viewer.user_id() && !facts.deleted
+            }
+        }
+    }
+}
+
+/// What a written answer holds where a comment's viewer fields go.
+enum Fill<'a> {
+    /// One viewer's values, the bodies of hidden comments they may read included.
+    Viewer {
+        viewer: Viewer,
+        facts: &'a HashMap<i64, ViewerFacts>,
+        bodies: &'a HashMap<i64, (String, String)>,
+    },
+    /// Nothing for the flags, whose gaps are noted, with the comments met.
+    Gaps {
+        gaps: Vec<Gap>,
+        comment_ids: Vec<i64>,
+    },
+}
+
+/// Writes a shared answer as JSON, the comment ids left out, the viewer fields filled.
 struct Personaliser<'a> {
     index: &'a SchemaIndex,
-    viewer: Viewer,
-    facts: &'a HashMap<i64, ViewerFacts>,
-    bodies: &'a HashMap<i64, (String, String)>,
+    fill: Fill<'a>,
 }
 
 impl Personaliser<'_> {
     /// Writes `value`, the answer to `set` of type `ty` (`None` below leaves).
     fn write(
-        &self,
+        &mut self,
         ty: &str,
         set: Option<&SelectionSet>,
         value: &Value,
@@ -288,13 +408,16 @@ impl Personaliser<'_> {
     }
 
     fn write_object(
-        &self,
+        &mut self,
         ty: &str,
         set: &SelectionSet,
         object: &IndexMap<Name, Value>,
         out: &mut Vec<u8>,
     ) -> serde_json::Result<()> {
-        let comment = comment_id(object).map(|id| (id, self.facts.get(&id)));
+        let comment = comment_id(object);
+        if let (Some(id), Fill::Gaps { comment_ids, .. }) = (comment, &mut self.fill) {
+            comment_ids.push(id);
+        }
         out.push(b'{');
         let mut first = true;
         for (key, value) in object {
@@ -312,10 +435,9 @@ impl Personaliser<'_> {
                 serde_json::to_writer(&mut *out, value)?;
                 continue;
             };
-            if let Some((id, Some(facts))) = comment
-                && let Some(own) = self.viewer_value(id, facts, field.name.node.as_str())
+            if let Some(id) = comment
+                && self.fill_in(id, field.name.node.as_str(), value, out)?
             {
-                serde_json::to_writer(&mut *out, &own)?;
                 continue;
             }
             let child = &field.selection_set.node;
@@ -330,21 +452,47 @@ impl Personaliser<'_> {
         Ok(())
     }
 
-    /// The viewer's value of comment field `name`, where it differs from everyone's.
-    fn viewer_value(&self, id: i64, facts: &ViewerFacts, name: &str) -> Option<Value> {
-        let is_author = facts.author_id.is_some() && facts.author_id == self.viewer.user_id();
-        match name {
-            "viewerHasUpvoted" => Some(Value::Boolean(facts.upvoted)),
-            "viewerCanEdit" => Some(Value::Boolean(is_author && !facts.deleted)),
-            "body" => self
-                .bodies
-                .get(&id)
-                .map(|(body, _)| Value::String(body.clone())),
-            "bodyHtml" => self
-                .bodies
-                .get(&id)
-                .map(|(_, html)| Value::String(html.clone())),
-            _ => None,
+    /// Writes the viewer's value of field `name` of comment `id`, whose value for everyone
+    /// is `value`, or notes a gap for it: whether it did either.
+    fn fill_in(
+        &mut self,
+        id: i64,
+        name: &str,
+        value: &Value,
+        out: &mut Vec<u8>,
+    ) -> serde_json::Result<bool> {
+        match &mut self.fill {
+            Fill::Viewer {
+                viewer,
+                facts,
+                bodies,
+            } => {
+                let Some(facts) = facts.get(&id) else {
+                    return Ok(false);
+                };
+                let own = match (Flag::named(name), name) {
+                    (Some(flag), _) => Some(Value::Boolean(flag.of(*viewer, facts))),
+                    (None, "body") => bodies.get(&id).map(|(body, _)| body.as_str().into()),
+                    (None, "bodyHtml") => bodies.get(&id).map(|(_, html)| html.as_str().into()),
+                    (None, _) => None,
+                };
+                match own {
+                    Some(own) => serde_json::to_writer(out, &own).map(|()| true),
+                    None => Ok(false),
+                }
+            }
+            Fill::Gaps { gaps, .. } => match (Flag::named(name), value) {
+                (Some(flag), Value::Boolean(shared)) => {
+                    gaps.push(Gap {
+                        at: out.len(),
+                        comment_id: id,
+                        flag,
+                        shared: *shared,
+                    });
+                    Ok(true)
+                }
+                _ => Ok(false),
+            },
         }
     }
 }
@@ -408,42 +556,6 @@ fn prepare(
         set.items.push(added_field(COMMENT_ID_KEY, "id"));
     }
     Some(())
-}
-
-/// Adds the ids of the comments under `value` (the answer to `set` of type `ty`) whose
-/// viewer fields are selected.
-fn collect_comment_ids(
-    index: &SchemaIndex,
-    ty: &str,
-    set: &SelectionSet,
-    value: &Value,
-    ids: &mut HashSet<i64>,
-) {
-    match value {
-        Value::List(items) => {
-            for item in items {
-                collect_comment_ids(index, ty, set, item, ids);
-            }
-        }
-        Value::Object(object) => {
-            if let Some(id) = comment_id(object) {
-                ids.insert(id);
-            }
-            for field in fields(set) {
-                let child = &field.selection_set.node;
-                if child.items.is_empty() {
-                    continue;
-                }
-                if let (Some(definition), Some(value)) = (
-                    index.field(ty, field.name.node.as_str()),
-                    object.get(response_key(field)),
-                ) {
-                    collect_comment_ids(index, innermost(&definition.ty), child, value, ids);
-                }
-            }
-        }
-        _ => {}
-    }
 }
 
 /// The fields of a selection set (the overlay plans only sets without fragments).
@@ -588,29 +700,45 @@ mod tests {
             ),
         ]);
         let bodies = HashMap::from([(1, ("mine, hidden".to_owned(), "<p>…</p>".to_owned()))]);
+        let answer = overlay
+            .share(&index, shared)
+            .unwrap_or_else(|error| panic!("{error}"));
+        assert_eq!(answer.comment_ids, [1, 2, 3]);
         let mut out = Vec::new();
         let (ty, set) = overlay.root(&index);
         Personaliser {
             index: &index,
-            viewer,
-            facts: &facts,
-            bodies: &bodies,
+            fill: Fill::Viewer {
+                viewer,
+                facts: &facts,
+                bodies: &bodies,
+            },
         }
-        .write(ty, Some(set), &shared, &mut out)
+        .write(ty, Some(set), &answer.data, &mut out)
         .unwrap_or_else(|error| panic!("{error}"));
         let written: serde_json::Value =
             serde_json::from_slice(&out).unwrap_or_else(|error| panic!("{error}"));
-        assert_eq!(
-            written,
+        let page = |first_body: &str, first_mine: bool| {
             json!({ "paper": { "title": "T", "comments": { "nodes": [
-                { "id": comment(1), "body": "mine, hidden", "viewerHasUpvoted": false,
-                  "mine": true, "author": { "username": "ada" },
+                { "id": comment(1), "body": first_body, "viewerHasUpvoted": false,
+                  "mine": first_mine, "author": { "username": "ada" },
                   "replies": { "nodes": [ { "upvoteCount": 3, "viewerHasUpvoted": true } ] } },
                 { "id": comment(2), "body": "shown", "viewerHasUpvoted": true, "mine": false,
                   "author": null, "replies": { "nodes": [] } } ] } } })
+        };
+        assert_eq!(written, page("mine, hidden", true));
+
+        // Without a hidden body to read, the flags fill the gaps of the shared text.
+        let filled: serde_json::Value = serde_json::from_slice(&answer.filled(viewer, &facts))
+            .unwrap_or_else(|error| panic!("{error}"));
+        assert_eq!(filled, page("", true));
+        let everyone: serde_json::Value =
+            serde_json::from_slice(&answer.filled(Viewer::Anonymous, &HashMap::new()))
+                .unwrap_or_else(|error| panic!("{error}"));
+        assert_eq!(
+            everyone["paper"]["comments"]["nodes"][1]["viewerHasUpvoted"],
+            false
         );
-        let mut ids = HashSet::new();
-        collect_comment_ids(&index, ty, set, &shared, &mut ids);
-        assert_eq!(ids, HashSet::from([1, 2, 3]));
+        assert_eq!(everyone["paper"]["comments"]["nodes"][0]["mine"], false);
     }
 }

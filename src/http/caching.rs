@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::auth::Viewer;
 use crate::digest::sha256_base64url;
-use crate::graphql::overlay::ViewerOverlay;
+use crate::graphql::overlay::{SharedAnswer, ViewerOverlay};
 use crate::graphql::preflight::Transport;
 
 use super::responses::{self, Media};
@@ -47,17 +47,17 @@ pub struct Finished {
     pub kept: Option<Kept>,
 }
 
-/// A shared answer's value and the overlay that makes it each viewer's (see
+/// A shared answer ready for each viewer and the overlay that makes it theirs (see
 /// `graphql::overlay`): kept so that a repeated read needs neither to be computed again.
 #[derive(Debug, Clone)]
 pub struct Kept {
-    pub data: Arc<async_graphql::Value>,
+    pub shared: Arc<SharedAnswer>,
     pub overlay: Arc<ViewerOverlay>,
 }
 
 impl PartialEq for Kept {
     fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.data, &other.data) && Arc::ptr_eq(&self.overlay, &other.overlay)
+        Arc::ptr_eq(&self.shared, &other.shared) && Arc::ptr_eq(&self.overlay, &other.overlay)
     }
 }
 
@@ -76,11 +76,11 @@ impl Finished {
         }
     }
 
-    /// The answer, keeping `data` to be personalised by `overlay`.
+    /// The answer, keeping `shared` to be personalised by `overlay`.
     #[must_use]
-    pub fn keeping(mut self, data: async_graphql::Value, overlay: Arc<ViewerOverlay>) -> Self {
+    pub fn keeping(mut self, shared: SharedAnswer, overlay: Arc<ViewerOverlay>) -> Self {
         self.kept = Some(Kept {
-            data: Arc::new(data),
+            shared: Arc::new(shared),
             overlay,
         });
         self

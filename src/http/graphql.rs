@@ -594,7 +594,11 @@ async fn answer(
         let mut finished = Finished::new(body, response.cache_control)
             .answering(prepared.operation_name.clone(), prepared.cost);
         if let Some(overlay) = &overlay {
-            finished = finished.keeping(std::mem::take(&mut response.data), Arc::clone(overlay));
+            let data = std::mem::take(&mut response.data);
+            match overlay.share(state.preflight.index(), data) {
+                Ok(shared) => finished = finished.keeping(shared, Arc::clone(overlay)),
+                Err(error) => return responses::error(StatusCode::OK, error, media),
+            }
         }
         if let Some((key, version)) = shared_read {
             let current = state.app.events.version();
@@ -606,15 +610,16 @@ async fn answer(
         return from_shared(state, &finished, (transport, &caller, media), observed).await;
     }
     if let Some(overlay) = &overlay {
-        let personal = overlay
-            .personalise(
-                state.preflight.index(),
-                state.app.db.reader(),
-                caller.viewer,
-                &response.data,
-            )
-            .await
-            .and_then(|json| serde_json::from_slice(&json).map_err(AppError::internal));
+        let index = state.preflight.index();
+        let personal = match overlay.share(index, std::mem::take(&mut response.data)) {
+            Ok(shared) => {
+                overlay
+                    .personalise(index, state.app.db.reader(), caller.viewer, &shared)
+                    .await
+            }
+            Err(error) => Err(error),
+        }
+        .and_then(|json| serde_json::from_slice(&json).map_err(AppError::internal));
         match personal {
             Ok(data) => response.data = data,
             Err(error) => return responses::error(StatusCode::OK, error, media),
@@ -683,7 +688,7 @@ async fn from_shared(
     (transport, caller, media): (Transport, &Caller, Media),
     observed: &mut Observed,
 ) -> Response {
-    let Some(Kept { data, overlay }) = &finished.kept else {
+    let Some(Kept { shared, overlay }) = &finished.kept else {
         observed.outcome = Outcome::Ok;
         return finished_answer(finished, transport, caller, media);
     };
@@ -693,7 +698,7 @@ async fn from_shared(
             state.preflight.index(),
             state.app.db.reader(),
             caller.viewer,
-            data,
+            shared,
         )
         .await;
     let data = match personal {
@@ -704,9 +709,14 @@ async fn from_shared(
     body.extend_from_slice(b"{\"data\":");
     body.extend_from_slice(&data);
     body.push(b'}');
+    observed.outcome = Outcome::Ok;
+    let policy = Policy::of(transport, &caller.viewer, finished.cache_control);
+    if policy == Policy::Private {
+        // A viewer's own answer is never revalidated: no entity tag to compute.
+        return caching::uncacheable(responses::shared(body.into(), media), policy);
+    }
     let personal = Finished::new(body.into(), finished.cache_control)
         .answering(finished.operation_name.clone(), finished.cost);
-    observed.outcome = Outcome::Ok;
     finished_answer(&personal, transport, caller, media)
 }
 
