@@ -56,6 +56,11 @@ impl SignInCache {
         self.keep_read_at(sign_in, version, Instant::now());
     }
 
+    /// Drops sign-in `id`: the next use reads it.
+    pub fn forget(&self, id: i64) {
+        self.0.remove(&id);
+    }
+
     fn keep_read_at(&self, sign_in: Arc<LiveSignIn>, version: Option<u64>, read_at: Instant) {
         if let Some(version) = version {
             let kept = Kept {
@@ -86,17 +91,11 @@ pub async fn live(ctx: Context<'_>, id: i64, user_id: i64) -> AppResult<Option<A
             None => return Ok(None),
         },
     };
-    match sign_ins::touch(ctx.db, live.id, live.last_used_at).await? {
-        Some(last_used_at) => {
-            let touched = Arc::new(LiveSignIn {
-                last_used_at,
-                ..LiveSignIn::clone(&live)
-            });
-            ctx.sign_ins.keep(Arc::clone(&touched), version);
-            Ok(Some(touched))
-        }
-        None => Ok(Some(live)),
+    if sign_ins::touch(ctx.db, live.id, live.last_used_at).await? {
+        // Read again next time, with the use just recorded.
+        ctx.sign_ins.forget(live.id);
     }
+    Ok(Some(live))
 }
 
 #[cfg(test)]

@@ -386,26 +386,21 @@ pub async fn live_with_user(
     ))
 }
 
-/// Records that a sign-in's token was used, at most every few minutes: the time recorded,
-/// if it was.
+/// Records that a sign-in's token was used, at most every few minutes: whether it wrote.
 ///
 /// # Errors
 /// `INTERNAL_SERVER_ERROR` on failure.
-pub async fn touch(
-    db: &Database,
-    id: i64,
-    last_used_at: DateTime<Utc>,
-) -> AppResult<Option<DateTime<Utc>>> {
+pub async fn touch(db: &Database, id: i64, last_used_at: DateTime<Utc>) -> AppResult<bool> {
     let now = clock::now();
     if now - last_used_at < chrono::Duration::seconds(TOUCH_INTERVAL_SECONDS) {
-        return Ok(None);
+        return Ok(false);
     }
     sign_in::Entity::update_many()
         .col_expr(sign_in::Column::LastUsedAt, Expr::val(now))
         .filter(sign_in::Column::Id.eq(id))
         .exec(db.writer())
         .await?;
-    Ok(Some(now))
+    Ok(true)
 }
 
 /// Ends the sign-in a refresh token belongs to: `true` when something was revoked.
@@ -430,11 +425,6 @@ pub async fn logout(ctx: Context<'_>, token: &str) -> AppResult<bool> {
 pub struct Revoked(u64);
 
 impl Revoked {
-    /// How many sign-ins were revoked.
-    pub fn count(self) -> u64 {
-        self.0
-    }
-
     /// Publishes the revocation, if there was one; how many sign-ins were revoked.
     pub async fn publish(self, events: &EventBus) -> u64 {
         if self.0 > 0 {
