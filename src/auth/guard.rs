@@ -52,6 +52,22 @@ impl Guard for AccountGuard {
     }
 }
 
+/// Requires a viewer who is not banned (`FORBIDDEN` with the ban's reason otherwise), for
+/// the account's writes that others see (its profile, its apps' names): a banned account
+/// still manages its password, sessions and tokens, and may delete itself.
+pub struct UnbannedGuard;
+
+impl Guard for UnbannedGuard {
+    async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
+        match ctx.data_opt::<Viewer>().copied().unwrap_or_default() {
+            Viewer::User {
+                id, banned: true, ..
+            } => Err(ban_of(ctx, id).await.into()),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// The error telling user `id` why they may not write.
 async fn ban_of(ctx: &Context<'_>, id: i64) -> AppError {
     let Ok(state) = ctx.data::<AppState>() else {

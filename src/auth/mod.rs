@@ -15,7 +15,7 @@ mod viewer;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-pub use guard::{AccountGuard, RoleGuard};
+pub use guard::{AccountGuard, RoleGuard, UnbannedGuard};
 pub use scope::{Scope, Scopes, UnknownScope};
 pub use secret::{SecretError, jwt_secret};
 pub use viewer::{Credential, Role, Viewer};

@@ -3,7 +3,7 @@
 
 use async_graphql::{Context, ID, MaybeUndefined, Object};
 
-use crate::auth::AccountGuard;
+use crate::auth::{AccountGuard, UnbannedGuard};
 use crate::error::AppError;
 use crate::services::accounts::{self, Registration};
 use crate::services::profiles::{FieldChange, ProfileChanges};
@@ -120,8 +120,8 @@ impl AccountMutation {
         Ok(true)
     }
 
-    /// Edits the viewer's profile; omitted fields stay as they are.
-    #[graphql(guard = "AccountGuard")]
+    /// Edits the viewer's profile; omitted fields stay as they are. Not while banned.
+    #[graphql(guard = "AccountGuard.and(UnbannedGuard)")]
     async fn update_profile(
         &self,
         ctx: &Context<'_>,

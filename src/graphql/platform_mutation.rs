@@ -3,7 +3,7 @@
 
 use async_graphql::{Context, ID, Object};
 
-use crate::auth::{AccountGuard, Scope, Scopes};
+use crate::auth::{AccountGuard, Scope, Scopes, UnbannedGuard};
 use crate::clock;
 use crate::error::AppError;
 use crate::services::oauth_apps;
@@ -24,7 +24,7 @@ pub struct PlatformMutation;
 #[Object]
 impl PlatformMutation {
     /// Registers an OAuth app. A confidential app's `clientSecret` is shown only here.
-    #[graphql(name = "createOAuthApp", guard = "AccountGuard")]
+    #[graphql(name = "createOAuthApp", guard = "AccountGuard.and(UnbannedGuard)")]
     async fn create_oauth_app(
         &self,
         ctx: &Context<'_>,
@@ -41,7 +41,7 @@ impl PlatformMutation {
     }
 
     /// Replaces an app's name, description, homepage and redirect URIs.
-    #[graphql(name = "updateOAuthApp", guard = "AccountGuard")]
+    #[graphql(name = "updateOAuthApp", guard = "AccountGuard.and(UnbannedGuard)")]
     async fn update_oauth_app(
         &self,
         ctx: &Context<'_>,

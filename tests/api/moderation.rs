@@ -193,7 +193,36 @@ async fn banned_users_read_but_cannot_write() {
     )
     .await;
     assert_eq!(upvote.error_code(), "FORBIDDEN");
-    as_user(&app, &ada, "{ viewer { username } }", json!({}))
+    // What others would see of the account is a write too; managing it is not.
+    let profile = as_user(
+        &app,
+        &ada,
+        "mutation { updateProfile(input: { bio: \"visit spam.example\" }) { bio } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(profile.error_code(), "FORBIDDEN");
+    assert_eq!(
+        profile.body["errors"][0]["extensions"]["banReason"],
+        "repeated spam"
+    );
+    let app_name = as_user(
+        &app,
+        &ada,
+        "mutation { createOAuthApp(input: { name: \"Spam\", homepageUrl: \"https://spam.example\", confidential: false, redirectUris: [\"https://spam.example/cb\"] }) { app { clientId } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(app_name.error_code(), "FORBIDDEN");
+    let unchanged = as_user(&app, &ada, "{ viewer { username bio } }", json!({}))
+        .await
+        .expect_ok();
+    assert_eq!(
+        unchanged["viewer"]["bio"],
+        Value::Null,
+        "nothing was stored"
+    );
+    as_user(&app, &ada, "mutation { exportAccountData }", json!({}))
         .await
         .expect_ok();
     let count = app
