@@ -11,7 +11,7 @@ use crate::mail::Mailer;
 use crate::persisted_queries::PersistedQueries;
 use crate::rate_limit::Limits;
 use crate::services::bylines::BylineCache;
-use crate::services::sign_in_cache::SignInCache;
+use crate::services::sign_in_cache::{PersonalTokenCache, SignInCache};
 use crate::services::upvote_writes::UpvoteWriter;
 
 /// Everything a request handler or resolver may need.
@@ -23,6 +23,8 @@ pub struct AppState {
     pub bylines: Arc<BylineCache>,
     /// Sign-ins recently checked (see `services::sign_in_cache`).
     pub sign_ins: Arc<SignInCache>,
+    /// Personal access tokens recently checked (the same).
+    pub personal_tokens: Arc<PersonalTokenCache>,
     /// Rate limits and the login throttle.
     pub limits: Arc<Limits>,
     pub events: Arc<EventBus>,
@@ -45,6 +47,7 @@ impl AppState {
             bylines: &self.bylines,
             upvote_writer: &self.upvote_writer,
             sign_ins: &self.sign_ins,
+            personal_tokens: &self.personal_tokens,
         }
     }
 
@@ -75,6 +78,7 @@ impl AppState {
             auth: Arc::new(auth),
             bylines: Arc::default(),
             sign_ins: Arc::default(),
+            personal_tokens: Arc::default(),
         }
     }
 }

@@ -52,8 +52,8 @@ pub enum Change {
     /// What everyone sees of an account changed: its profile, role or ban, or it was
     /// deleted.
     UserChanged { user_id: i64 },
-    /// Sign-ins were revoked or their scopes narrowed: what their access tokens may do
-    /// changed.
+    /// Sign-ins or personal access tokens were revoked, or sign-ins' scopes narrowed: what
+    /// their tokens may do changed.
     SignInsChanged,
 }
 
@@ -74,7 +74,7 @@ impl Change {
     }
 
     /// Whether the change may end what a token lets its bearer do: a role, a ban, an
-    /// account or a sign-in.
+    /// account, a sign-in or a personal access token.
     pub fn concerns_accounts(self) -> bool {
         matches!(self, Self::UserChanged { .. } | Self::SignInsChanged)
     }

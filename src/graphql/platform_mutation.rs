@@ -128,7 +128,9 @@ impl PlatformMutation {
     ) -> async_graphql::Result<bool> {
         let user_id = signed_in_user(ctx)?;
         let token = GlobalId::decode_as(&id, NodeKind::PersonalAccessToken, "id")?;
-        if personal_tokens::revoke(&state(ctx)?.db, user_id, token).await? {
+        let state = state(ctx)?;
+        let revoked = personal_tokens::revoke(&state.db, user_id, token).await?;
+        if revoked.publish(&state.events).await > 0 {
             Ok(true)
         } else {
             Err(AppError::NotFound {

@@ -38,15 +38,17 @@ pub async fn authenticate(ctx: Context<'_>, auth: &Auth, token: &str) -> AppResu
     let ((id, role, banned), scopes, credential, expires_at) = if token
         .starts_with(personal_tokens::PREFIX)
     {
-        let row = personal_tokens::authenticate(db, token)
+        let live = personal_tokens::live(ctx, token)
             .await?
             .ok_or_else(invalid)?;
-        let user = users::by_id(db.reader(), row.user_id)
-            .await?
-            .ok_or_else(invalid)?;
-        let credential = Credential::PersonalToken { id: row.id };
-        let scopes = Scopes::from_stored(&row.scopes);
-        (standing(&user), scopes, credential, row.expires_at)
+        let credential = Credential::PersonalToken { id: live.token.id };
+        let scopes = Scopes::from_stored(&live.token.scopes);
+        (
+            standing(&live.user),
+            scopes,
+            credential,
+            live.token.expires_at,
+        )
     } else {
         let verified = auth.keys.verify(token, now).map_err(|error| {
             tracing::debug!(%error, "access token refused");

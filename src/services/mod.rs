@@ -8,7 +8,7 @@ use crate::events::EventBus;
 use crate::rate_limit::Limits;
 
 use bylines::BylineCache;
-use sign_in_cache::SignInCache;
+use sign_in_cache::{PersonalTokenCache, SignInCache};
 use upvote_writes::UpvoteWriter;
 
 pub mod account_data;
@@ -62,4 +62,6 @@ pub struct Context<'a> {
     pub upvote_writer: &'a UpvoteWriter,
     /// The instance's checked sign-ins, which revocations keep true through the bus.
     pub sign_ins: &'a SignInCache,
+    /// The instance's checked personal access tokens, kept true the same way.
+    pub personal_tokens: &'a PersonalTokenCache,
 }

@@ -3,8 +3,11 @@
 //! A token is `pbp_` and 43 base64url characters (256 random bits): the prefix lets secret
 //! scanners spot a leaked one. Only its SHA-256 is stored; the token is shown once.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use entity::personal_access_token as token;
+use entity::user;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
@@ -15,6 +18,9 @@ use crate::auth::{Scopes, random_token, token_hash};
 use crate::clock;
 use crate::db::Database;
 use crate::error::{AppError, AppResult};
+
+use super::sign_ins::Revoked;
+use super::{Context, users};
 
 /// What every personal access token starts with.
 pub const PREFIX: &str = "pbp_";
@@ -130,11 +136,11 @@ pub async fn list(db: &impl ConnectionTrait, user_id: i64) -> AppResult<Vec<toke
         .await?)
 }
 
-/// Revokes token `id` of `user_id`: `false` when the user has no such live token.
+/// Revokes token `id` of `user_id` (none when the user has no such live token).
 ///
 /// # Errors
 /// `INTERNAL_SERVER_ERROR` on failure.
-pub async fn revoke(db: &Database, user_id: i64, id: i64) -> AppResult<bool> {
+pub async fn revoke(db: &Database, user_id: i64, id: i64) -> AppResult<Revoked> {
     let revoked = token::Entity::update_many()
         .col_expr(token::Column::RevokedAt, Expr::val(clock::now()))
         .filter(token::Column::Id.eq(id))
@@ -143,38 +149,75 @@ pub async fn revoke(db: &Database, user_id: i64, id: i64) -> AppResult<bool> {
         .exec(db.writer())
         .await?
         .rows_affected;
-    Ok(revoked > 0)
+    Ok(Revoked::of(revoked))
 }
 
-/// The live token `secret` stands for, noting its use; `None` for anything else (unknown,
-/// revoked, expired).
+/// A live personal access token and its account, as read together.
+#[derive(Debug)]
+pub struct LivePersonalToken {
+    pub token: token::Model,
+    pub user: user::Model,
+}
+
+/// The live token `secret` stands for and its account, as kept or read (and then kept), its
+/// use noted; `None` for anything else (unknown, revoked, expired, of a deleted account).
 ///
 /// # Errors
 /// `INTERNAL_SERVER_ERROR` on failure.
-pub async fn authenticate(db: &Database, secret: &str) -> AppResult<Option<token::Model>> {
+pub async fn live(ctx: Context<'_>, secret: &str) -> AppResult<Option<Arc<LivePersonalToken>>> {
     if !secret.starts_with(PREFIX) || secret.len() > 128 {
         return Ok(None);
     }
+    let hash = token_hash(secret);
+    let version = ctx.events.accounts_version();
+    let live = match ctx.personal_tokens.get(&hash, version) {
+        Some(kept) => kept,
+        None => {
+            let Some(read) = read_live(ctx.db.reader(), &hash).await? else {
+                return Ok(None);
+            };
+            let read = Arc::new(read);
+            ctx.personal_tokens
+                .keep(hash.clone(), Arc::clone(&read), version);
+            read
+        }
+    };
     let now = clock::now();
-    let Some(row) = token::Entity::find()
-        .filter(token::Column::TokenHash.eq(token_hash(secret)))
-        .one(db.reader())
+    if live.token.expires_at.is_some_and(|at| at <= now) {
+        return Ok(None);
+    }
+    if touch(ctx.db, &live.token, now).await? {
+        // Read again next time, with the use just recorded.
+        ctx.personal_tokens.forget(&hash);
+    }
+    Ok(Some(live))
+}
+
+/// The unrevoked token of hash `hash` and its account.
+async fn read_live(db: &impl ConnectionTrait, hash: &str) -> AppResult<Option<LivePersonalToken>> {
+    let Some(token) = token::Entity::find()
+        .filter(token::Column::TokenHash.eq(hash))
+        .filter(token::Column::RevokedAt.is_null())
+        .one(db)
         .await?
     else {
         return Ok(None);
     };
-    if row.revoked_at.is_some() || row.expires_at.is_some_and(|at| at <= now) {
-        return Ok(None);
-    }
-    let stale = row
+    let user = users::by_id(db, token.user_id).await?;
+    Ok(user.map(|user| LivePersonalToken { token, user }))
+}
+
+/// Notes a use of `token` at `now`, at most once a minute: whether it wrote.
+async fn touch(db: &Database, token: &token::Model, now: DateTime<Utc>) -> AppResult<bool> {
+    let stale = token
         .last_used_at
         .is_none_or(|at| now - at >= chrono::Duration::seconds(TOUCH_INTERVAL_SECONDS));
     if stale {
         token::Entity::update_many()
             .col_expr(token::Column::LastUsedAt, Expr::val(now))
-            .filter(token::Column::Id.eq(row.id))
+            .filter(token::Column::Id.eq(token.id))
             .exec(db.writer())
             .await?;
     }
-    Ok(Some(row))
+    Ok(stale)
 }

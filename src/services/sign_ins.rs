@@ -418,13 +418,19 @@ pub async fn logout(ctx: Context<'_>, token: &str) -> AppResult<bool> {
     }
 }
 
-/// Sign-ins a statement revoked, to publish once its transaction commits: instances keep
-/// the sign-ins they checked until they hear that one changed.
+/// Sign-ins (or personal access tokens) a statement revoked, to publish once its
+/// transaction commits: instances keep the credentials they checked until they hear that one
+/// changed.
 #[must_use = "publish it after the commit, or instances may go on accepting the revoked tokens"]
 #[derive(Debug, Clone, Copy)]
 pub struct Revoked(u64);
 
 impl Revoked {
+    /// `count` credentials revoked.
+    pub(super) fn of(count: u64) -> Self {
+        Self(count)
+    }
+
     /// Publishes the revocation, if there was one; how many sign-ins were revoked.
     pub async fn publish(self, events: &EventBus) -> u64 {
         if self.0 > 0 {

@@ -16,7 +16,12 @@ const CREATE_TOKEN: &str = "mutation($i: CreatePersonalAccessTokenInput!) {
     createPersonalAccessToken(input: $i) { token personalAccessToken { id name scopes expiresAt } } }";
 
 /// Creates a personal access token for `user`: the token and its id.
-async fn create_token(app: &TestApp, user: &TestUser, name: &str, scope: &str) -> (String, Value) {
+pub(crate) async fn create_token(
+    app: &TestApp,
+    user: &TestUser,
+    name: &str,
+    scope: &str,
+) -> (String, Value) {
     let created = app
         .send_as(
             Some(&user.access_token),

@@ -1,7 +1,7 @@
 //! An access token's sign-in is read once, then trusted until a change that could end it is
 //! heard: every way of ending a sign-in or changing what its account may do refuses the
 //! tokens this instance already trusts at once, and another instance's within the event
-//! delay.
+//! delay. Personal access tokens are kept and retired the same way.
 
 use std::time::{Duration, Instant};
 
@@ -11,6 +11,7 @@ use jsonwebtoken::{EncodingKey, Header, encode};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use crate::account_lifecycle::create_token;
 use crate::helpers::{GqlResponse, TEST_JWT_SECRET, TestApp, TestUser};
 use crate::shared_answers::settled;
 
@@ -276,4 +277,56 @@ async fn a_sign_in_ended_through_one_instance_is_refused_by_the_other_within_the
         );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
+}
+
+#[tokio::test]
+async fn a_personal_token_is_trusted_from_memory_until_it_is_revoked_or_its_account_changes() {
+    let app = settled(TestApp::spawn_with_demo().await).await;
+    let paper = app.paper_ids(1).await.remove(0);
+    let admin = app.register("keeper").await;
+    app.promote("keeper").await;
+    let user = app.register("scripter").await;
+    let (token, id) = create_token(&app, &user, "bot", "VOTE").await;
+    // The first use reads the token and its account and notes the use (then reads it again,
+    // with the use noted); after that it is trusted.
+    let (status, first) = checked(&app, &token).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(first > 0, "the first use reads the token");
+    assert_eq!(checked(&app, &token).await.0, StatusCode::OK);
+    assert_eq!(checked(&app, &token).await, (StatusCode::OK, 0));
+
+    let revoked = app
+        .send_as(
+            Some(&user.access_token),
+            "mutation($id: ID!) { revokePersonalAccessToken(id: $id) }",
+            json!({ "id": id }),
+        )
+        .await
+        .expect_ok();
+    assert_eq!(revoked["revokePersonalAccessToken"], true);
+    assert_eq!(
+        checked(&app, &token).await.0,
+        StatusCode::UNAUTHORIZED,
+        "a revoked token is refused at once"
+    );
+
+    let (voter, _) = create_token(&app, &user, "voter", "VOTE").await;
+    // (Its first use is noted, which has it read once more.)
+    assert_eq!(checked(&app, &voter).await.0, StatusCode::OK);
+    assert_trusted(&app, &voter).await;
+    app.send_as(
+        Some(&admin.access_token),
+        "mutation { banUser(username: \"scripter\", reason: \"spam\") { id } }",
+        json!({}),
+    )
+    .await
+    .expect_ok();
+    let banned = app
+        .send_as(
+            Some(&voter),
+            "mutation($p: ID!) { upvotePaper(paperId: $p) { paper { id } } }",
+            json!({ "p": paper }),
+        )
+        .await;
+    assert_eq!(banned.error_code(), "FORBIDDEN", "{}", banned.body);
 }
