@@ -431,7 +431,7 @@ impl Revoked {
         Self(count)
     }
 
-    /// Publishes the revocation, if there was one; how many sign-ins were revoked.
+    /// Publishes the revocation, if there was one; how many credentials were revoked.
     pub async fn publish(self, events: &EventBus) -> u64 {
         if self.0 > 0 {
             events.publish(Change::SignInsChanged).await;
