@@ -11,7 +11,7 @@ use crate::mail::Mailer;
 use crate::persisted_queries::PersistedQueries;
 use crate::rate_limit::Limits;
 use crate::services::bylines::BylineCache;
-use crate::services::sign_in_cache::{PersonalTokenCache, SignInCache};
+use crate::services::credential_cache::{PersonalTokenCache, SignInCache};
 use crate::services::upvote_writes::UpvoteWriter;
 
 /// Everything a request handler or resolver may need.
@@ -21,7 +21,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub auth: Arc<Auth>,
     pub bylines: Arc<BylineCache>,
-    /// Sign-ins recently checked (see `services::sign_in_cache`).
+    /// Sign-ins recently checked (see `services::credential_cache`).
     pub sign_ins: Arc<SignInCache>,
     /// Personal access tokens recently checked (the same).
     pub personal_tokens: Arc<PersonalTokenCache>,

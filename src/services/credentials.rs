@@ -7,7 +7,7 @@ use entity::user;
 use crate::auth::{Auth, Credential, Role, Scopes, Viewer};
 use crate::error::{AppError, AppResult};
 
-use super::{Context, personal_tokens, sign_in_cache, users};
+use super::{Context, credential_cache, personal_tokens, users};
 
 const INVALID_TOKEN: &str = "invalid or expired access token";
 
@@ -68,7 +68,7 @@ pub async fn authenticate(ctx: Context<'_>, auth: &Auth, token: &str) -> AppResu
                 )
             }
             Some(id) => {
-                let live = sign_in_cache::live(ctx, id, verified.user_id)
+                let live = credential_cache::live(ctx, id, verified.user_id)
                     .await?
                     .ok_or_else(invalid)?;
                 let credential = match live.app_id {

@@ -8,7 +8,7 @@ use crate::events::EventBus;
 use crate::rate_limit::Limits;
 
 use bylines::BylineCache;
-use sign_in_cache::{PersonalTokenCache, SignInCache};
+use credential_cache::{PersonalTokenCache, SignInCache};
 use upvote_writes::UpvoteWriter;
 
 pub mod account_data;
@@ -20,6 +20,7 @@ pub mod catalog;
 pub mod categories;
 pub mod collections;
 pub mod comments;
+pub mod credential_cache;
 pub mod credentials;
 pub mod email_verification;
 pub mod feed;
@@ -40,7 +41,6 @@ pub mod rankings;
 pub mod revisions;
 pub mod saves;
 pub mod search;
-pub mod sign_in_cache;
 pub mod sign_ins;
 pub mod sql;
 pub mod sync_progress;
