@@ -270,8 +270,13 @@ impl EventBus {
         self.version.fetch_add(1, Ordering::AcqRel);
     }
 
+    /// Takes a change heard from elsewhere: it moves the version, and reaches subscribers.
     fn hand_on(&self, change: Change) {
         self.moved_on(change);
+        self.deliver(change);
+    }
+
+    fn deliver(&self, change: Change) {
         // No subscriber is not an error.
         let _none_listening = self.changes.send(change);
     }
@@ -354,9 +359,11 @@ pub async fn run_hub(bus: &EventBus, input: HubInput) {
             db,
             pending: mut changes,
         } => {
+            // `publish` moved the version on already: moving it again here would retire
+            // the answers computed since, for nothing.
             let own = async {
                 while let Some(change) = changes.recv().await {
-                    bus.hand_on(change);
+                    bus.deliver(change);
                 }
             };
             tokio::join!(own, outbox::tail(bus, &db));
