@@ -40,6 +40,7 @@ mod m20261206_000025_keep_public_collections_of_deleted_accounts;
 mod m20261206_000026_create_persisted_queries;
 mod m20261206_000027_create_cost_spending;
 mod m20261206_000028_create_upvote_functions;
+mod m20261207_000029_create_title_terms;
 mod per_backend;
 
 /// Applies Paperboard's migrations in order.
@@ -77,6 +78,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000026_create_persisted_queries::Migration),
             Box::new(m20261206_000027_create_cost_spending::Migration),
             Box::new(m20261206_000028_create_upvote_functions::Migration),
+            Box::new(m20261207_000029_create_title_terms::Migration),
         ]
     }
 }

@@ -99,6 +99,21 @@ impl SearchQuery {
             .any(|term| !term.excluded && term.index() == index)
     }
 
+    /// The query's one word, when it is nothing but a plain word of ASCII letters: the one
+    /// shape every text search parser reads as a single token, so the word stands for one
+    /// lexeme (or none, if the engine deems it a stop word).
+    pub fn sole_letters_word(&self) -> Option<&str> {
+        let [term] = self.terms.as_slice() else {
+            return None;
+        };
+        let [word] = term.words.as_slice() else {
+            return None;
+        };
+        let plain = !term.prefix && !term.excluded;
+        (plain && !word.is_empty() && word.bytes().all(|byte| byte.is_ascii_alphabetic()))
+            .then_some(word.as_str())
+    }
+
     /// Whether some term is excluded.
     pub fn excludes(&self) -> bool {
         self.terms.iter().any(|term| term.excluded)
@@ -288,6 +303,27 @@ mod tests {
         );
         assert_eq!(query.fts5_matching(Words), None);
         assert_eq!(query.tsquery(Words), None);
+    }
+
+    #[test]
+    fn only_a_lone_plain_word_of_ascii_letters_is_a_sole_word() {
+        assert_eq!(parsed("Networks").sole_letters_word(), Some("networks"));
+        assert_eq!(
+            parsed("  the networks ").sole_letters_word(),
+            Some("networks")
+        );
+        for input in [
+            "neural networks",
+            "\"neural networks\"",
+            "network*",
+            "network -vision",
+            "1e5x",
+            "gpt4",
+            "naïve",
+            "GPT-4",
+        ] {
+            assert_eq!(parsed(input).sole_letters_word(), None, "{input}");
+        }
     }
 
     #[test]

@@ -135,6 +135,11 @@ async fn generated_data_keeps_every_index_and_key_of_the_schema() {
         let found: i64 = row.try_get_by_index(0).unwrap();
         assert_eq!(found, expected, "{sql}");
     }
+    assert_eq!(
+        crate::search::title_terms_out_of_step(&app).await,
+        0,
+        "the title terms of a bulk load"
+    );
     let busiest = db
         .query_one_raw(Statement::from_string(
             db.get_database_backend(),

@@ -2,6 +2,7 @@
 
 use std::collections::HashSet;
 
+use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 
 use crate::helpers::TestApp;
@@ -407,4 +408,83 @@ async fn papers_with_every_term_in_the_title_or_byline_come_first() {
         in_title[first_other..].iter().all(|hit| !hit),
         "{in_title:?}"
     );
+}
+
+/// On PostgreSQL, how many rows of the title terms table differ from what the title vectors
+/// say (a row missing, stale or extra); 0 elsewhere.
+pub async fn title_terms_out_of_step(app: &TestApp) -> i64 {
+    if !app.is_postgres() {
+        return 0;
+    }
+    let db = app.state.db.writer();
+    let sql = "SELECT count(*) FROM ( \
+        (SELECT lexeme, score, paper_id FROM paper_title_terms \
+         EXCEPT ALL SELECT t.* FROM paper_title_search s, title_terms(s.document, s.paper_id) t) \
+        UNION ALL \
+        (SELECT t.* FROM paper_title_search s, title_terms(s.document, s.paper_id) t \
+         EXCEPT ALL SELECT lexeme, score, paper_id FROM paper_title_terms)) differing";
+    let row = db
+        .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .expect("the title terms")
+        .expect("a count");
+    row.try_get_by_index(0).expect("a count")
+}
+
+#[tokio::test]
+async fn a_one_word_search_ranks_as_the_general_search_does() {
+    let app = TestApp::spawn_with_demo().await;
+    // On PostgreSQL a lone word's first tier is read from the title terms in score order;
+    // excluding a word no paper holds sends the same search down the general path, which
+    // ranks every title match by its vector. Both must give the same results in the same
+    // order, page after page.
+    for word in [
+        "neural", "network", "learning", "models", "language", "grokking", "wang",
+    ] {
+        let alone = search(&app, word).await;
+        let general = search(&app, &format!("{word} -zzqxvbw")).await;
+        assert_eq!(arxiv_ids(&alone), arxiv_ids(&general), "{word}");
+        assert_eq!(alone["totalCount"], general["totalCount"], "{word}");
+        let mut paged = Vec::new();
+        let mut after = Value::Null;
+        loop {
+            let page = search_with(&app, json!({ "q": word, "first": 3, "after": after })).await;
+            paged.extend(arxiv_ids(&page));
+            if page["pageInfo"]["hasNextPage"] != true {
+                break;
+            }
+            after = page["pageInfo"]["endCursor"].clone();
+        }
+        assert_eq!(paged, arxiv_ids(&alone), "{word}, three at a time");
+    }
+    assert_eq!(title_terms_out_of_step(&app).await, 0);
+}
+
+#[tokio::test]
+async fn the_title_terms_follow_every_write_of_a_paper() {
+    let app = TestApp::spawn_with_demo().await;
+    let member = app.register("curator").await;
+    app.promote("curator").await;
+    let submitted = app
+        .gql("mutation($i: SubmitPaperInput!) { submitPaper(input: $i) { paper { id } } }")
+        .variables(json!({ "i": {
+            "title": "Wombatics: it's a marsupial's back\\slash",
+            "abstract": "Quotes and backslashes in a title stay searchable.",
+            "authors": ["Zyxwv O'Qutrb"],
+        }}))
+        .bearer(&member.access_token)
+        .send()
+        .await
+        .expect_ok();
+    let id = submitted["submitPaper"]["paper"]["id"].clone();
+    assert_eq!(search(&app, "wombatics").await["nodes"][0]["id"], id);
+    assert_eq!(title_terms_out_of_step(&app).await, 0, "after a submission");
+    app.gql("mutation($id: ID!) { deletePaper(id: $id) }")
+        .variables(json!({ "id": id }))
+        .bearer(&member.access_token)
+        .send()
+        .await
+        .expect_ok();
+    assert_eq!(search(&app, "wombatics").await["nodes"], json!([]));
+    assert_eq!(title_terms_out_of_step(&app).await, 0, "after a deletion");
 }

@@ -154,6 +154,7 @@ async fn a_harvest_resumes_where_it_stopped_and_merges_new_versions() {
         json!([{ "arxivId": "2501.10003" }])
     );
     assert_eq!(search["old"]["nodes"], json!([]));
+    assert_eq!(crate::search::title_terms_out_of_step(&app).await, 0);
     if app.is_postgres() {
         let second = app.second_instance().await;
         assert_eq!(third_paper(&second).await["authors"], after["authors"]);

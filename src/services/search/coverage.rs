@@ -10,6 +10,9 @@ pub(super) const WORDS_CONFIG: &str = "paperboard_words";
 pub(super) const SQLITE_TABLES: [&str; 2] = ["paper_search", "paper_words"];
 /// The same over titles and bylines.
 pub(super) const SQLITE_TITLE_TABLES: [&str; 2] = ["paper_titles", "paper_title_words"];
+/// PostgreSQL's (lexeme, score, paper) rows of the title vectors, in score order (kept by
+/// triggers on the title table).
+pub(super) const TITLE_TERMS_TABLE: &str = "paper_title_terms";
 /// Every index coverage.
 pub(super) const COVERAGES: [Coverage; 2] = [Coverage::Whole, Coverage::Titles];
 

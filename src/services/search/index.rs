@@ -174,16 +174,36 @@ const PARALLEL_BUILD: [&str; 5] = [
 /// Every paper's rows, their vectors computed by parallel workers: a `CREATE TABLE AS` may
 /// run in parallel where an `INSERT … SELECT` may not (PostgreSQL 15), so the rows are
 /// built in a scratch table of the same transaction and copied.
+///
+/// The title terms are built the same way, apart from the triggers that keep them row by
+/// row: every row is written again (the table emptied first), and its key is built once
+/// at the end instead of entry by entry.
 fn postgres_bulk_sql() -> Vec<String> {
     let mut statements: Vec<String> = PARALLEL_BUILD.iter().map(|s| (*s).to_owned()).collect();
     statements.push(format!(
         "CREATE UNLOGGED TABLE paper_search_build AS {}",
         postgres_rows("")
     ));
+    statements.push("ALTER TABLE paper_title_search DISABLE TRIGGER USER".to_owned());
     for coverage in COVERAGES {
         statements.push(copy_into(coverage, "paper_search_build"));
     }
-    statements.push("DROP TABLE paper_search_build".to_owned());
+    statements.push("ALTER TABLE paper_title_search ENABLE TRIGGER USER".to_owned());
+    statements.extend(
+        [
+            "TRUNCATE paper_title_terms",
+            "ALTER TABLE paper_title_terms DROP CONSTRAINT pk_paper_title_terms",
+            "CREATE UNLOGGED TABLE title_terms_build AS \
+             SELECT t.* FROM paper_search_build b, title_terms(b.title_document, b.id) t",
+            "INSERT INTO paper_title_terms (lexeme, score, paper_id) \
+             SELECT lexeme, score, paper_id FROM title_terms_build",
+            "DROP TABLE title_terms_build",
+            "ALTER TABLE paper_title_terms \
+             ADD CONSTRAINT pk_paper_title_terms PRIMARY KEY (lexeme, score, paper_id)",
+            "DROP TABLE paper_search_build",
+        ]
+        .map(str::to_owned),
+    );
     statements
 }
 

@@ -5,7 +5,7 @@ use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement};
 
 use crate::domain::search_query::{SearchQuery, WordIndex};
 
-use super::coverage::{Coverage, STEMMED_CONFIG, WORDS_CONFIG};
+use super::coverage::{Coverage, STEMMED_CONFIG, TITLE_TERMS_TABLE, WORDS_CONFIG};
 
 /// The two tiers of results, best first. Papers whose title or byline holds every wanted
 /// term come first, ranked by how well their title and byline match; then the others,
@@ -172,8 +172,32 @@ pub(super) fn index_match(
     }
 }
 
+/// The first tier of a one-word query on PostgreSQL: the word's rows of the title terms
+/// table, kept in order of their score (`ts_rank_cd` of the title vector for that lexeme,
+/// what the vectors' own ranking gives), so that a page is a range of its primary key
+/// rather than a ranking of every title that holds the word.
+fn title_terms_match(word: &str) -> IndexMatch {
+    let table = TITLE_TERMS_TABLE;
+    IndexMatch {
+        table,
+        paper_id: format!("{table}.paper_id"),
+        // A word of ASCII letters is one token: its vector holds one lexeme, or none.
+        condition: Expr::cust_with_values(
+            format!("{table}.lexeme = (tsvector_to_array(to_tsvector('{STEMMED_CONFIG}', $1)))[1]"),
+            [word],
+        ),
+        score: Expr::cust(format!("{table}.score")),
+    }
+}
+
 /// The index rows of `tier`'s matches, and how they score.
 pub(super) fn tier_match(backend: DbBackend, query: &SearchQuery, tier: Tier) -> IndexMatch {
+    if tier == Tier::Titles
+        && backend == DbBackend::Postgres
+        && let Some(word) = query.sole_letters_word()
+    {
+        return title_terms_match(word);
+    }
     let titles = index_match(backend, query, Coverage::Titles);
     let whole = index_match(backend, query, Coverage::Whole);
     match tier {
