@@ -50,23 +50,19 @@ const POSTGRES_UP: &[&str] = &[
          WHERE p.lexeme = t.lexeme AND p.score = t.score AND p.paper_id = t.paper_id;
         RETURN NULL;
     END $$",
-    "CREATE FUNCTION replace_title_terms() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        DELETE FROM paper_title_terms p
-         USING old_rows o, title_terms(o.document, o.paper_id) t
-         WHERE p.lexeme = t.lexeme AND p.score = t.score AND p.paper_id = t.paper_id;
-        INSERT INTO paper_title_terms (lexeme, score, paper_id)
-        SELECT t.* FROM new_rows n, title_terms(n.document, n.paper_id) t;
-        RETURN NULL;
-    END $$",
     "INSERT INTO paper_title_terms (lexeme, score, paper_id)
         SELECT t.* FROM paper_title_search s, title_terms(s.document, s.paper_id) t",
     "CREATE TRIGGER title_terms_added AFTER INSERT ON paper_title_search
         REFERENCING NEW TABLE AS new_rows
         FOR EACH STATEMENT EXECUTE FUNCTION add_title_terms()",
-    "CREATE TRIGGER title_terms_replaced AFTER UPDATE ON paper_title_search
-        REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-        FOR EACH STATEMENT EXECUTE FUNCTION replace_title_terms()",
+    // An update forgets the old rows, then adds the new: triggers of one event fire in the
+    // order of their names.
+    "CREATE TRIGGER title_terms_revised_1_forget AFTER UPDATE ON paper_title_search
+        REFERENCING OLD TABLE AS old_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION forget_title_terms()",
+    "CREATE TRIGGER title_terms_revised_2_add AFTER UPDATE ON paper_title_search
+        REFERENCING NEW TABLE AS new_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION add_title_terms()",
     "CREATE TRIGGER title_terms_removed AFTER DELETE ON paper_title_search
         REFERENCING OLD TABLE AS old_rows
         FOR EACH STATEMENT EXECUTE FUNCTION forget_title_terms()",
@@ -74,9 +70,9 @@ const POSTGRES_UP: &[&str] = &[
 
 const POSTGRES_DOWN: &[&str] = &[
     "DROP TRIGGER title_terms_removed ON paper_title_search",
-    "DROP TRIGGER title_terms_replaced ON paper_title_search",
+    "DROP TRIGGER title_terms_revised_2_add ON paper_title_search",
+    "DROP TRIGGER title_terms_revised_1_forget ON paper_title_search",
     "DROP TRIGGER title_terms_added ON paper_title_search",
-    "DROP FUNCTION replace_title_terms()",
     "DROP FUNCTION forget_title_terms()",
     "DROP FUNCTION add_title_terms()",
     "DROP FUNCTION title_terms(tsvector, bigint)",

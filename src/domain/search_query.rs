@@ -25,10 +25,138 @@ pub const MAX_TERMS: usize = 32;
 /// Shortest prefix of a `word*` term.
 pub const MIN_PREFIX_CHARS: usize = 3;
 
-/// Words too common to narrow a search (PostgreSQL's English configuration drops them too).
+/// Words too common to narrow a search: PostgreSQL's English stop words, which its English
+/// configuration leaves out of every stemmed vector. Both engines ignore the same words: a
+/// word dropped on one side only would find papers on SQLite and none on PostgreSQL (and
+/// beside an exclusion, every paper without the excluded word).
 const STOP_WORDS: &[&str] = &[
-    "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "in", "into", "is", "it",
-    "its", "of", "on", "or", "that", "the", "their", "this", "to", "was", "were", "with",
+    "a",
+    "about",
+    "above",
+    "after",
+    "again",
+    "against",
+    "all",
+    "am",
+    "an",
+    "and",
+    "any",
+    "are",
+    "as",
+    "at",
+    "be",
+    "because",
+    "been",
+    "before",
+    "being",
+    "below",
+    "between",
+    "both",
+    "but",
+    "by",
+    "can",
+    "did",
+    "do",
+    "does",
+    "doing",
+    "don",
+    "down",
+    "during",
+    "each",
+    "few",
+    "for",
+    "from",
+    "further",
+    "had",
+    "has",
+    "have",
+    "having",
+    "he",
+    "her",
+    "here",
+    "hers",
+    "herself",
+    "him",
+    "himself",
+    "his",
+    "how",
+    "i",
+    "if",
+    "in",
+    "into",
+    "is",
+    "it",
+    "its",
+    "itself",
+    "just",
+    "me",
+    "more",
+    "most",
+    "my",
+    "myself",
+    "no",
+    "nor",
+    "not",
+    "now",
+    "of",
+    "off",
+    "on",
+    "once",
+    "only",
+    "or",
+    "other",
+    "our",
+    "ours",
+    "ourselves",
+    "out",
+    "over",
+    "own",
+    "s",
+    "same",
+    "she",
+    "should",
+    "so",
+    "some",
+    "such",
+    "t",
+    "than",
+    "that",
+    "the",
+    "their",
+    "theirs",
+    "them",
+    "themselves",
+    "then",
+    "there",
+    "these",
+    "they",
+    "this",
+    "those",
+    "through",
+    "to",
+    "too",
+    "under",
+    "until",
+    "up",
+    "very",
+    "was",
+    "we",
+    "were",
+    "what",
+    "when",
+    "where",
+    "which",
+    "while",
+    "who",
+    "whom",
+    "why",
+    "will",
+    "with",
+    "you",
+    "your",
+    "yours",
+    "yourself",
+    "yourselves",
 ];
 
 /// One term of a query: a word or phrase, wanted or excluded.
@@ -259,7 +387,8 @@ fn terms(input: &str) -> Vec<Term> {
             let words = words(chunk);
             // A single common word narrows nothing; inside a compound (`state-of-the-art`)
             // it keeps the phrase intact.
-            let common = words.len() == 1 && STOP_WORDS.contains(&words[0].as_str());
+            // A prefix is looked up among the words as written, where nothing is dropped.
+            let common = !prefix && words.len() == 1 && STOP_WORDS.contains(&words[0].as_str());
             if !words.is_empty() && !common {
                 terms.push(Term {
                     words,
@@ -444,6 +573,17 @@ mod tests {
                 .as_deref(),
             Some(r#"("state of the art")"#)
         );
+        // Every word PostgreSQL's English configuration drops is dropped on both engines…
+        assert_eq!(
+            parsed("which networks -between")
+                .tsquery(Stemmed)
+                .as_deref(),
+            Some("networks")
+        );
+        assert!(SearchQuery::parse("which -vision").is_err());
+        assert_eq!(STOP_WORDS.len(), 127);
+        // …but a prefix is looked up among the words as written, which keep them.
+        assert_eq!(parsed("other*").tsquery(Words).as_deref(), Some("other:*"));
     }
 
     #[test]

@@ -488,3 +488,23 @@ async fn the_title_terms_follow_every_write_of_a_paper() {
     assert_eq!(search(&app, "wombatics").await["nodes"], json!([]));
     assert_eq!(title_terms_out_of_step(&app).await, 0, "after a deletion");
 }
+
+#[tokio::test]
+async fn both_engines_ignore_the_same_common_words() {
+    let app = TestApp::spawn_with_demo().await;
+    // PostgreSQL's English configuration leaves these out of its vectors: were they kept in
+    // the query, `which -vision` would match every paper without "vision" there.
+    for input in ["which -vision", "about", "between the -network"] {
+        let response = app
+            .gql(SEARCH)
+            .variables(json!({ "q": input }))
+            .send()
+            .await;
+        assert_eq!(response.error_code(), "BAD_USER_INPUT", "{input}");
+        assert_eq!(response.error_field().as_deref(), Some("query"), "{input}");
+    }
+    assert_eq!(
+        arxiv_ids(&search(&app, "which networks").await),
+        arxiv_ids(&search(&app, "networks").await)
+    );
+}
