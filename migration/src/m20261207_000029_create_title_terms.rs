@@ -21,8 +21,7 @@ const POSTGRES_UP: &[&str] = &[
     "CREATE TABLE paper_title_terms (
         lexeme text NOT NULL,
         score float8 NOT NULL,
-        paper_id bigint NOT NULL,
-        CONSTRAINT pk_paper_title_terms PRIMARY KEY (lexeme, score, paper_id)
+        paper_id bigint NOT NULL
     )",
     // The lexeme is quoted for `tsquery` input (quotes and backslashes doubled), so that any
     // lexeme, whatever it holds, is queried as itself.
@@ -50,8 +49,12 @@ const POSTGRES_UP: &[&str] = &[
          WHERE p.lexeme = t.lexeme AND p.score = t.score AND p.paper_id = t.paper_id;
         RETURN NULL;
     END $$",
+    // The key is built after the existing papers' rows are in: by sorting, once, rather
+    // than entry by entry.
     "INSERT INTO paper_title_terms (lexeme, score, paper_id)
         SELECT t.* FROM paper_title_search s, title_terms(s.document, s.paper_id) t",
+    "ALTER TABLE paper_title_terms
+        ADD CONSTRAINT pk_paper_title_terms PRIMARY KEY (lexeme, score, paper_id)",
     "CREATE TRIGGER title_terms_added AFTER INSERT ON paper_title_search
         REFERENCING NEW TABLE AS new_rows
         FOR EACH STATEMENT EXECUTE FUNCTION add_title_terms()",
