@@ -270,7 +270,8 @@ impl EventBus {
         self.version.fetch_add(1, Ordering::AcqRel);
     }
 
-    /// Takes a change heard from elsewhere: it moves the version, and reaches subscribers.
+    /// Takes a change heard through the database (a tool's, another instance's, or on
+    /// PostgreSQL this one's own, heard back): it moves the version, and reaches subscribers.
     fn hand_on(&self, change: Change) {
         self.moved_on(change);
         self.deliver(change);
