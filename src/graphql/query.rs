@@ -207,8 +207,9 @@ impl CoreQuery {
     /// Full-text search over titles, abstracts and author names, best match first (ties:
     /// newest first). The query language: `word` (every word must match; English stemming,
     /// case and accents ignored), `"exact phrase"`, `prefix*` (at least 3 characters),
-    /// `-excluded` (a word or a phrase). Punctuation separates words; common words (`the`,
-    /// `of`) are ignored outside phrases. Papers whose title or author names hold every
+    /// `-excluded` (a word or a phrase). Punctuation separates words; common English words
+    /// (`the`, `of`, `which`: PostgreSQL's English stop words) are ignored outside phrases
+    /// and prefixes. Papers whose title or author names hold every
     /// term come first, ranked by how well those match; then the other matches, where a
     /// title match weighs most, then authors, then the abstract. An empty query, one longer than 1,000 characters or with more than 32
     /// terms, or one with nothing to search for is `BAD_USER_INPUT`. Cursors belong to
