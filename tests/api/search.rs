@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, TestUser};
 
 const SEARCH: &str = "query($q: String!, $first: Int, $after: String, $filter: PaperFilter) {
   searchPapers(query: $q, first: $first, after: $after, filter: $filter) {
@@ -21,6 +21,28 @@ async fn search(app: &TestApp, query: &str) -> Value {
 
 async fn search_with(app: &TestApp, variables: Value) -> Value {
     app.query(SEARCH, variables).await["searchPapers"].clone()
+}
+
+/// Submits `input` as `member`; the new paper's id.
+async fn submit(app: &TestApp, member: &TestUser, input: Value) -> Value {
+    let submitted = app
+        .gql("mutation($i: SubmitPaperInput!) { submitPaper(input: $i) { paper { id } } }")
+        .variables(json!({ "i": input }))
+        .bearer(&member.access_token)
+        .send()
+        .await
+        .expect_ok();
+    submitted["submitPaper"]["paper"]["id"].clone()
+}
+
+/// Deletes paper `id` as `admin`.
+async fn delete(app: &TestApp, admin: &TestUser, id: &Value) {
+    app.gql("mutation($id: ID!) { deletePaper(id: $id) }")
+        .variables(json!({ "id": id }))
+        .bearer(&admin.access_token)
+        .send()
+        .await
+        .expect_ok();
 }
 
 fn arxiv_ids(results: &Value) -> Vec<String> {
@@ -327,30 +349,23 @@ async fn hostile_input_gets_results_or_a_clear_error() {
 async fn submitted_papers_are_searchable_and_deleted_ones_are_gone() {
     let app = TestApp::spawn_with_demo().await;
     let member = app.register("searcher").await;
-    let submitted = app
-        .gql("mutation($i: SubmitPaperInput!) { submitPaper(input: $i) { paper { id } } }")
-        .variables(json!({ "i": {
+    let id = submit(
+        &app,
+        &member,
+        json!({
             "title": "Quokkanomics: marsupial market dynamics",
             "abstract": "We measure how wombats trade.",
             "authors": ["Zyxwv Qutrb"],
-        }}))
-        .bearer(&member.access_token)
-        .send()
-        .await
-        .expect_ok();
-    let id = submitted["submitPaper"]["paper"]["id"].clone();
+        }),
+    )
+    .await;
     for query in ["quokkanomics", "wombats", "qutrb", "marsupial market"] {
         let results = search(&app, query).await;
         assert_eq!(results["nodes"][0]["id"], id, "{query}");
     }
 
     app.promote("searcher").await;
-    app.gql("mutation($id: ID!) { deletePaper(id: $id) }")
-        .variables(json!({ "id": id }))
-        .bearer(&member.access_token)
-        .send()
-        .await
-        .expect_ok();
+    delete(&app, &member, &id).await;
     let results = search(&app, "quokkanomics").await;
     assert_eq!(results["nodes"], json!([]));
     assert_eq!(results["totalCount"], 0);
@@ -466,26 +481,19 @@ async fn the_title_terms_follow_every_write_of_a_paper() {
     let app = TestApp::spawn_with_demo().await;
     let member = app.register("curator").await;
     app.promote("curator").await;
-    let submitted = app
-        .gql("mutation($i: SubmitPaperInput!) { submitPaper(input: $i) { paper { id } } }")
-        .variables(json!({ "i": {
+    let id = submit(
+        &app,
+        &member,
+        json!({
             "title": "Wombatics: it's a marsupial's back\\slash",
             "abstract": "Quotes and backslashes in a title stay searchable.",
             "authors": ["Zyxwv O'Qutrb"],
-        }}))
-        .bearer(&member.access_token)
-        .send()
-        .await
-        .expect_ok();
-    let id = submitted["submitPaper"]["paper"]["id"].clone();
+        }),
+    )
+    .await;
     assert_eq!(search(&app, "wombatics").await["nodes"][0]["id"], id);
     assert_eq!(title_terms_out_of_step(&app).await, 0, "after a submission");
-    app.gql("mutation($id: ID!) { deletePaper(id: $id) }")
-        .variables(json!({ "id": id }))
-        .bearer(&member.access_token)
-        .send()
-        .await
-        .expect_ok();
+    delete(&app, &member, &id).await;
     assert_eq!(search(&app, "wombatics").await["nodes"], json!([]));
     assert_eq!(title_terms_out_of_step(&app).await, 0, "after a deletion");
 }

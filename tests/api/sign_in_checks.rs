@@ -54,6 +54,32 @@ async fn log_out(app: &TestApp, refresh_token: &str) {
     assert_eq!(out["logout"], true);
 }
 
+/// Has `admin` ban `username`, then asserts that `token` (theirs, trusted before) may no
+/// longer upvote `paper`.
+async fn assert_a_ban_holds_at_once(
+    app: &TestApp,
+    admin: &TestUser,
+    username: &str,
+    token: &str,
+    paper: &str,
+) {
+    app.send_as(
+        Some(&admin.access_token),
+        "mutation($u: String!) { banUser(username: $u, reason: \"spam\") { id } }",
+        json!({ "u": username }),
+    )
+    .await
+    .expect_ok();
+    let banned = app
+        .send_as(
+            Some(token),
+            "mutation($p: ID!) { upvotePaper(paperId: $p) { paper { id } } }",
+            json!({ "p": paper }),
+        )
+        .await;
+    assert_eq!(banned.error_code(), "FORBIDDEN", "{}", banned.body);
+}
+
 /// Asserts that `token` is trusted now, from memory after its first use.
 async fn assert_trusted(app: &TestApp, token: &str) {
     assert_eq!(checked(app, token).await.0, StatusCode::OK);
@@ -235,21 +261,7 @@ async fn a_role_or_ban_set_since_a_token_was_trusted_holds_at_once() {
         .await
         .expect_ok();
 
-    app.send_as(
-        Some(&admin.access_token),
-        "mutation { banUser(username: \"rising\", reason: \"spam\") { id } }",
-        json!({}),
-    )
-    .await
-    .expect_ok();
-    let banned = app
-        .send_as(
-            Some(&user.access_token),
-            "mutation($p: ID!) { upvotePaper(paperId: $p) { paper { id } } }",
-            json!({ "p": paper }),
-        )
-        .await;
-    assert_eq!(banned.error_code(), "FORBIDDEN", "{}", banned.body);
+    assert_a_ban_holds_at_once(&app, &admin, "rising", &user.access_token, &paper).await;
 }
 
 #[tokio::test]
@@ -314,19 +326,5 @@ async fn a_personal_token_is_trusted_from_memory_until_it_is_revoked_or_its_acco
     // (Its first use is noted, which has it read once more.)
     assert_eq!(checked(&app, &voter).await.0, StatusCode::OK);
     assert_trusted(&app, &voter).await;
-    app.send_as(
-        Some(&admin.access_token),
-        "mutation { banUser(username: \"scripter\", reason: \"spam\") { id } }",
-        json!({}),
-    )
-    .await
-    .expect_ok();
-    let banned = app
-        .send_as(
-            Some(&voter),
-            "mutation($p: ID!) { upvotePaper(paperId: $p) { paper { id } } }",
-            json!({ "p": paper }),
-        )
-        .await;
-    assert_eq!(banned.error_code(), "FORBIDDEN", "{}", banned.body);
+    assert_a_ban_holds_at_once(&app, &admin, "scripter", &voter, &paper).await;
 }
