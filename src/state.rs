@@ -11,7 +11,7 @@ use crate::mail::Mailer;
 use crate::persisted_queries::PersistedQueries;
 use crate::rate_limit::Limits;
 use crate::services::bylines::BylineCache;
-use crate::services::credential_cache::{PersonalTokenCache, SignInCache};
+use crate::services::credential_cache::{AccountCache, PersonalTokenCache, SignInCache};
 use crate::services::upvote_writes::UpvoteWriter;
 
 /// Everything a request handler or resolver may need.
@@ -25,6 +25,8 @@ pub struct AppState {
     pub sign_ins: Arc<SignInCache>,
     /// Personal access tokens recently checked (the same).
     pub personal_tokens: Arc<PersonalTokenCache>,
+    /// Accounts of operator tokens recently checked (the same).
+    pub operator_accounts: Arc<AccountCache>,
     /// Rate limits and the login throttle.
     pub limits: Arc<Limits>,
     pub events: Arc<EventBus>,
@@ -48,6 +50,7 @@ impl AppState {
             upvote_writer: &self.upvote_writer,
             sign_ins: &self.sign_ins,
             personal_tokens: &self.personal_tokens,
+            operator_accounts: &self.operator_accounts,
         }
     }
 
@@ -79,6 +82,7 @@ impl AppState {
             bylines: Arc::default(),
             sign_ins: Arc::default(),
             personal_tokens: Arc::default(),
+            operator_accounts: Arc::default(),
         }
     }
 }

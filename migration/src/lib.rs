@@ -41,6 +41,7 @@ mod m20261206_000026_create_persisted_queries;
 mod m20261206_000027_create_cost_spending;
 mod m20261206_000028_create_upvote_functions;
 mod m20261207_000029_create_title_terms;
+mod m20261207_000030_create_group_upvote_cast;
 mod per_backend;
 
 /// Applies Paperboard's migrations in order.
@@ -79,6 +80,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000027_create_cost_spending::Migration),
             Box::new(m20261206_000028_create_upvote_functions::Migration),
             Box::new(m20261207_000029_create_title_terms::Migration),
+            Box::new(m20261207_000030_create_group_upvote_cast::Migration),
         ]
     }
 }

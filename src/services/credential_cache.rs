@@ -14,11 +14,14 @@ use std::hash::Hash;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use entity::user;
+
 use crate::error::AppResult;
 
 use super::Context;
 use super::personal_tokens::LivePersonalToken;
 use super::sign_ins::{self, LiveSignIn};
+use super::users;
 
 /// Credentials kept per instance and kind (a sign-in is about 200 bytes, a personal token
 /// with its account about 1 KiB).
@@ -34,6 +37,9 @@ pub type SignInCache = TrustCache<i64, LiveSignIn>;
 
 /// Checked personal access tokens by the hash of their secret.
 pub type PersonalTokenCache = TrustCache<String, LivePersonalToken>;
+
+/// The accounts of checked operator tokens (which name a user and no sign-in), by user id.
+pub type AccountCache = TrustCache<i64, user::Model>;
 
 struct Kept<V> {
     value: Arc<V>,
@@ -116,6 +122,28 @@ pub async fn live(ctx: Context<'_>, id: i64, user_id: i64) -> AppResult<Option<A
         ctx.sign_ins.forget(&live.id);
     }
     Ok(Some(live))
+}
+
+/// The account `user_id` an operator token names, as kept or read (and then kept); `None`
+/// when there is no such account.
+///
+/// # Errors
+/// `INTERNAL_SERVER_ERROR` on failure.
+pub async fn operator_account(
+    ctx: Context<'_>,
+    user_id: i64,
+) -> AppResult<Option<Arc<user::Model>>> {
+    let version = ctx.events.accounts_version();
+    if let Some(kept) = ctx.operator_accounts.get(&user_id, version) {
+        return Ok(Some(kept));
+    }
+    let Some(read) = users::by_id(ctx.db.reader(), user_id).await? else {
+        return Ok(None);
+    };
+    let read = Arc::new(read);
+    ctx.operator_accounts
+        .keep(user_id, Arc::clone(&read), version);
+    Ok(Some(read))
 }
 
 #[cfg(test)]

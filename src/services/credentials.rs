@@ -25,7 +25,6 @@ pub struct Authenticated {
 /// `UNAUTHENTICATED` for any invalid, expired or revoked token, or one of a deleted
 /// account.
 pub async fn authenticate(ctx: Context<'_>, auth: &Auth, token: &str) -> AppResult<Authenticated> {
-    let db = ctx.db;
     let invalid = || AppError::Unauthenticated(INVALID_TOKEN);
     let now = Utc::now();
     let standing = |user: &user::Model| {
@@ -57,7 +56,7 @@ pub async fn authenticate(ctx: Context<'_>, auth: &Auth, token: &str) -> AppResu
         let expires_at = Some(verified.expires_at);
         match verified.sign_in {
             None => {
-                let user = users::by_id(db.reader(), verified.user_id)
+                let user = credential_cache::operator_account(ctx, verified.user_id)
                     .await?
                     .ok_or_else(invalid)?;
                 (

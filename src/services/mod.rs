@@ -8,7 +8,7 @@ use crate::events::EventBus;
 use crate::rate_limit::Limits;
 
 use bylines::BylineCache;
-use credential_cache::{PersonalTokenCache, SignInCache};
+use credential_cache::{AccountCache, PersonalTokenCache, SignInCache};
 use upvote_writes::UpvoteWriter;
 
 pub mod account_data;
@@ -25,6 +25,7 @@ pub mod credentials;
 pub mod email_verification;
 pub mod feed;
 pub mod follows;
+mod group_queue;
 mod keyset;
 pub mod links;
 pub mod listings;
@@ -58,10 +59,12 @@ pub struct Context<'a> {
     pub limits: &'a Limits,
     /// The instance's byline cache, which deletions keep true.
     pub bylines: &'a BylineCache,
-    /// Where upvote rows are written (grouped into shared commits on SQLite).
+    /// Where upvotes are written, a group at a time.
     pub upvote_writer: &'a UpvoteWriter,
     /// The instance's checked sign-ins, which revocations keep true through the bus.
     pub sign_ins: &'a SignInCache,
     /// The instance's checked personal access tokens, kept true the same way.
     pub personal_tokens: &'a PersonalTokenCache,
+    /// The accounts of operator tokens checked by the instance, kept true the same way.
+    pub operator_accounts: &'a AccountCache,
 }

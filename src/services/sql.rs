@@ -28,6 +28,27 @@ pub fn statement(backend: DbBackend, sql: &str, values: Vec<Value>) -> Statement
     Statement::from_sql_and_values(backend, sql, values)
 }
 
+/// A PostgreSQL array literal of `elements`, each quoted (`{"1","2"}`): the text form a
+/// `$n::bigint[]` (or any other array type) parameter is read from.
+pub fn array_literal(elements: impl Iterator<Item = String>) -> String {
+    let mut literal = String::from("{");
+    for (index, element) in elements.enumerate() {
+        if index > 0 {
+            literal.push(',');
+        }
+        literal.push('"');
+        for ch in element.chars() {
+            if matches!(ch, '"' | '\\') {
+                literal.push('\\');
+            }
+            literal.push(ch);
+        }
+        literal.push('"');
+    }
+    literal.push('}');
+    literal
+}
+
 /// `?, ?` → `$1, $2`.
 fn number_placeholders(sql: &str) -> String {
     let mut rendered = String::with_capacity(sql.len() + 16);
@@ -93,6 +114,16 @@ pub fn missing(resource: &'static str) -> impl Fn(DbErr) -> AppError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn array_literals_quote_every_element() {
+        let elements = ["1", "", "a\"b", "c\\d", "NULL", "{x,y}"].map(str::to_owned);
+        assert_eq!(
+            array_literal(elements.into_iter()),
+            r#"{"1","","a\"b","c\\d","NULL","{x,y}"}"#
+        );
+        assert_eq!(array_literal(std::iter::empty()), "{}");
+    }
 
     #[test]
     fn placeholders_are_numbered_for_postgres() {

@@ -14,12 +14,11 @@ use sea_orm::{
 use crate::clock;
 use crate::error::{AppError, AppResult};
 use crate::pagination::{KeyPart, ListKind, Page, PageRequest};
-use crate::rate_limit::SharedBucket;
 
 use crate::events::Change;
 
 use super::links::{LinkTable, Linked};
-use super::upvote_writes::{self, UpvoteWrite};
+use super::upvote_writes::{SharedVote, UpvoteWrite};
 use super::{Context, papers, sql};
 
 /// What an upvote mutation did.
@@ -56,20 +55,19 @@ pub async fn remove(ctx: Context<'_>, user_id: i64, paper_id: i64) -> AppResult<
 
 async fn apply(ctx: Context<'_>, write: UpvoteWrite, paper_id: i64) -> AppResult<UpvoteOutcome> {
     let outcome = match ctx.limits.upvotes.shared_bucket(write.user_id()) {
-        Some(bucket) => apply_shared(ctx, write, &bucket).await?,
+        Some(bucket) => apply_shared(ctx, SharedVote { write, bucket }).await?,
         None => apply_local(ctx, write, paper_id).await?,
     };
     publish(ctx, &outcome).await;
     Ok(outcome)
 }
 
-/// PostgreSQL: the shared limit, the write and the read-back are one call.
-async fn apply_shared(
-    ctx: Context<'_>,
-    write: UpvoteWrite,
-    bucket: &SharedBucket,
-) -> AppResult<UpvoteOutcome> {
-    let cast = upvote_writes::cast_shared(ctx.db.writer(), write, bucket)
+/// PostgreSQL: the shared limit, the write and the read-back are one call, shared with the
+/// upvotes cast at the same time.
+async fn apply_shared(ctx: Context<'_>, vote: SharedVote) -> AppResult<UpvoteOutcome> {
+    let cast = ctx
+        .upvote_writer
+        .cast(vote)
         .await
         .map_err(sql::missing("paper"))?;
     if let Some(tokens) = cast.refused_with {

@@ -77,9 +77,12 @@ async fn a_repeated_anonymous_read_costs_no_statement_until_something_changes() 
 async fn signed_in_reads_and_reads_beyond_the_hot_lists_are_never_shared() {
     let app = settled(TestApp::spawn_with_demo().await).await;
     let token = &app.quick_users("reader", 1).await[0];
+    // (A signed-in read with no viewer fields, or only comments', shares an overlaid answer:
+    // see `personalised_answers`.)
+    let own_page = "{ papers(first: 5) { nodes { id title viewerHasUpvoted } } }";
     for _ in 0..2 {
         let before = app.statements_executed();
-        app.gql(FRONT_PAGE).bearer(token).send().await.expect_ok();
+        app.gql(own_page).bearer(token).send().await.expect_ok();
         assert!(
             app.statements_executed() > before,
             "a viewer's answer is their own"

@@ -264,6 +264,28 @@ async fn a_role_or_ban_set_since_a_token_was_trusted_holds_at_once() {
     assert_a_ban_holds_at_once(&app, &admin, "rising", &user.access_token, &paper).await;
 }
 
+/// An operator token (benchmarks' tokens: a user and no sign-in) has its account read once
+/// and then kept under the same rule.
+#[tokio::test]
+async fn an_operator_tokens_account_is_read_once_then_trusted_until_an_account_changes() {
+    let app = settled(TestApp::spawn_with_demo().await).await;
+    let paper = app.paper_ids(1).await.remove(0);
+    let token = app.quick_users("operated", 1).await.remove(0);
+    assert_eq!(
+        checked(&app, &token).await,
+        (StatusCode::OK, 1),
+        "one statement reads the account"
+    );
+    assert_eq!(
+        checked(&app, &token).await,
+        (StatusCode::OK, 0),
+        "then it is trusted"
+    );
+    let admin = app.register("overseer").await;
+    app.promote("overseer").await;
+    assert_a_ban_holds_at_once(&app, &admin, "operated0", &token, &paper).await;
+}
+
 #[tokio::test]
 async fn a_sign_in_ended_through_one_instance_is_refused_by_the_other_within_the_event_delay() {
     let app = settled(TestApp::spawn().await).await;

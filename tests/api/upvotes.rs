@@ -7,7 +7,7 @@ use paperboard::services::rankings;
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 
-use crate::helpers::TestApp;
+use crate::helpers::{GqlResponse, TestApp};
 
 const UPVOTE: &str =
     "mutation($p: ID!) { upvotePaper(paperId: $p) { paper { id upvoteCount viewerHasUpvoted } } }";
@@ -38,6 +38,30 @@ async fn upvote_count(app: &TestApp, paper: &str) -> i64 {
         )
         .await;
     data["node"]["upvoteCount"].as_i64().unwrap()
+}
+
+/// Papers whose count is not their baseline plus their upvote rows.
+async fn miscounted_papers(app: &TestApp) -> i64 {
+    app.count(
+        "SELECT COUNT(*) FROM papers p WHERE p.upvote_count <> p.upvote_baseline + \
+         (SELECT COUNT(*) FROM upvotes u WHERE u.paper_id = p.id)",
+    )
+    .await
+}
+
+/// Each of `tokens` upvotes `paper_of(its index)` at once; the answers, in order.
+async fn upvote_at_once<'a>(
+    app: &TestApp,
+    tokens: &[String],
+    paper_of: impl Fn(usize) -> &'a str,
+) -> Vec<GqlResponse> {
+    let requests = tokens.iter().enumerate().map(|(index, token)| {
+        app.gql(UPVOTE)
+            .variables(json!({ "p": paper_of(index) }))
+            .bearer(token)
+            .send()
+    });
+    futures_util::future::join_all(requests).await
 }
 
 #[tokio::test]
@@ -146,26 +170,18 @@ async fn an_upvote_of_a_missing_paper_fails_alone_among_concurrent_ones() {
     let tokens = app.quick_users("together", 40).await;
     let papers = paper_ids(&app, 8).await;
     let unknown = "UGFwZXI6OTk5OTk5"; // Paper:999999
-    let requests = tokens.iter().enumerate().map(|(index, token)| {
-        let paper = if index % 5 == 0 {
+    let missing = |index: usize| index.is_multiple_of(5);
+    let answers = upvote_at_once(&app, &tokens, |index| {
+        if missing(index) {
             unknown
         } else {
             papers[index % papers.len()].as_str()
-        };
-        let app = &app;
-        async move {
-            let response = app
-                .gql(UPVOTE)
-                .variables(json!({ "p": paper }))
-                .bearer(token)
-                .send()
-                .await;
-            (paper == unknown, response)
         }
-    });
+    })
+    .await;
     let mut stored = 0;
-    for (missing, response) in futures_util::future::join_all(requests).await {
-        if missing {
+    for (index, response) in answers.iter().enumerate() {
+        if missing(index) {
             assert_eq!(response.error_code(), "NOT_FOUND", "{}", response.body);
         } else {
             assert!(response.body.get("errors").is_none(), "{}", response.body);
@@ -177,6 +193,77 @@ async fn an_upvote_of_a_missing_paper_fails_alone_among_concurrent_ones() {
         }
     }
     assert_eq!(app.count("SELECT COUNT(*) FROM upvotes").await, stored);
+}
+
+/// Concurrent upvotes of one user are written together (one transaction on SQLite, one
+/// call on PostgreSQL): together they spend exactly the user's limit.
+#[tokio::test]
+async fn a_burst_of_one_users_upvotes_spends_exactly_their_limit() {
+    let app = TestApp::spawn_with(|config| {
+        config.demo = true;
+        config.activity.upvotes_per_minute = 5;
+    })
+    .await;
+    let token = &app.quick_users("burst", 1).await[0];
+    let papers = paper_ids(&app, 20).await;
+    let responses = upvote_at_once(&app, &vec![token.clone(); 20], |index| &papers[index]).await;
+    let mut upvoted = 0;
+    for response in &responses {
+        if response.body.get("errors").is_none() {
+            assert_eq!(
+                response.body["data"]["upvotePaper"]["paper"]["viewerHasUpvoted"],
+                true
+            );
+            upvoted += 1;
+        } else {
+            assert_eq!(response.error_code(), "RATE_LIMITED", "{}", response.body);
+        }
+    }
+    assert_eq!(upvoted, 5, "five a minute, all spent at once");
+    assert_eq!(app.count("SELECT COUNT(*) FROM upvotes").await, 5);
+    assert_eq!(miscounted_papers(&app).await, 0);
+}
+
+/// Upvotes racing the deletion of their paper: each is stored before the deletion (and
+/// goes with it) or is `NOT_FOUND`; the upvotes written beside them are unharmed. (On
+/// PostgreSQL a deletion inside a group's call fails the call, and each upvote of the
+/// group is cast again on its own.)
+#[tokio::test]
+async fn upvotes_racing_the_deletion_of_their_paper_fail_alone() {
+    let app = TestApp::spawn_with_demo().await;
+    let tokens = app.quick_users("racer", 40).await;
+    let remover = app.register("remover").await;
+    app.promote("remover").await;
+    let papers = paper_ids(&app, 2).await;
+    let (doomed, kept) = (&papers[0], &papers[1]);
+    let kept_before = upvote_count(&app, kept).await;
+    let on_doomed = |index: usize| index.is_multiple_of(2);
+    let upvotes = upvote_at_once(
+        &app,
+        &tokens,
+        |index| {
+            if on_doomed(index) { doomed } else { kept }
+        },
+    );
+    let deletion = async {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        app.gql("mutation($id: ID!) { deletePaper(id: $id) }")
+            .variables(json!({ "id": doomed }))
+            .bearer(&remover.access_token)
+            .send()
+            .await
+            .expect_ok();
+    };
+    let (answers, ()) = tokio::join!(upvotes, deletion);
+    for (index, response) in answers.iter().enumerate() {
+        if on_doomed(index) && response.body.get("errors").is_some() {
+            assert_eq!(response.error_code(), "NOT_FOUND", "{}", response.body);
+        } else {
+            assert!(response.body.get("errors").is_none(), "{}", response.body);
+        }
+    }
+    assert_eq!(upvote_count(&app, kept).await, kept_before + 20);
+    assert_eq!(app.count("SELECT COUNT(*) FROM upvotes").await, 20);
 }
 
 #[tokio::test]
@@ -212,13 +299,7 @@ async fn counts_stay_exact_under_a_hundred_concurrent_users() {
     }
     futures_util::future::join_all(tasks).await;
 
-    let mismatches = app
-        .count(
-            "SELECT COUNT(*) FROM papers p WHERE p.upvote_count <> p.upvote_baseline + \
-         (SELECT COUNT(*) FROM upvotes u WHERE u.paper_id = p.id)",
-        )
-        .await;
-    assert_eq!(mismatches, 0);
+    assert_eq!(miscounted_papers(&app).await, 0);
     assert!(
         app.count("SELECT COUNT(*) FROM upvotes").await > 100,
         "the mix left many upvotes"
