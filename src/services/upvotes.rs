@@ -18,8 +18,8 @@ use crate::pagination::{KeyPart, ListKind, Page, PageRequest};
 use crate::events::Change;
 
 use super::links::{LinkTable, Linked};
-use super::upvote_writes::{SharedVote, UpvoteWrite};
-use super::{Context, papers, sql};
+use super::upvote_writes::{Cast, SharedVote, UpvoteWrite};
+use super::{Context, sql};
 
 /// What an upvote mutation did.
 #[derive(Debug, Clone)]
@@ -41,7 +41,7 @@ pub async fn upvote(ctx: Context<'_>, user_id: i64, paper_id: i64) -> AppResult<
         paper_id,
         at: clock::now(),
     };
-    apply(ctx, write, paper_id).await
+    apply(ctx, write).await
 }
 
 /// `user_id` takes back their upvote of `paper_id` (within their rate limit) and the change
@@ -50,13 +50,13 @@ pub async fn upvote(ctx: Context<'_>, user_id: i64, paper_id: i64) -> AppResult<
 /// # Errors
 /// `RATE_LIMITED` beyond the user's limit; `NOT_FOUND` when there is no such paper.
 pub async fn remove(ctx: Context<'_>, user_id: i64, paper_id: i64) -> AppResult<UpvoteOutcome> {
-    apply(ctx, UpvoteWrite::Remove { user_id, paper_id }, paper_id).await
+    apply(ctx, UpvoteWrite::Remove { user_id, paper_id }).await
 }
 
-async fn apply(ctx: Context<'_>, write: UpvoteWrite, paper_id: i64) -> AppResult<UpvoteOutcome> {
+async fn apply(ctx: Context<'_>, write: UpvoteWrite) -> AppResult<UpvoteOutcome> {
     let outcome = match ctx.limits.upvotes.shared_bucket(write.user_id()) {
         Some(bucket) => apply_shared(ctx, SharedVote { write, bucket }).await?,
-        None => apply_local(ctx, write, paper_id).await?,
+        None => apply_local(ctx, write).await?,
     };
     publish(ctx, &outcome).await;
     Ok(outcome)
@@ -73,26 +73,18 @@ async fn apply_shared(ctx: Context<'_>, vote: SharedVote) -> AppResult<UpvoteOut
     if let Some(tokens) = cast.refused_with {
         return Err(ctx.limits.upvotes.refused_with(tokens));
     }
-    let paper = cast.paper.ok_or(AppError::NotFound { resource: "paper" })?;
-    Ok(UpvoteOutcome {
-        paper,
-        changed: cast.changed > 0,
-    })
+    outcome(cast)
 }
 
-/// SQLite: the limit in memory, the write through the group commit, the read on a reader.
-async fn apply_local(
-    ctx: Context<'_>,
-    write: UpvoteWrite,
-    paper_id: i64,
-) -> AppResult<UpvoteOutcome> {
+/// SQLite: the limit in memory, then the write and the read-back with the group.
+async fn apply_local(ctx: Context<'_>, write: UpvoteWrite) -> AppResult<UpvoteOutcome> {
     ctx.limits.upvotes.take(write.user_id()).await?;
-    let changed = ctx
+    let cast = ctx
         .upvote_writer
         .write(write)
         .await
         .map_err(sql::missing("paper"))?;
-    outcome(ctx.db, paper_id, changed > 0).await
+    outcome(cast)
 }
 
 async fn publish(ctx: Context<'_>, outcome: &UpvoteOutcome) {
@@ -105,17 +97,13 @@ async fn publish(ctx: Context<'_>, outcome: &UpvoteOutcome) {
     }
 }
 
-async fn outcome(
-    db: &crate::db::Database,
-    paper_id: i64,
-    changed: bool,
-) -> AppResult<UpvoteOutcome> {
-    // The write has committed, so any read begun now sees it; a reader leaves SQLite's one
-    // writer free for the next write.
-    let paper = papers::by_id(db.reader(), paper_id)
-        .await?
-        .ok_or(AppError::NotFound { resource: "paper" })?;
-    Ok(UpvoteOutcome { paper, changed })
+/// The outcome of a write that was not refused: `NOT_FOUND` when there is no such paper.
+fn outcome(cast: Cast) -> AppResult<UpvoteOutcome> {
+    let paper = cast.paper.ok_or(AppError::NotFound { resource: "paper" })?;
+    Ok(UpvoteOutcome {
+        paper,
+        changed: cast.changed > 0,
+    })
 }
 
 /// Which (user, paper) pairs among `user_ids` × `paper_ids` are upvotes, in one statement

@@ -8,6 +8,7 @@ use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 
 use crate::helpers::{GqlResponse, TestApp};
+use crate::shared_answers::settled;
 
 const UPVOTE: &str =
     "mutation($p: ID!) { upvotePaper(paperId: $p) { paper { id upvoteCount viewerHasUpvoted } } }";
@@ -264,6 +265,60 @@ async fn upvotes_racing_the_deletion_of_their_paper_fail_alone() {
     }
     assert_eq!(upvote_count(&app, kept).await, kept_before + 20);
     assert_eq!(app.count("SELECT COUNT(*) FROM upvotes").await, 20);
+}
+
+/// One user's concurrent upvotes and removals of one paper are written in some order, each
+/// seeing the ones before it: the count stays exact.
+#[tokio::test]
+async fn one_users_concurrent_upvotes_and_removals_of_one_paper_stay_exact() {
+    let app = TestApp::spawn_with_demo().await;
+    let token = &app.quick_users("flipper", 1).await[0];
+    let paper = &paper_ids(&app, 1).await[0];
+    let baseline = upvote_count(&app, paper).await;
+    let flips = (0..24).map(|step| {
+        let mutation = if step % 3 == 2 { REMOVE } else { UPVOTE };
+        app.gql(mutation)
+            .variables(json!({ "p": paper }))
+            .bearer(token)
+            .send()
+    });
+    for response in futures_util::future::join_all(flips).await {
+        assert!(response.body.get("errors").is_none(), "{}", response.body);
+    }
+    let rows = app.count("SELECT COUNT(*) FROM upvotes").await;
+    assert!(rows <= 1);
+    assert_eq!(upvote_count(&app, paper).await, baseline + rows);
+    assert_eq!(miscounted_papers(&app).await, 0);
+}
+
+/// An upvote whose account is gone (deleted behind the server's back while its token is
+/// trusted) fails on the foreign key; the upvotes written with it are unharmed (on SQLite
+/// the group's set insert fails and each is written alone; on PostgreSQL the group's call).
+#[tokio::test]
+async fn an_upvote_of_a_vanished_account_fails_alone_among_concurrent_ones() {
+    let app = settled(TestApp::spawn_with_demo().await).await;
+    let tokens = app.quick_users("crowd", 30).await;
+    let papers = paper_ids(&app, 30).await;
+    // Trusted once seen; then the account is deleted without a word to the server. (Not the
+    // first request: that one may find the writer idle and go alone.)
+    let ghost = 15;
+    app.gql("{ __typename }")
+        .bearer(&tokens[ghost])
+        .send()
+        .await
+        .expect_ok();
+    app.execute_sql("DELETE FROM users WHERE username = 'crowd15'")
+        .await;
+    let answers = upvote_at_once(&app, &tokens, |index| &papers[index]).await;
+    for (index, response) in answers.iter().enumerate() {
+        if index == ghost {
+            assert_eq!(response.error_code(), "NOT_FOUND", "{}", response.body);
+        } else {
+            assert!(response.body.get("errors").is_none(), "{}", response.body);
+        }
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM upvotes").await, 29);
+    assert_eq!(miscounted_papers(&app).await, 0);
 }
 
 #[tokio::test]
