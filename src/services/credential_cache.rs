@@ -1,5 +1,5 @@
-//! Credentials recently checked — sign-ins and personal access tokens — so that a request
-//! with a token need not read them again.
+//! Credentials recently checked — sign-ins, personal access tokens and the accounts of
+//! operator tokens — so that a request with a token need not read them again.
 //!
 //! Every such request must know that its credential is live and what its account may do.
 //! That changes only when a credential is revoked or an account's role, ban or existence

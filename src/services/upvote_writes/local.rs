@@ -9,7 +9,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use entity::paper;
+use entity::{paper, upvote};
+use sea_orm::ActiveValue::Set;
+use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait, QueryFilter,
     Statement, TransactionTrait, Value,
@@ -100,7 +102,7 @@ async fn write_run(
             Err(error) => {
                 tracing::debug!(%error, writes = set.len(), "a set of upvotes failed; writing each alone");
                 for write in &set {
-                    let alone = write.execute(transaction).await.map(|rows| rows > 0);
+                    let alone = write_alone(transaction, *write).await.map(|rows| rows > 0);
                     outcomes.insert(write.pair(), alone);
                 }
             }
@@ -157,6 +159,38 @@ async fn set_statement(
         .iter()
         .map(|row| Ok((row.try_get_by_index(0)?, row.try_get_by_index(1)?)))
         .collect()
+}
+
+/// Writes `write` with a statement of its own: the rows it changed (0 when the upvote was
+/// already there, or already gone).
+async fn write_alone(transaction: &DatabaseTransaction, write: UpvoteWrite) -> Result<u64, DbErr> {
+    match write {
+        UpvoteWrite::Add {
+            user_id,
+            paper_id,
+            at,
+        } => {
+            let row = upvote::ActiveModel {
+                user_id: Set(user_id),
+                paper_id: Set(paper_id),
+                created_at: Set(at),
+            };
+            upvote::Entity::insert(row)
+                .on_conflict(
+                    OnConflict::columns([upvote::Column::UserId, upvote::Column::PaperId])
+                        .do_nothing()
+                        .to_owned(),
+                )
+                .exec_without_returning(transaction)
+                .await
+        }
+        UpvoteWrite::Remove { user_id, paper_id } => Ok(upvote::Entity::delete_many()
+            .filter(upvote::Column::UserId.eq(user_id))
+            .filter(upvote::Column::PaperId.eq(paper_id))
+            .exec(transaction)
+            .await?
+            .rows_affected),
+    }
 }
 
 /// The papers `writes` touch, as they stand after them.

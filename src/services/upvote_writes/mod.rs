@@ -11,13 +11,8 @@ mod local;
 mod shared;
 
 use chrono::{DateTime, Utc};
-use entity::{paper, upvote};
-use sea_orm::ActiveValue::Set;
-use sea_orm::sea_query::OnConflict;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, FromQueryResult, QueryFilter,
-    QueryResult,
-};
+use entity::paper;
+use sea_orm::{DbBackend, DbErr};
 
 pub use shared::SharedVote;
 
@@ -70,38 +65,6 @@ impl UpvoteWrite {
             Self::Remove { .. } => Utc::now(),
         }
     }
-
-    /// Runs the statement; the rows it changed (0 when the upvote was already there, or
-    /// already gone).
-    async fn execute(self, db: &impl ConnectionTrait) -> Result<u64, DbErr> {
-        match self {
-            Self::Add {
-                user_id,
-                paper_id,
-                at,
-            } => {
-                let row = upvote::ActiveModel {
-                    user_id: Set(user_id),
-                    paper_id: Set(paper_id),
-                    created_at: Set(at),
-                };
-                upvote::Entity::insert(row)
-                    .on_conflict(
-                        OnConflict::columns([upvote::Column::UserId, upvote::Column::PaperId])
-                            .do_nothing()
-                            .to_owned(),
-                    )
-                    .exec_without_returning(db)
-                    .await
-            }
-            Self::Remove { user_id, paper_id } => Ok(upvote::Entity::delete_many()
-                .filter(upvote::Column::UserId.eq(user_id))
-                .filter(upvote::Column::PaperId.eq(paper_id))
-                .exec(db)
-                .await?
-                .rows_affected),
-        }
-    }
 }
 
 /// What writing one upvote did.
@@ -115,29 +78,6 @@ pub struct Cast {
     /// The paper after the change (and the others written with it); `None` when refused,
     /// or when there is no such paper.
     pub paper: Option<paper::Model>,
-}
-
-impl Cast {
-    /// Reads one row of PostgreSQL's `cast_upvote` or `cast_upvotes`.
-    fn from_row(row: &QueryResult) -> Result<Self, DbErr> {
-        if !row.try_get::<bool>("", "allowed")? {
-            return Ok(Self {
-                refused_with: Some(row.try_get("", "tokens")?),
-                changed: 0,
-                paper: None,
-            });
-        }
-        let changed: i32 = row.try_get("", "changed")?;
-        let paper = match row.try_get::<Option<i64>>("", "id")? {
-            Some(_) => Some(paper::Model::from_query_result(row, "")?),
-            None => None,
-        };
-        Ok(Self {
-            refused_with: None,
-            changed: u64::try_from(changed).unwrap_or(0),
-            paper,
-        })
-    }
 }
 
 /// The instance's writer of upvotes, grouped as its database wants.

@@ -4,7 +4,8 @@
 //! upvote of the group is cast again on its own, so that only the one concerned fails.
 
 use chrono::SecondsFormat;
-use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement};
+use entity::paper;
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, FromQueryResult, QueryResult, Statement};
 
 use super::{Cast, UpvoteWrite};
 use crate::db::Database;
@@ -16,6 +17,29 @@ use crate::services::sql::array_literal;
 pub struct SharedVote {
     pub write: UpvoteWrite,
     pub bucket: SharedBucket,
+}
+
+impl Cast {
+    /// Reads one row of PostgreSQL's `cast_upvote` or `cast_upvotes`.
+    fn from_row(row: &QueryResult) -> Result<Self, DbErr> {
+        if !row.try_get::<bool>("", "allowed")? {
+            return Ok(Self {
+                refused_with: Some(row.try_get("", "tokens")?),
+                changed: 0,
+                paper: None,
+            });
+        }
+        let changed: i32 = row.try_get("", "changed")?;
+        let paper = match row.try_get::<Option<i64>>("", "id")? {
+            Some(_) => Some(paper::Model::from_query_result(row, "")?),
+            None => None,
+        };
+        Ok(Self {
+            refused_with: None,
+            changed: u64::try_from(changed).unwrap_or(0),
+            paper,
+        })
+    }
 }
 
 /// Takes the voter's token, writes the vote and reads the paper back, in one round trip:
