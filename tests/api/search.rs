@@ -35,16 +35,6 @@ async fn submit(app: &TestApp, member: &TestUser, input: Value) -> Value {
     submitted["submitPaper"]["paper"]["id"].clone()
 }
 
-/// Deletes paper `id` as `admin`.
-async fn delete(app: &TestApp, admin: &TestUser, id: &Value) {
-    app.gql("mutation($id: ID!) { deletePaper(id: $id) }")
-        .variables(json!({ "id": id }))
-        .bearer(&admin.access_token)
-        .send()
-        .await
-        .expect_ok();
-}
-
 fn arxiv_ids(results: &Value) -> Vec<String> {
     results["nodes"]
         .as_array()
@@ -365,7 +355,7 @@ async fn submitted_papers_are_searchable_and_deleted_ones_are_gone() {
     }
 
     app.promote("searcher").await;
-    delete(&app, &member, &id).await;
+    app.delete_paper(&member, &id).await;
     let results = search(&app, "quokkanomics").await;
     assert_eq!(results["nodes"], json!([]));
     assert_eq!(results["totalCount"], 0);
@@ -493,7 +483,7 @@ async fn the_title_terms_follow_every_write_of_a_paper() {
     .await;
     assert_eq!(search(&app, "wombatics").await["nodes"][0]["id"], id);
     assert_eq!(title_terms_out_of_step(&app).await, 0, "after a submission");
-    delete(&app, &member, &id).await;
+    app.delete_paper(&member, &id).await;
     assert_eq!(search(&app, "wombatics").await["nodes"], json!([]));
     assert_eq!(title_terms_out_of_step(&app).await, 0, "after a deletion");
 }

@@ -135,12 +135,7 @@ async fn a_submitted_and_a_deleted_paper_show_at_once() {
     let lookup = "query($id: ID!) { paper(id: $id) { title } }";
     let (found, _) = anonymous_read(&app, lookup, json!({ "id": id })).await;
     assert!(found["paper"].is_object());
-    app.gql("mutation($id: ID!) { deletePaper(id: $id) }")
-        .variables(json!({ "id": id }))
-        .bearer(&admin.access_token)
-        .send()
-        .await
-        .expect_ok();
+    app.delete_paper(&admin, &id).await;
     let (gone, _) = anonymous_read(&app, lookup, json!({ "id": id })).await;
     assert_eq!(gone["paper"], Value::Null);
     let (newest_again, _) = anonymous_read(&app, newest, json!({})).await;

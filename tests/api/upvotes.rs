@@ -248,12 +248,7 @@ async fn upvotes_racing_the_deletion_of_their_paper_fail_alone() {
     );
     let deletion = async {
         tokio::time::sleep(Duration::from_millis(5)).await;
-        app.gql("mutation($id: ID!) { deletePaper(id: $id) }")
-            .variables(json!({ "id": doomed }))
-            .bearer(&remover.access_token)
-            .send()
-            .await
-            .expect_ok();
+        app.delete_paper(&remover, &json!(doomed)).await;
     };
     let (answers, ()) = tokio::join!(upvotes, deletion);
     for (index, response) in answers.iter().enumerate() {

@@ -215,6 +215,16 @@ impl TestApp {
         tokens
     }
 
+    /// Deletes paper `id` (a global id) as `admin`.
+    pub async fn delete_paper(&self, admin: &TestUser, id: &serde_json::Value) {
+        self.gql("mutation($id: ID!) { deletePaper(id: $id) }")
+            .variables(serde_json::json!({ "id": id }))
+            .bearer(&admin.access_token)
+            .send()
+            .await
+            .expect_ok();
+    }
+
     /// Makes `username` an admin, as `paperboard user promote` does.
     pub async fn promote(&self, username: &str) {
         let promoted = paperboard::services::accounts::promote(
