@@ -42,6 +42,7 @@ mod m20261206_000027_create_cost_spending;
 mod m20261206_000028_create_upvote_functions;
 mod m20261207_000029_create_title_terms;
 mod m20261207_000030_create_group_upvote_cast;
+mod m20261207_000031_cast_upvote_groups_by_sets;
 mod per_backend;
 
 /// Applies Paperboard's migrations in order.
@@ -81,6 +82,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000028_create_upvote_functions::Migration),
             Box::new(m20261207_000029_create_title_terms::Migration),
             Box::new(m20261207_000030_create_group_upvote_cast::Migration),
+            Box::new(m20261207_000031_cast_upvote_groups_by_sets::Migration),
         ]
     }
 }

@@ -20,7 +20,8 @@ const SQLITE_UP: &[&str] = &[
     END",
 ];
 
-const POSTGRES_UP: &[&str] = &[
+/// Also what migration 000031 restores when it is undone.
+pub(crate) const POSTGRES_UP: &[&str] = &[
     "CREATE FUNCTION upvotes_count() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
         IF TG_OP = 'INSERT' THEN

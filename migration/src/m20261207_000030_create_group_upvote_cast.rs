@@ -9,12 +9,15 @@ use crate::per_backend::per_backend_migration;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-const POSTGRES_UP: &[&str] = &[
+const POSTGRES_UP: &[&str] = &[CAST_UPVOTES_ONE_BY_ONE];
+
+/// Also what migration 000031 restores when it is undone.
+pub(crate) const CAST_UPVOTES_ONE_BY_ONE: &str =
     // The arrays are parallel, one element per upvote, cast in their order. A paper that is
     // not there answers `paper` null and takes no token, so that one bad id cannot fail the
     // others' call; a paper deleted between that check and the insert still fails the whole
     // call on the foreign key, and the caller casts each upvote on its own.
-    "CREATE FUNCTION cast_upvotes(
+    "CREATE OR REPLACE FUNCTION cast_upvotes(
         voters bigint[], voted_papers bigint[], adding boolean[], cast_at timestamptz[],
         bucket_keys text[], bursts float8[], per_seconds float8[]
     ) RETURNS TABLE (ord integer, allowed boolean, tokens float8, changed integer, paper papers)
@@ -41,8 +44,7 @@ const POSTGRES_UP: &[&str] = &[
             RETURN NEXT;
         END LOOP;
     END
-    $$",
-];
+    $$";
 
 const POSTGRES_DOWN: &[&str] = &[
     "DROP FUNCTION cast_upvotes(bigint[], bigint[], boolean[], timestamptz[], text[], float8[], float8[])",

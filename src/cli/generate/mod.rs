@@ -158,7 +158,8 @@ pub async fn generate(db: &Database, plan: &Plan) -> Result<Report, GenerateErro
     let triggers_count = db.backend() != DbBackend::Postgres;
     if !triggers_count {
         for disable in [
-            "ALTER TABLE upvotes DISABLE TRIGGER upvotes_count",
+            "ALTER TABLE upvotes DISABLE TRIGGER upvotes_count_added",
+            "ALTER TABLE upvotes DISABLE TRIGGER upvotes_count_removed",
             "ALTER TABLE comments DISABLE TRIGGER comments_count",
             "ALTER TABLE comment_upvotes DISABLE TRIGGER comment_upvotes_count",
             "ALTER TABLE paper_categories DISABLE TRIGGER paper_categories_count",
@@ -219,7 +220,8 @@ pub async fn generate(db: &Database, plan: &Plan) -> Result<Report, GenerateErro
             "UPDATE papers SET comment_count = counted.comments \
              FROM (SELECT paper_id, count(*) AS comments FROM comments GROUP BY paper_id) counted \
              WHERE papers.id = counted.paper_id",
-            "ALTER TABLE upvotes ENABLE TRIGGER upvotes_count",
+            "ALTER TABLE upvotes ENABLE TRIGGER upvotes_count_added",
+            "ALTER TABLE upvotes ENABLE TRIGGER upvotes_count_removed",
             "ALTER TABLE comments ENABLE TRIGGER comments_count",
             "ALTER TABLE comment_upvotes ENABLE TRIGGER comment_upvotes_count",
             "ALTER TABLE paper_categories ENABLE TRIGGER paper_categories_count",

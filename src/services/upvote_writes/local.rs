@@ -17,7 +17,7 @@ use sea_orm::{
     Statement, TransactionTrait, Value,
 };
 
-use super::{Cast, UpvoteWrite};
+use super::{Cast, UpvoteWrite, distinct_runs};
 use crate::db::Database;
 use crate::services::sql::placeholders;
 
@@ -44,7 +44,7 @@ async fn write_and_read(
 ) -> Result<Vec<Result<Cast, DbErr>>, DbErr> {
     let transaction = db.writer().begin().await?;
     let mut changed = Vec::with_capacity(writes.len());
-    for run in distinct_runs(writes) {
+    for run in distinct_runs(writes, |write| write.pair()) {
         changed.extend(write_run(&transaction, run).await);
     }
     let papers = papers_of(&transaction, writes).await?;
@@ -60,23 +60,6 @@ async fn write_and_read(
             })
         })
         .collect())
-}
-
-/// `writes` cut, in order, into runs in which no (user, paper) pair comes twice.
-fn distinct_runs(writes: &[UpvoteWrite]) -> Vec<&[UpvoteWrite]> {
-    let mut runs = Vec::new();
-    let mut start = 0;
-    let mut seen = HashSet::new();
-    for (index, write) in writes.iter().enumerate() {
-        if !seen.insert(write.pair()) {
-            runs.push(&writes[start..index]);
-            start = index;
-            seen.clear();
-            seen.insert(write.pair());
-        }
-    }
-    runs.push(&writes[start..]);
-    runs
 }
 
 /// Writes a run of distinct pairs: whether each changed a row. A missing paper changes
@@ -204,36 +187,4 @@ async fn papers_of(
         .all(transaction)
         .await?;
     Ok(papers.into_iter().map(|paper| (paper.id, paper)).collect())
-}
-
-#[cfg(test)]
-mod tests {
-    use chrono::Utc;
-
-    use super::*;
-
-    fn add(user_id: i64, paper_id: i64) -> UpvoteWrite {
-        UpvoteWrite::Add {
-            user_id,
-            paper_id,
-            at: Utc::now(),
-        }
-    }
-
-    #[test]
-    fn a_run_ends_where_its_pair_comes_again() {
-        let writes = [
-            add(1, 1),
-            add(1, 2),
-            UpvoteWrite::Remove {
-                user_id: 1,
-                paper_id: 1,
-            },
-            add(2, 1),
-            add(1, 1),
-        ];
-        let lengths: Vec<usize> = distinct_runs(&writes).iter().map(|run| run.len()).collect();
-        assert_eq!(lengths, [2, 2, 1]);
-        assert_eq!(distinct_runs(&writes[..2]).len(), 1);
-    }
 }

@@ -10,6 +10,8 @@
 mod local;
 mod shared;
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
 use entity::paper;
 use sea_orm::{DbBackend, DbErr};
@@ -18,6 +20,13 @@ pub use shared::SharedVote;
 
 use super::group_queue::GroupQueue;
 use crate::db::Database;
+
+/// PostgreSQL groups cast at once by an instance. A group's call runs on one core of the
+/// database; a second lane lets another group use a second core while the first commits.
+/// Groups lock what they share in one order (buckets by key, then papers by id), so two at
+/// once wait for each other rather than deadlock; SQLite's one writer takes one group at a
+/// time.
+const SHARED_LANES: usize = 2;
 
 /// One change to the upvote rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,9 +102,9 @@ impl UpvoteWriter {
     /// writer is dropped.
     pub fn start(db: &Database) -> Self {
         if db.backend() == DbBackend::Postgres {
-            Self::Shared(GroupQueue::start(db, shared::cast_group))
+            Self::Shared(GroupQueue::start(db, SHARED_LANES, shared::cast_group))
         } else {
-            Self::Local(GroupQueue::start(db, local::write_group))
+            Self::Local(GroupQueue::start(db, 1, local::write_group))
         }
     }
 
@@ -125,4 +134,57 @@ impl UpvoteWriter {
 
 fn other_database() -> DbErr {
     DbErr::Custom("the upvote writer serves the other database".to_owned())
+}
+
+/// `items` cut, in order, into runs in which no (user, paper) pair comes twice: a set
+/// statement writes each pair once, so a pair that comes again starts the next run.
+fn distinct_runs<T>(items: &[T], pair: impl Fn(&T) -> (i64, i64)) -> Vec<&[T]> {
+    let mut runs = Vec::new();
+    let mut start = 0;
+    let mut seen = HashSet::new();
+    for (index, item) in items.iter().enumerate() {
+        if !seen.insert(pair(item)) {
+            runs.push(&items[start..index]);
+            start = index;
+            seen.clear();
+            seen.insert(pair(item));
+        }
+    }
+    runs.push(&items[start..]);
+    runs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn add(user_id: i64, paper_id: i64) -> UpvoteWrite {
+        UpvoteWrite::Add {
+            user_id,
+            paper_id,
+            at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn a_run_ends_where_its_pair_comes_again() {
+        let writes = [
+            add(1, 1),
+            add(1, 2),
+            UpvoteWrite::Remove {
+                user_id: 1,
+                paper_id: 1,
+            },
+            add(2, 1),
+            add(1, 1),
+        ];
+        let runs = |writes: &[UpvoteWrite]| -> Vec<usize> {
+            distinct_runs(writes, |write| write.pair())
+                .iter()
+                .map(|run| run.len())
+                .collect()
+        };
+        assert_eq!(runs(&writes), [2, 2, 1]);
+        assert_eq!(runs(&writes[..2]), [2]);
+    }
 }

@@ -1,13 +1,14 @@
-//! PostgreSQL: a group of upvotes cast in one call of `cast_upvotes` (migration 000030),
-//! which casts each as `cast_upvote` does — the voter's token from the shared rate limit,
-//! the row, the paper read back. A paper deleted under the call fails it whole; then each
-//! upvote of the group is cast again on its own, so that only the one concerned fails.
+//! PostgreSQL: a group of upvotes cast in one call of `cast_upvotes` (migration 000031),
+//! which casts them as `cast_upvote` casts one — the voter's token from the shared rate
+//! limit, the row, the paper read back — by set statements, so a (voter, paper) pair that
+//! comes again starts another call. A paper deleted under the call fails it whole; then
+//! each upvote of the call is cast again on its own, so that only the one concerned fails.
 
 use chrono::SecondsFormat;
 use entity::paper;
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, FromQueryResult, QueryResult, Statement};
 
-use super::{Cast, UpvoteWrite};
+use super::{Cast, UpvoteWrite, distinct_runs};
 use crate::db::Database;
 use crate::rate_limit::SharedBucket;
 use crate::services::sql::array_literal;
@@ -112,17 +113,26 @@ async fn cast_together(
     rows.iter().map(Cast::from_row).collect()
 }
 
-/// Casts a group on PostgreSQL: together, or — when that call fails — each on its own.
+/// Casts a group on PostgreSQL: each run of distinct (voter, paper) pairs together, or —
+/// when that call fails — each of its upvotes on its own.
 pub(super) async fn cast_group(db: Database, votes: Vec<SharedVote>) -> Vec<Result<Cast, DbErr>> {
-    if let [vote] = votes.as_slice() {
+    let mut casts = Vec::with_capacity(votes.len());
+    for run in distinct_runs(&votes, |vote| vote.write.pair()) {
+        casts.extend(cast_run(&db, run).await);
+    }
+    casts
+}
+
+async fn cast_run(db: &Database, votes: &[SharedVote]) -> Vec<Result<Cast, DbErr>> {
+    if let [vote] = votes {
         return vec![cast_alone(db.writer(), vote).await];
     }
-    match cast_together(db.writer(), &votes).await {
+    match cast_together(db.writer(), votes).await {
         Ok(casts) => casts.into_iter().map(Ok).collect(),
         Err(error) => {
             tracing::debug!(%error, votes = votes.len(), "a group of upvotes failed; casting each alone");
             let mut casts = Vec::with_capacity(votes.len());
-            for vote in &votes {
+            for vote in votes {
                 casts.push(cast_alone(db.writer(), vote).await);
             }
             casts
