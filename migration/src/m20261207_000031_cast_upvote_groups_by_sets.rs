@@ -1,9 +1,10 @@
-//! PostgreSQL casts a group of upvotes with a few set statements instead of a loop of
+//! PostgreSQL casts a group of upvotes with set statements instead of a loop of
 //! `cast_upvote` calls: `cast_upvotes` takes every voter's tokens, writes every row and
-//! reads every paper back in four statements whatever the group's size, and the count
-//! trigger becomes a statement trigger, so that a multi-row write updates each paper's count
-//! and ranking queue once. A loop paid several statements per upvote, each a plan run, on
-//! the one connection that casts an instance's groups.
+//! reads every paper back in the same few statements whatever the group's size, and the
+//! count trigger becomes a statement trigger, so that a multi-row write updates each
+//! paper's count and ranking queue once. What a group locks it locks in one order — buckets
+//! by key, then papers by id — so that an instance can cast two groups at once; should two
+//! calls still deadlock, PostgreSQL fails one and its caller casts those upvotes one by one.
 
 use sea_orm_migration::prelude::*;
 
