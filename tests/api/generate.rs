@@ -164,4 +164,15 @@ async fn generated_data_keeps_every_index_and_key_of_the_schema() {
         ))
         .await;
     assert!(orphan.is_err(), "a missing paper breaks the foreign key");
+    let duplicate = db
+        .execute_raw(Statement::from_string(
+            db.get_database_backend(),
+            "INSERT INTO upvotes (user_id, paper_id, created_at) \
+             SELECT user_id, paper_id, created_at FROM upvotes LIMIT 1",
+        ))
+        .await;
+    assert!(
+        duplicate.is_err(),
+        "a second upvote of a pair breaks the key"
+    );
 }

@@ -33,7 +33,7 @@ pub const DISABLED_PASSWORD_HASH: &str = "!disabled";
 
 /// Most bind parameters per statement (SQLite allows 32,766; PostgreSQL 65,535).
 const MAX_PARAMETERS: usize = 30_000;
-/// The tables bulk-loaded without their foreign keys and secondary indexes (PostgreSQL).
+/// The tables bulk-loaded without their keys and indexes (PostgreSQL).
 const BARE_LOADED: [&str; 10] = [
     "authors",
     "papers",
@@ -232,12 +232,14 @@ pub async fn generate(db: &Database, plan: &Plan) -> Result<Report, GenerateErro
                 .await?;
         }
     }
-    crate::services::search::index_all(&transaction).await?;
-    tracing::info!("indexed the papers for search");
+    // Before the search index: without the bylines' key the planner aggregates them in
+    // parallel and leaves every vector to one process.
     if let Some(set_aside) = set_aside {
         set_aside.restore(&transaction).await?;
-        tracing::info!("restored the foreign keys and indexes");
+        tracing::info!("restored the keys and indexes");
     }
+    crate::services::search::index_all(&transaction).await?;
+    tracing::info!("indexed the papers for search");
     // Ranks were written with the papers: nothing is waiting for a ranking refresh.
     transaction
         .execute_raw(Statement::from_string(

@@ -159,7 +159,7 @@ fn copy_into(coverage: Coverage, source: &str) -> String {
 /// Settings under which PostgreSQL computes a bulk load's vectors with parallel workers:
 /// computing them is most of the indexing, and the planner's default costs keep a
 /// 100,000-paper build in one process.
-const PARALLEL_BUILD: [&str; 5] = [
+const PARALLEL_BUILD: [&str; 7] = [
     // Without statistics of the freshly loaded tables the planner joins the bylines in a
     // way that leaves the vectors to the leader process.
     "ANALYZE papers, paper_authors, authors",
@@ -169,6 +169,12 @@ const PARALLEL_BUILD: [&str; 5] = [
     "SET LOCAL parallel_setup_cost = 0",
     "SET LOCAL parallel_tuple_cost = 0",
     "SET LOCAL min_parallel_table_scan_size = 0",
+    // The leader stores the rows the workers compute; computing as well, it falls behind.
+    "SET LOCAL parallel_leader_participation = off",
+    // A vector (about 3 KB) is over the TOAST threshold: pglz tries and mostly gives up,
+    // lz4 compresses it in a fraction of the time, and every later copy moves less.
+    "SELECT set_config('default_toast_compression', 'lz4', true) FROM pg_settings \
+     WHERE name = 'default_toast_compression' AND 'lz4' = ANY (enumvals)",
 ];
 
 /// Every paper's rows, their vectors computed by parallel workers: a `CREATE TABLE AS` may
@@ -209,25 +215,21 @@ fn postgres_bulk_sql() -> Vec<String> {
 
 /// `SELECT id, document, title_document` of the papers `scope` selects (PostgreSQL).
 fn postgres_rows(scope: &str) -> String {
-    // Title (A) and byline (B), then abstract (C) for the whole paper.
-    let vector = |config: &str, coverage: Coverage| {
-        let mut vector = format!(
-            "setweight(to_tsvector('{config}', p.title), 'A') \
-                 || setweight(to_tsvector('{config}', COALESCE(byline.names, '')), 'B')"
-        );
-        if coverage == Coverage::Whole {
-            vector.push_str(&format!(
-                " || setweight(to_tsvector('{config}', p.abstract), 'C')"
-            ));
-        }
-        vector
-    };
-    let document = |coverage| {
+    // Title (A) and byline (B), then abstract (C) for the whole paper, under each
+    // configuration: six vectors, each computed once and concatenated into both documents.
+    let parts = [STEMMED_CONFIG, WORDS_CONFIG].map(|config| {
         format!(
-            "{} || {}",
-            vector(STEMMED_CONFIG, coverage),
-            vector(WORDS_CONFIG, coverage)
+            "setweight(to_tsvector('{config}', p.title), 'A') AS {config}_title, \
+             setweight(to_tsvector('{config}', COALESCE(byline.names, '')), 'B') AS {config}_byline, \
+             setweight(to_tsvector('{config}', p.abstract), 'C') AS {config}_abstract"
         )
+    });
+    let document = |parts: &[&str]| {
+        [STEMMED_CONFIG, WORDS_CONFIG]
+            .iter()
+            .flat_map(|config| parts.iter().map(move |part| format!("v.{config}_{part}")))
+            .collect::<Vec<_>>()
+            .join(" || ")
     };
     // Bylines are aggregated in one pass: a correlated subquery per paper is planned as
     // a hash join over both tables *per paper* when the tables have no statistics yet
@@ -243,10 +245,15 @@ fn postgres_rows(scope: &str) -> String {
                  WHERE pa.paper_id IN (SELECT p.id FROM papers p {scope}) GROUP BY pa.paper_id"
         )
     };
+    // `OFFSET 0` keeps the subquery whole: pulled up, each vector would be computed once
+    // per document that uses it.
     format!(
-        "SELECT p.id, {} AS document, {} AS title_document \
-         FROM papers p LEFT JOIN ({bylines}) byline ON byline.paper_id = p.id {scope}",
-        document(Coverage::Whole),
-        document(Coverage::Titles),
+        "SELECT v.id, {} AS document, {} AS title_document \
+         FROM (SELECT p.id, {} \
+           FROM papers p LEFT JOIN ({bylines}) byline ON byline.paper_id = p.id {scope} \
+           OFFSET 0) v",
+        document(&["title", "byline", "abstract"]),
+        document(&["title", "byline"]),
+        parts.join(", "),
     )
 }
