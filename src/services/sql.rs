@@ -17,6 +17,11 @@ pub const IN_LIST_CHUNK: usize = 500;
 /// Rows written by one multi-row `INSERT` (each binding a few values).
 pub const INSERT_ROWS_CHUNK: usize = 500;
 
+/// Raises this transaction's `maintenance_work_mem` to at least 256 MB (PostgreSQL), for
+/// index builds after a bulk load: with the default 64 MB their sorts spill and merge.
+pub const ROOMY_MAINTENANCE_MEMORY: &str = "SELECT set_config('maintenance_work_mem', '256MB', true) \
+     WHERE pg_size_bytes(current_setting('maintenance_work_mem')) < 268435456";
+
 /// A statement from SQL with `?` placeholders, numbered `$1, $2…` for PostgreSQL.
 ///
 /// The SQL must not contain `?` inside literals; callers bind every value.

@@ -10,6 +10,8 @@
 
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement};
 
+use crate::services::sql;
+
 /// What restores the set-aside definitions, in order.
 pub struct SetAside {
     restore: Vec<String>,
@@ -72,6 +74,7 @@ impl SetAside {
     /// # Errors
     /// The database's error, such as a loaded row that breaks a key.
     pub async fn restore(self, db: &impl ConnectionTrait) -> Result<(), DbErr> {
+        db.execute_unprepared(sql::ROOMY_MAINTENANCE_MEMORY).await?;
         for statement in self.restore {
             db.execute_unprepared(&statement).await?;
         }

@@ -163,9 +163,8 @@ const PARALLEL_BUILD: [&str; 7] = [
     // Without statistics of the freshly loaded tables the planner joins the bylines in a
     // way that leaves the vectors to the leader process.
     "ANALYZE papers, paper_authors, authors",
-    // Also for the GIN builds that follow: PostgreSQL's default 64 MB spills and merges.
-    "SELECT set_config('maintenance_work_mem', '256MB', true) \
-     WHERE pg_size_bytes(current_setting('maintenance_work_mem')) < 268435456",
+    // Also for the GIN builds that follow.
+    sql::ROOMY_MAINTENANCE_MEMORY,
     "SET LOCAL parallel_setup_cost = 0",
     "SET LOCAL parallel_tuple_cost = 0",
     "SET LOCAL min_parallel_table_scan_size = 0",
