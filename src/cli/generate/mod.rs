@@ -46,6 +46,15 @@ const BARE_LOADED: [&str; 10] = [
     "collection_items",
     "notifications",
 ];
+/// The triggers that keep stored counts, by table: off during a PostgreSQL bulk load.
+const COUNT_TRIGGERS: [(&str, &str); 6] = [
+    ("upvotes", "upvotes_count_added"),
+    ("upvotes", "upvotes_count_removed"),
+    ("comments", "comments_count"),
+    ("comment_upvotes", "comment_upvotes_count"),
+    ("paper_categories", "paper_categories_count"),
+    ("collection_items", "collection_items_count"),
+];
 /// Days of submissions the papers are spread over, ending at `until`.
 const SPAN_DAYS: i64 = 730;
 
@@ -157,18 +166,7 @@ pub async fn generate(db: &Database, plan: &Plan) -> Result<Report, GenerateErro
     // (inside this transaction) and the counts written directly; SQLite runs them quickly.
     let triggers_count = db.backend() != DbBackend::Postgres;
     if !triggers_count {
-        for disable in [
-            "ALTER TABLE upvotes DISABLE TRIGGER upvotes_count_added",
-            "ALTER TABLE upvotes DISABLE TRIGGER upvotes_count_removed",
-            "ALTER TABLE comments DISABLE TRIGGER comments_count",
-            "ALTER TABLE comment_upvotes DISABLE TRIGGER comment_upvotes_count",
-            "ALTER TABLE paper_categories DISABLE TRIGGER paper_categories_count",
-            "ALTER TABLE collection_items DISABLE TRIGGER collection_items_count",
-        ] {
-            transaction
-                .execute_raw(Statement::from_string(DbBackend::Postgres, disable))
-                .await?;
-        }
+        switch_count_triggers(&transaction, "DISABLE").await?;
     }
     let bylines = insert_papers(
         &transaction,
@@ -216,21 +214,14 @@ pub async fn generate(db: &Database, plan: &Plan) -> Result<Report, GenerateErro
         "generated personal data"
     );
     if !triggers_count {
-        for enable in [
-            "UPDATE papers SET comment_count = counted.comments \
-             FROM (SELECT paper_id, count(*) AS comments FROM comments GROUP BY paper_id) counted \
-             WHERE papers.id = counted.paper_id",
-            "ALTER TABLE upvotes ENABLE TRIGGER upvotes_count_added",
-            "ALTER TABLE upvotes ENABLE TRIGGER upvotes_count_removed",
-            "ALTER TABLE comments ENABLE TRIGGER comments_count",
-            "ALTER TABLE comment_upvotes ENABLE TRIGGER comment_upvotes_count",
-            "ALTER TABLE paper_categories ENABLE TRIGGER paper_categories_count",
-            "ALTER TABLE collection_items ENABLE TRIGGER collection_items_count",
-        ] {
-            transaction
-                .execute_raw(Statement::from_string(DbBackend::Postgres, enable))
-                .await?;
-        }
+        transaction
+            .execute_unprepared(
+                "UPDATE papers SET comment_count = counted.comments \
+                 FROM (SELECT paper_id, count(*) AS comments FROM comments GROUP BY paper_id) \
+                 counted WHERE papers.id = counted.paper_id",
+            )
+            .await?;
+        switch_count_triggers(&transaction, "ENABLE").await?;
     }
     // Before the search index: without the bylines' key the planner aggregates them in
     // parallel and leaves every vector to one process.
@@ -268,6 +259,15 @@ pub async fn generate(db: &Database, plan: &Plan) -> Result<Report, GenerateErro
         collection_items,
         notifications,
     })
+}
+
+/// `ENABLE`s or `DISABLE`s every trigger that keeps a stored count (PostgreSQL).
+async fn switch_count_triggers(db: &impl ConnectionTrait, switch: &str) -> Result<(), DbErr> {
+    for (table, trigger) in COUNT_TRIGGERS {
+        db.execute_unprepared(&format!("ALTER TABLE {table} {switch} TRIGGER {trigger}"))
+            .await?;
+    }
+    Ok(())
 }
 
 async fn is_empty(db: &impl ConnectionTrait) -> Result<bool, DbErr> {
