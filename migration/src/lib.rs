@@ -43,6 +43,7 @@ mod m20261206_000028_create_upvote_functions;
 mod m20261207_000029_create_title_terms;
 mod m20261207_000030_create_group_upvote_cast;
 mod m20261207_000031_cast_upvote_groups_by_sets;
+mod m20261208_000032_key_ranking_history_by_generation;
 mod per_backend;
 
 /// Applies Paperboard's migrations in order.
@@ -83,6 +84,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000029_create_title_terms::Migration),
             Box::new(m20261207_000030_create_group_upvote_cast::Migration),
             Box::new(m20261207_000031_cast_upvote_groups_by_sets::Migration),
+            Box::new(m20261208_000032_key_ranking_history_by_generation::Migration),
         ]
     }
 }

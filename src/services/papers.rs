@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{paper, paper_author, ranking_history, ranking_state};
-use sea_orm::sea_query::{Asterisk, Expr, ExprTrait, Order, Query, SelectStatement};
+use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, JoinType, Query, SelectStatement};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect,
     QueryTrait, Select,
@@ -159,9 +159,7 @@ pub async fn list(
         .and_then(|key| key.generation);
     let backend = db.get_database_backend();
     if let Some(generation) = walk {
-        select = select.filter(Expr::not_exists(
-            history_since(generation).expr(Expr::val(1)).to_owned(),
-        ));
+        select = select.filter(paper::Column::Id.not_in_subquery(reranked_since_ids(generation)));
     }
     // The generation is read in the same statement as the page, so they always agree.
     let statement = select
@@ -197,17 +195,7 @@ async fn reranked_since(
     request: &PageRequest,
     generation: i64,
 ) -> AppResult<Vec<paper::Model>> {
-    let backend = db.get_database_backend();
-    // A paper's value at `generation`: the one its first replacement after it replaced.
-    let as_of = |column: ranking_history::Column| {
-        scalar(
-            history_since(generation)
-                .column(column)
-                .order_by(ranking_history::Column::Generation, Order::Asc)
-                .limit(1)
-                .to_owned(),
-        )
-    };
+    let as_of = |column: ranking_history::Column| Expr::col((Alias::new(AS_OF), column));
     let id = Expr::col((paper::Entity, paper::Column::Id));
     let columns = match listing.order {
         PaperOrder::Upvotes => vec![as_of(ranking_history::Column::RankCount), id],
@@ -219,22 +207,15 @@ async fn reranked_since(
         PaperOrder::Trending { .. } => vec![as_of(ranking_history::Column::HotScore), id],
         PaperOrder::Submitted | PaperOrder::Published => return Ok(Vec::new()),
     };
-    let select = listing.select().filter(
-        paper::Column::Id.in_subquery(
-            Query::select()
-                .column(ranking_history::Column::PaperId)
-                .from(ranking_history::Entity)
-                .and_where(Expr::col(ranking_history::Column::Generation).gt(generation))
-                .to_owned(),
-        ),
-    );
+    let mut select = listing.select();
+    join_values_as_of(QueryTrait::query(&mut select), generation);
     let statement = apply_page(select, columns, listing.descending, request)?
         .column_as(
             as_of(ranking_history::Column::RankCount),
             "as_of_rank_count",
         )
         .column_as(as_of(ranking_history::Column::HotScore), "as_of_hot_score")
-        .build(backend);
+        .build(db.get_database_backend());
     let mut papers = Vec::new();
     for row in db.query_all_raw(statement).await? {
         let mut paper = paper::Model::from_query_result(&row, "")?;
@@ -243,6 +224,45 @@ async fn reranked_since(
         papers.push(paper);
     }
     Ok(papers)
+}
+
+/// The alias of the history row holding a re-ranked paper's values at a walk's generation.
+const AS_OF: &str = "as_of";
+
+/// Joins to `select`'s papers, as [`AS_OF`], the history row of each one re-ranked since
+/// `generation` that holds its values then: the first replacement after it. History is
+/// keyed by generation, so the papers re-ranked since are one range of it.
+fn join_values_as_of(select: &mut SelectStatement, generation: i64) {
+    let first = Alias::new("first_replaced");
+    let first_replaced = Query::select()
+        .column(ranking_history::Column::PaperId)
+        .expr_as(
+            Expr::col(ranking_history::Column::Generation).min(),
+            ranking_history::Column::Generation,
+        )
+        .from(ranking_history::Entity)
+        .and_where(Expr::col(ranking_history::Column::Generation).gt(generation))
+        .group_by_col(ranking_history::Column::PaperId)
+        .to_owned();
+    select
+        .join_subquery(
+            JoinType::InnerJoin,
+            first_replaced,
+            first.clone(),
+            Expr::col((first.clone(), ranking_history::Column::PaperId))
+                .equals((paper::Entity, paper::Column::Id)),
+        )
+        .join_as(
+            JoinType::InnerJoin,
+            ranking_history::Entity,
+            Alias::new(AS_OF),
+            Expr::col((Alias::new(AS_OF), ranking_history::Column::Generation))
+                .equals((first.clone(), ranking_history::Column::Generation))
+                .and(
+                    Expr::col((Alias::new(AS_OF), ranking_history::Column::PaperId))
+                        .equals((first, ranking_history::Column::PaperId)),
+                ),
+        );
 }
 
 /// The first rows of `unmoved` and `moved` together, in the order the page is fetched in.
@@ -270,18 +290,13 @@ fn merge_in_order(
     rows
 }
 
-/// The history rows of the listed paper (the outer query's) written after `generation`.
-fn history_since(generation: i64) -> SelectStatement {
+/// The ids of the papers re-ranked since `generation`: one range of the history, read once
+/// per statement (not once per paper, as a correlated lookup would be).
+fn reranked_since_ids(generation: i64) -> SelectStatement {
     Query::select()
+        .column(ranking_history::Column::PaperId)
         .from(ranking_history::Entity)
-        .and_where(
-            Expr::col((ranking_history::Entity, ranking_history::Column::PaperId))
-                .equals((paper::Entity, paper::Column::Id)),
-        )
-        .and_where(
-            Expr::col((ranking_history::Entity, ranking_history::Column::Generation))
-                .gt(generation),
-        )
+        .and_where(Expr::col(ranking_history::Column::Generation).gt(generation))
         .to_owned()
 }
 
