@@ -166,7 +166,7 @@ pub async fn generate(db: &Database, plan: &Plan) -> Result<Report, GenerateErro
     // (inside this transaction) and the counts written directly; SQLite runs them quickly.
     let triggers_count = db.backend() != DbBackend::Postgres;
     if !triggers_count {
-        switch_count_triggers(&transaction, "DISABLE").await?;
+        switch_count_triggers(&transaction, Triggers::Disabled).await?;
     }
     let bylines = insert_papers(
         &transaction,
@@ -221,7 +221,7 @@ pub async fn generate(db: &Database, plan: &Plan) -> Result<Report, GenerateErro
                  counted WHERE papers.id = counted.paper_id",
             )
             .await?;
-        switch_count_triggers(&transaction, "ENABLE").await?;
+        switch_count_triggers(&transaction, Triggers::Enabled).await?;
     }
     // Before the search index: without the bylines' key the planner aggregates them in
     // parallel and leaves every vector to one process.
@@ -261,8 +261,19 @@ pub async fn generate(db: &Database, plan: &Plan) -> Result<Report, GenerateErro
     })
 }
 
-/// `ENABLE`s or `DISABLE`s every trigger that keeps a stored count (PostgreSQL).
-async fn switch_count_triggers(db: &impl ConnectionTrait, switch: &str) -> Result<(), DbErr> {
+/// Whether triggers fire.
+#[derive(Debug, Clone, Copy)]
+enum Triggers {
+    Enabled,
+    Disabled,
+}
+
+/// Switches every trigger that keeps a stored count on or off (PostgreSQL).
+async fn switch_count_triggers(db: &impl ConnectionTrait, to: Triggers) -> Result<(), DbErr> {
+    let switch = match to {
+        Triggers::Enabled => "ENABLE",
+        Triggers::Disabled => "DISABLE",
+    };
     for (table, trigger) in COUNT_TRIGGERS {
         db.execute_unprepared(&format!("ALTER TABLE {table} {switch} TRIGGER {trigger}"))
             .await?;
