@@ -234,14 +234,12 @@ const AS_OF: &str = "as_of";
 /// keyed by generation, so the papers re-ranked since are one range of it.
 fn join_values_as_of(select: &mut SelectStatement, generation: i64) {
     let first = Alias::new("first_replaced");
-    let first_replaced = Query::select()
-        .column(ranking_history::Column::PaperId)
+    let as_of = Alias::new(AS_OF);
+    let first_replaced = reranked_since_ids(generation)
         .expr_as(
             Expr::col(ranking_history::Column::Generation).min(),
             ranking_history::Column::Generation,
         )
-        .from(ranking_history::Entity)
-        .and_where(Expr::col(ranking_history::Column::Generation).gt(generation))
         .group_by_col(ranking_history::Column::PaperId)
         .to_owned();
     select
@@ -255,11 +253,11 @@ fn join_values_as_of(select: &mut SelectStatement, generation: i64) {
         .join_as(
             JoinType::InnerJoin,
             ranking_history::Entity,
-            Alias::new(AS_OF),
-            Expr::col((Alias::new(AS_OF), ranking_history::Column::Generation))
+            as_of.clone(),
+            Expr::col((as_of.clone(), ranking_history::Column::Generation))
                 .equals((first.clone(), ranking_history::Column::Generation))
                 .and(
-                    Expr::col((Alias::new(AS_OF), ranking_history::Column::PaperId))
+                    Expr::col((as_of, ranking_history::Column::PaperId))
                         .equals((first, ranking_history::Column::PaperId)),
                 ),
         );
